@@ -1,0 +1,60 @@
+/**
+ * Builds the HTTP API: Fastify with TypeBox schemas (validation, response shaping and the OpenAPI
+ * document all come from the same schema), authentication, and every route module.
+ */
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { HeraldError } from '../errors.ts';
+import { createAuthenticator } from './auth.ts';
+import type { App, AppContext } from './context.ts';
+import { errorHandler } from './error-handler.ts';
+import { opsRoutes } from './routes/ops.ts';
+import { tenantRoutes } from './routes/tenants.ts';
+import { validatorCompiler } from './validator.ts';
+
+export const MAX_BODY_BYTES = 1024 * 1024;
+
+export interface BuildAppOptions {
+  logger?: FastifyServerOptions['logger'];
+}
+
+export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: MAX_BODY_BYTES,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((_req, reply) => {
+    void reply.code(404).send(new HeraldError('ROUTE_NOT_FOUND').toJSON());
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Herald API', version: '1', description: 'Self-hosted webhook delivery.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+  });
+  app.addHook('onRoute', (route) => {
+    // Swagger UI's own routes carry no access setting: they are public pages.
+    if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+
+  app.addHook('onRequest', createAuthenticator(ctx));
+
+  opsRoutes(app, ctx);
+  tenantRoutes(app, ctx);
+  return app;
+}

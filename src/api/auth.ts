@@ -1,0 +1,59 @@
+/**
+ * Authentication and tenant scoping. A key arrives as `Authorization: Bearer <key>` or
+ * `x-api-key: <key>`. The admin key reaches everything; a tenant key reaches only
+ * `/v1/tenants/<its tenant>/…` — any other tenant answers 404 exactly as if it did not exist, and
+ * admin-only routes answer 403.
+ */
+import type { FastifyRequest } from 'fastify';
+import { one } from '../db/db.ts';
+import { HeraldError } from '../errors.ts';
+import { digestsEqual, hashKey } from '../security/api-keys.ts';
+import type { AppContext, Principal } from './context.ts';
+
+function presentedKey(request: FastifyRequest): string | undefined {
+  const auth = request.headers.authorization;
+  if (typeof auth === 'string') {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
+    return m ? m[1] : undefined;
+  }
+  const header = request.headers['x-api-key'];
+  return typeof header === 'string' && header.length > 0 ? header : undefined;
+}
+
+// last_used_at is advisory: write it at most once a minute per key instead of on every request.
+const LAST_USED_EVERY_MS = 60_000;
+
+export function createAuthenticator(ctx: AppContext) {
+  const lastUsedWritten = new Map<string, number>();
+
+  async function resolve(key: string): Promise<Principal | undefined> {
+    const digest = hashKey(key);
+    if (digestsEqual(digest, ctx.adminKeyHash)) return { kind: 'admin' };
+    const row = await one<{ id: string; tenant_id: string; key_hash: string }>(
+      ctx.db,
+      'SELECT id, tenant_id, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+      [digest],
+    );
+    if (!row || !digestsEqual(row.key_hash, digest)) return undefined;
+    const now = ctx.clock.now().getTime();
+    if ((lastUsedWritten.get(row.id) ?? 0) + LAST_USED_EVERY_MS < now) {
+      lastUsedWritten.set(row.id, now);
+      await ctx.db.query('UPDATE api_keys SET last_used_at = $2 WHERE id = $1', [row.id, new Date(now)]);
+    }
+    return { kind: 'tenant', tenantId: row.tenant_id, keyId: row.id };
+  }
+
+  /** onRequest/preHandler hook: sets request.principal or refuses. */
+  return async function authenticate(request: FastifyRequest): Promise<void> {
+    const access = request.routeOptions.config.access ?? 'admin';
+    if (access === 'public' || request.is404) return;
+    const key = presentedKey(request);
+    const principal = key ? await resolve(key) : undefined;
+    if (!principal) throw new HeraldError('UNAUTHORIZED');
+    request.principal = principal;
+    if (principal.kind === 'admin' || access === 'any') return;
+    if (access === 'admin') throw new HeraldError('FORBIDDEN');
+    const tenantId = (request.params as { tenantId?: string } | undefined)?.tenantId;
+    if (tenantId !== principal.tenantId) throw new HeraldError('TENANT_NOT_FOUND');
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * What the API's routes need from the rest of Herald. Built once at start (or per test).
+ */
+
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type {
+  FastifyBaseLogger,
+  FastifyInstance,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import type { Config } from '../config/config.ts';
+import type { Db } from '../db/db.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+
+export interface Clock {
+  now(): Date;
+}
+
+export const systemClock: Clock = { now: () => new Date() };
+
+export interface AppContext {
+  db: Db;
+  config: Config;
+  /** SHA-256 hex of the admin key; the key itself is not kept in memory by the API. */
+  adminKeyHash: string;
+  secretBox: SecretBox;
+  clock: Clock;
+}
+
+/** The Fastify instance with TypeBox types, as every route module receives it. */
+export type App = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  TypeBoxTypeProvider
+>;
+
+/** Who is calling: the operator, or one tenant through one of its keys. */
+export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenantId: string; keyId: string };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal: Principal;
+  }
+  interface FastifyContextConfig {
+    /** `public`: no key; `admin`: the admin key only; `tenant`: admin, or a key of `:tenantId`. */
+    access?: 'public' | 'admin' | 'tenant' | 'any';
+  }
+}

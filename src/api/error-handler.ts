@@ -1,0 +1,61 @@
+/**
+ * Turns anything thrown in a route into Herald's JSON error body. Known refusals keep their stable
+ * code; Fastify's own 4xx (bad JSON, too large, wrong media type, schema validation) are mapped to
+ * registry codes; anything else is logged and answered as INTERNAL without internals leaking.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, type ErrorDetail, HeraldError } from '../errors.ts';
+
+const FASTIFY_CODES: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_FAILED',
+  FST_ERR_CTP_INVALID_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+};
+
+interface AjvIssue {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
+
+function validationDetails(issues: AjvIssue[], part: string | undefined): ErrorDetail[] {
+  return issues.slice(0, 20).map((issue) => {
+    let path = `${part ?? 'body'}${(issue.instancePath ?? '').replaceAll('/', '.')}`;
+    const extra = issue.params?.['additionalProperty'] ?? issue.params?.['missingProperty'];
+    if (typeof extra === 'string') path += `.${extra}`;
+    return { path, message: issue.message ?? 'is invalid' };
+  });
+}
+
+export function toHeraldError(err: unknown): HeraldError {
+  if (err instanceof HeraldError) return err;
+  const e = err as FastifyError & { validation?: AjvIssue[]; validationContext?: string };
+  if (e?.validation) {
+    const details = validationDetails(e.validation, e.validationContext);
+    const first = details[0];
+    return new HeraldError(
+      'VALIDATION_FAILED',
+      first ? `${first.path}: ${first.message}` : undefined,
+      details,
+    );
+  }
+  const mapped = e?.code ? FASTIFY_CODES[e.code] : undefined;
+  if (mapped) return new HeraldError(mapped);
+  if (e instanceof SyntaxError || (typeof e?.statusCode === 'number' && e.statusCode === 400)) {
+    return new HeraldError('INVALID_JSON');
+  }
+  if (typeof e?.statusCode === 'number' && e.statusCode === 413) return new HeraldError('PAYLOAD_TOO_LARGE');
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    return new HeraldError('VALIDATION_FAILED', e.message);
+  }
+  return new HeraldError('INTERNAL', undefined, [], { cause: err });
+}
+
+export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
+  const he = toHeraldError(err);
+  if (he.status >= 500) request.log.error({ err }, 'request failed');
+  void reply.code(he.status).type('application/json; charset=utf-8').send(JSON.stringify(he.toJSON()));
+}

@@ -1,0 +1,234 @@
+/**
+ * Configuration: one table of options, read from flags or the environment (flags win), validated
+ * at start. A bad value is a ConfigError naming the option; the CLI prints it on one line and
+ * exits with code 2.
+ */
+import { isIP } from 'node:net';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+export interface Config {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  adminKey: string | undefined;
+  allowPrivateNetworks: boolean;
+  allowedNetworks: string[];
+  encryptionKey: string | undefined;
+  logLevel: LogLevel;
+  /** How long an endpoint may fail continuously before it is disabled, in seconds. */
+  disableAfterSeconds: number;
+  retentionDays: number;
+  maxEndpointsPerTenant: number;
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly option: string,
+    message: string,
+  ) {
+    super(`invalid ${option}: ${message}`);
+    this.name = 'ConfigError';
+  }
+}
+
+interface OptionSpec<K extends keyof Config> {
+  key: K;
+  env: string;
+  flag: string;
+  description: string;
+  default: Config[K];
+  parse: (raw: string, name: string) => Config[K];
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+function integer(min: number, max: number) {
+  return (raw: string, name: string): number => {
+    if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `"${raw}" is not a whole number`);
+    const n = Number(raw);
+    if (n < min || n > max) throw new ConfigError(name, `${n} is outside ${min}..${max}`);
+    return n;
+  };
+}
+
+function boolean(raw: string, name: string): boolean {
+  const v = raw.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
+  throw new ConfigError(name, `"${raw}" is not true or false`);
+}
+
+function nonEmpty(raw: string, name: string): string {
+  if (raw.trim() === '') throw new ConfigError(name, 'must not be empty');
+  return raw;
+}
+
+/** Durations like `5d`, `12h`, `30m`, `90s` or plain seconds. */
+export function parseDuration(raw: string, name: string): number {
+  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(raw.trim());
+  if (!m) throw new ConfigError(name, `"${raw}" is not a duration like 90s, 30m, 12h or 5d`);
+  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
+  const seconds = Number(m[1]) * unit;
+  if (seconds < 1) throw new ConfigError(name, 'must be at least one second');
+  return seconds;
+}
+
+function cidrList(raw: string, name: string): string[] {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of items) {
+    const [addr, bits] = item.split('/');
+    const family = isIP(addr ?? '');
+    const max = family === 6 ? 128 : 32;
+    if (!family || bits === undefined || !/^\d+$/.test(bits) || Number(bits) > max) {
+      throw new ConfigError(name, `"${item}" is not a CIDR like 10.0.0.0/8`);
+    }
+  }
+  return items;
+}
+
+export const OPTIONS = [
+  {
+    key: 'port',
+    env: 'PORT',
+    flag: 'port',
+    description: 'port the API listens on',
+    default: 8080,
+    parse: integer(0, 65535),
+  } satisfies OptionSpec<'port'>,
+  {
+    key: 'host',
+    env: 'HOST',
+    flag: 'host',
+    description: 'address the API listens on',
+    default: '127.0.0.1',
+    parse: nonEmpty,
+  } satisfies OptionSpec<'host'>,
+  {
+    key: 'databaseUrl',
+    env: 'DATABASE_URL',
+    flag: 'database-url',
+    description: 'PostgreSQL connection string; unset = embedded PGlite',
+    default: undefined,
+    parse: (raw, name) => {
+      if (!/^postgres(ql)?:\/\//.test(raw)) throw new ConfigError(name, 'must start with postgres://');
+      return raw;
+    },
+  } satisfies OptionSpec<'databaseUrl'>,
+  {
+    key: 'dataDir',
+    env: 'HERALD_DATA_DIR',
+    flag: 'data-dir',
+    description: 'embedded data directory',
+    default: './herald-data',
+    parse: nonEmpty,
+  } satisfies OptionSpec<'dataDir'>,
+  {
+    key: 'adminKey',
+    env: 'HERALD_ADMIN_KEY',
+    flag: 'admin-key',
+    description: 'operator key; generated once in embedded mode, required with DATABASE_URL',
+    default: undefined,
+    parse: (raw, name) => {
+      if (raw.length < 16) throw new ConfigError(name, 'must be at least 16 characters');
+      return raw;
+    },
+  } satisfies OptionSpec<'adminKey'>,
+  {
+    key: 'allowPrivateNetworks',
+    env: 'HERALD_ALLOW_PRIVATE_NETWORKS',
+    flag: 'allow-private-networks',
+    description: 'allow delivery to loopback/private addresses (development, tests)',
+    default: false,
+    parse: boolean,
+  } satisfies OptionSpec<'allowPrivateNetworks'>,
+  {
+    key: 'allowedNetworks',
+    env: 'HERALD_ALLOWED_NETWORKS',
+    flag: 'allowed-networks',
+    description: 'comma-separated CIDRs that may be delivered to even though they are not public',
+    default: [],
+    parse: cidrList,
+  } satisfies OptionSpec<'allowedNetworks'>,
+  {
+    key: 'encryptionKey',
+    env: 'HERALD_ENCRYPTION_KEY',
+    flag: 'encryption-key',
+    description: 'base64 32-byte key that encrypts secrets at rest; generated once in embedded mode',
+    default: undefined,
+    parse: (raw, name) => {
+      if (Buffer.from(raw, 'base64').length !== 32) throw new ConfigError(name, 'must be 32 bytes, base64');
+      return raw;
+    },
+  } satisfies OptionSpec<'encryptionKey'>,
+  {
+    key: 'logLevel',
+    env: 'LOG_LEVEL',
+    flag: 'log-level',
+    description: 'fatal, error, warn, info, debug, trace or silent',
+    default: 'info',
+    parse: (raw, name) => {
+      if (!LOG_LEVELS.includes(raw as LogLevel)) throw new ConfigError(name, `"${raw}" is not a log level`);
+      return raw as LogLevel;
+    },
+  } satisfies OptionSpec<'logLevel'>,
+  {
+    key: 'disableAfterSeconds',
+    env: 'HERALD_DISABLE_AFTER',
+    flag: 'disable-after',
+    description: 'disable an endpoint after failing continuously this long (e.g. 5d)',
+    default: 5 * 86400,
+    parse: parseDuration,
+  } satisfies OptionSpec<'disableAfterSeconds'>,
+  {
+    key: 'retentionDays',
+    env: 'HERALD_RETENTION_DAYS',
+    flag: 'retention-days',
+    description: 'days to keep event payloads and attempts',
+    default: 30,
+    parse: integer(1, 36500),
+  } satisfies OptionSpec<'retentionDays'>,
+  {
+    key: 'maxEndpointsPerTenant',
+    env: 'HERALD_MAX_ENDPOINTS_PER_TENANT',
+    flag: 'max-endpoints-per-tenant',
+    description: 'most endpoints one tenant may have',
+    default: 1000,
+    parse: integer(1, 1_000_000),
+  } satisfies OptionSpec<'maxEndpointsPerTenant'>,
+] as const;
+
+/**
+ * Builds the configuration from flags (already parsed by the CLI, as strings) and the environment.
+ *
+ * @example loadConfig({ port: '9000' }, process.env)
+ */
+export function loadConfig(
+  flags: Record<string, string | boolean | undefined>,
+  env: NodeJS.ProcessEnv,
+): Config {
+  const config: Record<string, unknown> = {};
+  for (const opt of OPTIONS) {
+    const fromFlag = flags[opt.key];
+    const fromEnv = env[opt.env];
+    let value: unknown = opt.default;
+    if (fromFlag !== undefined) {
+      value = (opt.parse as (raw: string, name: string) => unknown)(String(fromFlag), `--${opt.flag}`);
+    } else if (fromEnv !== undefined && fromEnv !== '') {
+      value = (opt.parse as (raw: string, name: string) => unknown)(fromEnv, opt.env);
+    }
+    config[opt.key] = value;
+  }
+  const result = config as unknown as Config;
+  if (result.databaseUrl && !result.adminKey) {
+    throw new ConfigError('HERALD_ADMIN_KEY', 'is required when DATABASE_URL is set');
+  }
+  if (result.databaseUrl && !result.encryptionKey) {
+    throw new ConfigError('HERALD_ENCRYPTION_KEY', 'is required when DATABASE_URL is set');
+  }
+  return result;
+}

@@ -1,0 +1,32 @@
+/**
+ * The storage interface. Two drivers implement it — embedded PGlite and PostgreSQL via `pg` — and
+ * every query in Herald runs unchanged on both, so keep SQL to what PostgreSQL 15 supports.
+ *
+ * Rows come back with int8 as JS numbers, timestamptz as Date and json(b) parsed, on both drivers.
+ */
+
+/** Anything that runs a parameterised statement: the database itself or an open transaction. */
+export interface Queryable {
+  /** Runs one statement with bound parameters ($1, $2, …) and returns its rows. */
+  query<T = Record<string, unknown>>(sql: string, params?: readonly unknown[]): Promise<T[]>;
+  /** Runs a script of several statements without parameters (migrations). */
+  exec(sql: string): Promise<void>;
+}
+
+export interface Db extends Queryable {
+  readonly kind: 'pglite' | 'postgres';
+  /**
+   * Runs `fn` in one transaction: committed when it resolves, rolled back when it throws.
+   * Never hold a transaction across an HTTP call: PGlite has a single connection.
+   */
+  transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Subscribes to NOTIFY on `channel`; resolves to an unsubscribe function. */
+  listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+/** Runs `fn` with the first row of a query, or undefined. */
+export async function one<T>(q: Queryable, sql: string, params?: readonly unknown[]): Promise<T | undefined> {
+  const rows = await q.query<T>(sql, params);
+  return rows[0];
+}

@@ -1,0 +1,53 @@
+/**
+ * Embedded driver over PGlite (PostgreSQL in WASM). One connection: PGlite serialises queries and
+ * holds its own mutex around a transaction, so concurrent callers queue rather than interleave.
+ */
+import { PGlite, type Transaction } from '@electric-sql/pglite';
+import type { Db, Queryable } from './db.ts';
+
+export interface PgliteOptions {
+  /** A data directory on disk; omitted = in memory. */
+  dataDir?: string;
+  /** A tarball from `dumpDataDir()` to start from (tests clone one migrated template). */
+  loadDataDir?: Blob;
+}
+
+function wrapTx(tx: Transaction): Queryable {
+  return {
+    async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+      return (await tx.query<T>(sql, params as unknown[])).rows;
+    },
+    async exec(sql: string): Promise<void> {
+      await tx.exec(sql);
+    },
+  };
+}
+
+export async function openPglite(options: PgliteOptions = {}): Promise<Db & { pglite: PGlite }> {
+  const pglite = await PGlite.create({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    // Flush to the file system asynchronously: embedded mode is documented as not power-loss safe.
+    relaxedDurability: true,
+  });
+  return {
+    kind: 'pglite',
+    pglite,
+    async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+      return (await pglite.query<T>(sql, params as unknown[])).rows;
+    },
+    transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      return pglite.transaction((tx) => fn(wrapTx(tx)));
+    },
+    async listen(channel, onNotify) {
+      const unlisten = await pglite.listen(channel, onNotify);
+      return () => unlisten();
+    },
+    async exec(sql) {
+      await pglite.exec(sql);
+    },
+    async close() {
+      if (!pglite.closed) await pglite.close();
+    },
+  };
+}

@@ -1,0 +1,144 @@
+/**
+ * PostgreSQL driver over `pg`: a pool for queries and transactions, one dedicated client for LISTEN
+ * that reconnects with backoff. Callers stay correct without notifications (they also poll), so a
+ * lost LISTEN connection only costs latency.
+ */
+import pg from 'pg';
+import type { Db, Queryable } from './db.ts';
+
+const INT8_OID = 20;
+const types = {
+  getTypeParser(oid: number, format?: 'text' | 'binary') {
+    // int8 → number: counts and sequence numbers stay far below 2^53.
+    if (oid === INT8_OID) return (v: string) => Number(v);
+    return pg.types.getTypeParser(oid, format);
+  },
+};
+
+export interface PostgresOptions {
+  url: string;
+  /** Schema to put first on the search path (tests use one per file). */
+  schema?: string;
+  poolSize?: number;
+  onError?: (err: Error) => void;
+}
+
+export async function openPostgres(options: PostgresOptions): Promise<Db> {
+  const clientConfig: pg.ClientConfig = {
+    connectionString: options.url,
+    types,
+    ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
+  };
+  const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
+  const onError = options.onError ?? (() => {});
+  pool.on('error', onError);
+  // Fail fast on a wrong URL instead of on the first request.
+  const probe = await pool.connect();
+  probe.release();
+
+  const listeners = new Map<string, Set<(payload: string) => void>>();
+  let listenClient: pg.Client | undefined;
+  let connecting: Promise<void> | undefined;
+  let closed = false;
+  let backoffMs = 100;
+
+  async function connectListener(): Promise<void> {
+    const client = new pg.Client(clientConfig);
+    client.on('notification', (msg) => {
+      for (const fn of listeners.get(msg.channel) ?? []) fn(msg.payload ?? '');
+    });
+    client.on('error', (err) => {
+      onError(err);
+      if (listenClient === client) listenClient = undefined;
+      void client.end().catch(() => {});
+      scheduleReconnect();
+    });
+    await client.connect();
+    for (const channel of listeners.keys()) await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    listenClient = client;
+    backoffMs = 100;
+  }
+
+  function scheduleReconnect(): void {
+    if (closed || listeners.size === 0) return;
+    const delay = backoffMs;
+    backoffMs = Math.min(backoffMs * 2, 5_000);
+    setTimeout(() => {
+      if (closed || listenClient) return;
+      ensureListener().catch((err) => {
+        onError(err as Error);
+        scheduleReconnect();
+      });
+    }, delay).unref();
+  }
+
+  function ensureListener(): Promise<void> {
+    if (listenClient) return Promise.resolve();
+    connecting ??= connectListener().finally(() => {
+      connecting = undefined;
+    });
+    return connecting;
+  }
+
+  const db: Db = {
+    kind: 'postgres',
+    async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
+      const res = await pool.query(sql, params as unknown[]);
+      return res.rows as T[];
+    },
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      const tx: Queryable = {
+        async query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
+          return (await client.query(sql, params as unknown[])).rows as R[];
+        },
+        async exec(sql: string): Promise<void> {
+          await client.query(sql);
+        },
+      };
+      try {
+        await client.query('BEGIN');
+        const result = await fn(tx);
+        await client.query('COMMIT');
+        return result;
+      } catch (err) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw err;
+      } finally {
+        client.release();
+      }
+    },
+    async listen(channel, onNotify) {
+      let set = listeners.get(channel);
+      const isNew = !set;
+      if (!set) {
+        set = new Set();
+        listeners.set(channel, set);
+      }
+      set.add(onNotify);
+      try {
+        await ensureListener();
+        if (isNew && listenClient) await listenClient.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      } catch (err) {
+        onError(err as Error);
+        scheduleReconnect();
+      }
+      return async () => {
+        set.delete(onNotify);
+        if (set.size === 0) {
+          listeners.delete(channel);
+          await listenClient?.query(`UNLISTEN ${pg.escapeIdentifier(channel)}`).catch(() => {});
+        }
+      };
+    },
+    async exec(sql) {
+      await pool.query(sql);
+    },
+    async close() {
+      closed = true;
+      await listenClient?.end().catch(() => {});
+      await pool.end();
+    },
+  };
+  return db;
+}

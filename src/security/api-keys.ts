@@ -1,0 +1,29 @@
+/**
+ * API keys: random, with a recognisable prefix (`hk_admin_…`, `hk_live_…`) so a leaked key is easy to
+ * spot in logs and by secret scanners. Only a SHA-256 digest is stored; lookups hash the presented
+ * key and compare digests in constant time.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const ADMIN_KEY_PREFIX = 'hk_admin_';
+export const TENANT_KEY_PREFIX = 'hk_live_';
+
+export function generateKey(prefix: string): string {
+  return prefix + randomBytes(24).toString('base64url');
+}
+
+export function hashKey(key: string): string {
+  return createHash('sha256').update(key).digest('hex');
+}
+
+/** The part of a key that lists may show: its prefix and first characters. */
+export function displayPrefix(key: string): string {
+  return key.slice(0, key.lastIndexOf('_') + 5);
+}
+
+/** Constant-time comparison of two hex digests of equal length. */
+export function digestsEqual(a: string, b: string): boolean {
+  const x = Buffer.from(a, 'hex');
+  const y = Buffer.from(b, 'hex');
+  return x.length === y.length && timingSafeEqual(x, y);
+}

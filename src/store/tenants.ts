@@ -1,0 +1,75 @@
+/** Tenants: the operator's customers. Deleting one deletes everything it owns (FK cascades). */
+import { one, type Queryable } from '../db/db.ts';
+import { HeraldError } from '../errors.ts';
+
+export interface Tenant {
+  id: string;
+  name: string;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+interface TenantRow {
+  id: string;
+  name: string;
+  metadata: Record<string, unknown>;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toTenant = (r: TenantRow): Tenant => ({
+  id: r.id,
+  name: r.name,
+  metadata: r.metadata,
+  createdAt: r.created_at.toISOString(),
+  updatedAt: r.updated_at.toISOString(),
+});
+
+export async function createTenant(
+  q: Queryable,
+  input: { id: string; name: string; metadata: Record<string, unknown> },
+): Promise<Tenant> {
+  const row = await one<TenantRow>(
+    q,
+    `INSERT INTO tenants (id, name, metadata) VALUES ($1, $2, $3)
+     ON CONFLICT (id) DO NOTHING RETURNING *`,
+    [input.id, input.name, input.metadata],
+  );
+  if (!row) throw new HeraldError('TENANT_EXISTS', `A tenant with id "${input.id}" already exists`);
+  return toTenant(row);
+}
+
+export async function getTenant(q: Queryable, id: string): Promise<Tenant> {
+  const row = await one<TenantRow>(q, 'SELECT * FROM tenants WHERE id = $1', [id]);
+  if (!row) throw new HeraldError('TENANT_NOT_FOUND');
+  return toTenant(row);
+}
+
+export async function listTenants(q: Queryable, opts: { before?: string; limit: number }): Promise<Tenant[]> {
+  const rows = await q.query<TenantRow>(
+    `SELECT * FROM tenants WHERE ($1::text IS NULL OR id < $1) ORDER BY id DESC LIMIT $2`,
+    [opts.before ?? null, opts.limit],
+  );
+  return rows.map(toTenant);
+}
+
+export async function updateTenant(
+  q: Queryable,
+  id: string,
+  patch: { name?: string; metadata?: Record<string, unknown> },
+): Promise<Tenant> {
+  const row = await one<TenantRow>(
+    q,
+    `UPDATE tenants SET name = COALESCE($2, name), metadata = COALESCE($3, metadata), updated_at = now()
+     WHERE id = $1 RETURNING *`,
+    [id, patch.name ?? null, patch.metadata ?? null],
+  );
+  if (!row) throw new HeraldError('TENANT_NOT_FOUND');
+  return toTenant(row);
+}
+
+export async function deleteTenant(q: Queryable, id: string): Promise<void> {
+  const rows = await q.query('DELETE FROM tenants WHERE id = $1 RETURNING id', [id]);
+  if (rows.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
+}

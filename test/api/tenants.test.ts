@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { makeTestApp, type TestApp } from '../support/app.ts';
+import { forEachStorage } from '../support/storage.ts';
+
+forEachStorage('tenants', (kind) => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeTestApp(kind);
+  });
+  after(() => t.close());
+
+  test('create, get, list, patch, delete', async () => {
+    const created = await t.request('POST', '/v1/tenants', {
+      id: 'acme',
+      name: 'Acme',
+      metadata: { plan: 'pro' },
+    });
+    assert.equal(created.statusCode, 201, created.body);
+    assert.equal(created.json().id, 'acme');
+    assert.deepEqual(created.json().metadata, { plan: 'pro' });
+
+    const dup = await t.request('POST', '/v1/tenants', { id: 'acme', name: 'Other' });
+    assert.equal(dup.statusCode, 409);
+    assert.equal(dup.json().error.code, 'TENANT_EXISTS');
+
+    const generated = await t.request('POST', '/v1/tenants', { name: 'No id' });
+    assert.match(generated.json().id, /^ten_[0-9A-Z]{26}$/);
+
+    const got = await t.request('GET', '/v1/tenants/acme');
+    assert.equal(got.json().name, 'Acme');
+
+    const patched = await t.request('PATCH', '/v1/tenants/acme', { name: 'Acme Inc' });
+    assert.equal(patched.json().name, 'Acme Inc');
+    assert.deepEqual(patched.json().metadata, { plan: 'pro' });
+
+    const list = await t.request('GET', '/v1/tenants?limit=1');
+    assert.equal(list.json().data.length, 1);
+    assert.ok(list.json().nextCursor);
+    const next = await t.request('GET', `/v1/tenants?limit=1&cursor=${list.json().nextCursor}`);
+    assert.equal(next.json().data.length, 1);
+    assert.notEqual(next.json().data[0].id, list.json().data[0].id);
+    assert.equal(next.json().nextCursor, null);
+
+    assert.equal((await t.request('DELETE', '/v1/tenants/acme')).statusCode, 204);
+    const gone = await t.request('GET', '/v1/tenants/acme');
+    assert.equal(gone.statusCode, 404);
+    assert.equal(gone.json().error.code, 'TENANT_NOT_FOUND');
+  });
+
+  test('refuses bad input with a code and writes nothing', async () => {
+    const cases: Array<[unknown, number, string]> = [
+      [{ name: 5 }, 400, 'VALIDATION_FAILED'],
+      [{ id: 'has space', name: 'x' }, 400, 'VALIDATION_FAILED'],
+      [{ name: 'x', extra: true }, 400, 'VALIDATION_FAILED'],
+      ['{"name": ', 400, 'INVALID_JSON'],
+      [{ name: 'x'.repeat(2 * 1024 * 1024) }, 413, 'PAYLOAD_TOO_LARGE'],
+    ];
+    const before = (await t.request('GET', '/v1/tenants?limit=250')).json().data.length;
+    for (const [body, status, code] of cases) {
+      const res = await t.request('POST', '/v1/tenants', body);
+      assert.equal(res.statusCode, status, res.body);
+      assert.equal(res.json().error.code, code);
+    }
+    assert.equal((await t.request('GET', '/v1/tenants?limit=250')).json().data.length, before);
+  });
+
+  test('needs a key', async () => {
+    const res = await t.request('GET', '/v1/tenants', undefined, null);
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.json().error.code, 'UNAUTHORIZED');
+    const wrong = await t.request('GET', '/v1/tenants', undefined, 'hk_admin_wrong');
+    assert.equal(wrong.statusCode, 401);
+  });
+});

@@ -1,0 +1,62 @@
+/**
+ * A Herald API over a fresh database, driven with `app.inject()` (no socket).
+ */
+import type { LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../src/api/app.ts';
+import type { App, AppContext, Clock } from '../../src/api/context.ts';
+import { type Config, loadConfig } from '../../src/config/config.ts';
+import { ADMIN_KEY_PREFIX, generateKey, hashKey } from '../../src/security/api-keys.ts';
+import { createSecretBox, generateEncryptionKey } from '../../src/security/secret-box.ts';
+import { freshDb, type StorageKind, type TestDb } from './storage.ts';
+
+export interface TestApp {
+  app: App;
+  ctx: AppContext;
+  testDb: TestDb;
+  adminKey: string;
+  /** Sends a request as `key` (default: the admin key); `body` is sent as JSON. */
+  request(method: string, url: string, body?: unknown, key?: string | null): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return { ...loadConfig({}, {}), allowPrivateNetworks: true, logLevel: 'silent', ...overrides };
+}
+
+export async function makeTestApp(
+  kind: StorageKind,
+  options: { config?: Partial<Config>; clock?: Clock } = {},
+): Promise<TestApp> {
+  const testDb = await freshDb(kind);
+  const adminKey = generateKey(ADMIN_KEY_PREFIX);
+  const ctx: AppContext = {
+    db: testDb.db,
+    config: testConfig(options.config),
+    adminKeyHash: hashKey(adminKey),
+    secretBox: createSecretBox(generateEncryptionKey()),
+    clock: options.clock ?? { now: () => new Date() },
+  };
+  const app = await buildApp(ctx);
+  await app.ready();
+  return {
+    app,
+    ctx,
+    testDb,
+    adminKey,
+    request(method, url, body, key = adminKey) {
+      return app.inject({
+        method: method as 'GET',
+        url,
+        headers: {
+          ...(key ? { authorization: `Bearer ${key}` } : {}),
+          ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
+      });
+    },
+    async close() {
+      await app.close();
+      await testDb.close();
+    },
+  };
+}
