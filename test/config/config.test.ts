@@ -1,0 +1,53 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/config.ts';
+
+test('defaults match DESIGN.md', () => {
+  const c = loadConfig({}, {});
+  assert.equal(c.port, 8080);
+  assert.equal(c.host, '127.0.0.1');
+  assert.equal(c.databaseUrl, undefined);
+  assert.equal(c.dataDir, './herald-data');
+  assert.equal(c.allowPrivateNetworks, false);
+  assert.equal(c.logLevel, 'info');
+  assert.equal(c.disableAfterSeconds, 5 * 86400);
+  assert.equal(c.retentionDays, 30);
+});
+
+test('flags win over the environment', () => {
+  const c = loadConfig({ port: '9000' }, { PORT: '7000', HERALD_DISABLE_AFTER: '12h' });
+  assert.equal(c.port, 9000);
+  assert.equal(c.disableAfterSeconds, 12 * 3600);
+});
+
+test('bad values name the option', () => {
+  const cases: Array<[Record<string, string>, RegExp]> = [
+    [{ PORT: 'abc' }, /PORT/],
+    [{ PORT: '70000' }, /PORT/],
+    [{ HERALD_ALLOW_PRIVATE_NETWORKS: 'maybe' }, /HERALD_ALLOW_PRIVATE_NETWORKS/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL/],
+    [{ HERALD_ENCRYPTION_KEY: 'short' }, /HERALD_ENCRYPTION_KEY/],
+    [{ HERALD_ALLOWED_NETWORKS: '10.0.0.0/33' }, /HERALD_ALLOWED_NETWORKS/],
+    [{ HERALD_DISABLE_AFTER: '5 weeks' }, /HERALD_DISABLE_AFTER/],
+    [{ DATABASE_URL: 'postgres://localhost/x' }, /HERALD_ADMIN_KEY/],
+  ];
+  for (const [env, re] of cases) {
+    assert.throws(
+      () => loadConfig({}, env),
+      (err: unknown) => err instanceof ConfigError && re.test(err.message),
+    );
+  }
+});
+
+test('the CLI prints one line and exits 2 on a bad value', () => {
+  const res = spawnSync(process.execPath, ['bin/herald.js', 'serve'], {
+    env: { ...process.env, PORT: 'not-a-port' },
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(res.status, 2, res.stderr);
+  assert.equal(res.stderr.trim().split('\n').length, 1);
+  assert.match(res.stderr, /PORT/);
+});
