@@ -30,6 +30,16 @@ function validationDetails(issues: AjvIssue[], part: string | undefined): ErrorD
   });
 }
 
+/**
+ * PostgreSQL's class 22 "data exception" (NUL in text, \u0000 in jsonb, out-of-range numbers) is
+ * raised by input the schemas let through; it is the caller's fault, so a 400, and the failed
+ * statement has written nothing. Both drivers expose the SQLSTATE as `code` next to `severity`.
+ */
+function isDataException(err: unknown): boolean {
+  const e = err as { code?: unknown; severity?: unknown };
+  return typeof e?.code === 'string' && /^22[0-9A-Z]{3}$/.test(e.code) && typeof e.severity === 'string';
+}
+
 export function toHeraldError(err: unknown): HeraldError {
   if (err instanceof HeraldError) return err;
   const e = err as FastifyError & { validation?: AjvIssue[]; validationContext?: string };
@@ -41,6 +51,9 @@ export function toHeraldError(err: unknown): HeraldError {
       first ? `${first.path}: ${first.message}` : undefined,
       details,
     );
+  }
+  if (isDataException(err)) {
+    return new HeraldError('VALIDATION_FAILED', 'The input holds a value that cannot be stored (for example a NUL character)');
   }
   const mapped = e?.code ? FASTIFY_CODES[e.code] : undefined;
   if (mapped) return new HeraldError(mapped);
