@@ -53,7 +53,10 @@ export function toHeraldError(err: unknown): HeraldError {
     );
   }
   if (isDataException(err)) {
-    return new HeraldError('VALIDATION_FAILED', 'The input holds a value that cannot be stored (for example a NUL character)');
+    return new HeraldError(
+      'VALIDATION_FAILED',
+      'The input holds a value that cannot be stored (for example a NUL character)',
+    );
   }
   const mapped = e?.code ? FASTIFY_CODES[e.code] : undefined;
   if (mapped) return new HeraldError(mapped);
