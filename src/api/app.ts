@@ -10,6 +10,8 @@ import { HeraldError } from '../errors.ts';
 import { createAuthenticator } from './auth.ts';
 import type { App, AppContext } from './context.ts';
 import { errorHandler } from './error-handler.ts';
+import { apiKeyRoutes } from './routes/api-keys.ts';
+import { eventTypeRoutes } from './routes/event-types.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { validatorCompiler } from './validator.ts';
@@ -56,5 +58,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
 
   opsRoutes(app, ctx);
   tenantRoutes(app, ctx);
+  apiKeyRoutes(app, ctx);
+  eventTypeRoutes(app, ctx);
   return app;
 }

@@ -16,9 +16,13 @@ export function hashKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-/** The part of a key that lists may show: its prefix and first characters. */
+/**
+ * The part of a key that lists may show: its type prefix and the first 4 random characters.
+ * (The random part is base64url and may itself contain `_`, so the prefix is matched, not searched.)
+ */
 export function displayPrefix(key: string): string {
-  return key.slice(0, key.lastIndexOf('_') + 5);
+  const prefix = [ADMIN_KEY_PREFIX, TENANT_KEY_PREFIX].find((p) => key.startsWith(p)) ?? '';
+  return key.slice(0, prefix.length + 4);
 }
 
 /** Constant-time comparison of two hex digests of equal length. */

@@ -6,8 +6,9 @@ CREATE TABLE events (
   tenant_id    text NOT NULL REFERENCES tenants (id) ON DELETE CASCADE,
   id           text NOT NULL,
   type         text NOT NULL,
+  -- json, not jsonb: the payload keeps its key order, which byte-exact wire formats depend on.
   -- NULL once the retention job has purged the payload.
-  data         jsonb,
+  data         json,
   origin       text,
   occurred_at  timestamptz,
   batch_id     text NOT NULL,

@@ -1,0 +1,95 @@
+/**
+ * Tenant API keys. The key itself exists only in the answer to its creation; the table keeps its
+ * SHA-256 (src/security/api-keys.ts) and a short prefix for people to recognise it by. Revoking
+ * keeps the row (for the list and audits); authentication ignores revoked keys.
+ */
+import { one, type Queryable } from '../db/db.ts';
+import { HeraldError } from '../errors.ts';
+import { newId } from '../ids.ts';
+import { displayPrefix, generateKey, hashKey, TENANT_KEY_PREFIX } from '../security/api-keys.ts';
+
+export interface ApiKey {
+  id: string;
+  tenantId: string;
+  name: string | null;
+  prefix: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+/** A key as created: the only time `key` is ever shown. */
+export interface NewApiKey extends ApiKey {
+  key: string;
+}
+
+interface ApiKeyRow {
+  id: string;
+  tenant_id: string;
+  name: string | null;
+  prefix: string;
+  created_at: Date;
+  last_used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const COLUMNS = 'id, tenant_id, name, prefix, created_at, last_used_at, revoked_at';
+
+const toApiKey = (r: ApiKeyRow): ApiKey => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  name: r.name,
+  prefix: r.prefix,
+  createdAt: r.created_at.toISOString(),
+  lastUsedAt: r.last_used_at?.toISOString() ?? null,
+  revokedAt: r.revoked_at?.toISOString() ?? null,
+});
+
+async function tenantExists(q: Queryable, tenantId: string): Promise<boolean> {
+  return (await q.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId])).length > 0;
+}
+
+/** Creates a key for the tenant (TENANT_NOT_FOUND if there is none). */
+export async function createApiKey(
+  q: Queryable,
+  input: { tenantId: string; name: string | null },
+): Promise<NewApiKey> {
+  const key = generateKey(TENANT_KEY_PREFIX);
+  const row = await one<ApiKeyRow>(
+    q,
+    `INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash)
+     SELECT $1, id, $3, $4, $5 FROM tenants WHERE id = $2
+     RETURNING ${COLUMNS}`,
+    [newId('key'), input.tenantId, input.name, displayPrefix(key), hashKey(key)],
+  );
+  if (!row) throw new HeraldError('TENANT_NOT_FOUND');
+  return { ...toApiKey(row), key };
+}
+
+/** The tenant's keys, revoked ones included, newest first (TENANT_NOT_FOUND if there is no tenant). */
+export async function listApiKeys(
+  q: Queryable,
+  tenantId: string,
+  opts: { before?: string; limit: number },
+): Promise<ApiKey[]> {
+  const rows = await q.query<ApiKeyRow>(
+    `SELECT ${COLUMNS} FROM api_keys WHERE tenant_id = $1 AND ($2::text IS NULL OR id < $2)
+     ORDER BY id DESC LIMIT $3`,
+    [tenantId, opts.before ?? null, opts.limit],
+  );
+  if (rows.length === 0 && !(await tenantExists(q, tenantId))) throw new HeraldError('TENANT_NOT_FOUND');
+  return rows.map(toApiKey);
+}
+
+/** Revokes a key of the tenant; revoking twice keeps the first time. */
+export async function revokeApiKey(q: Queryable, tenantId: string, keyId: string): Promise<ApiKey> {
+  const row = await one<ApiKeyRow>(
+    q,
+    `UPDATE api_keys SET revoked_at = COALESCE(revoked_at, now())
+     WHERE tenant_id = $1 AND id = $2 RETURNING ${COLUMNS}`,
+    [tenantId, keyId],
+  );
+  if (row) return toApiKey(row);
+  if (!(await tenantExists(q, tenantId))) throw new HeraldError('TENANT_NOT_FOUND');
+  throw new HeraldError('API_KEY_NOT_FOUND');
+}
