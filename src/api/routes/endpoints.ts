@@ -1,0 +1,154 @@
+/**
+ * `/v1/tenants/:tenantId/endpoints`: a tenant's endpoints. The operator, or a key of the same
+ * tenant, creates, reads, changes and deletes them; the signing secret is shown on creation and at
+ * `…/secret`, never in lists.
+ */
+import { urlSpellings } from '../../endpoints/endpoint-url.ts';
+import { validateEndpointPatch, validateNewEndpoint } from '../../endpoints/endpoint-validation.ts';
+import {
+  createEndpoint,
+  deleteEndpoint,
+  deleteEndpointsByUrl,
+  getEndpoint,
+  getEndpointSecret,
+  listEndpoints,
+  updateEndpoint,
+} from '../../store/endpoints.ts';
+import type { App, AppContext } from '../context.ts';
+import { DEFAULT_LIMIT, decodeCursor, PageOf, page } from '../pagination.ts';
+import { TenantParams } from '../schemas/common.ts';
+import {
+  CreatedEndpointOut,
+  EndpointCreateBody,
+  EndpointDeleteByUrlQuery,
+  EndpointListQuery,
+  EndpointOut,
+  EndpointParams,
+  EndpointPatchBody,
+  EndpointSecretOut,
+} from '../schemas/endpoint.ts';
+
+export function endpointRoutes(app: App, ctx: AppContext): void {
+  const tags = ['endpoints'];
+  const config = { access: 'tenant' as const };
+
+  app.post(
+    '/v1/tenants/:tenantId/endpoints',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Create an endpoint (the answer holds its signing secret)',
+        params: TenantParams,
+        body: EndpointCreateBody,
+        response: { 201: CreatedEndpointOut },
+      },
+    },
+    async (req, reply) => {
+      const { fields, secret } = await validateNewEndpoint(req.body, ctx.config);
+      const created = await createEndpoint(ctx.db, ctx.secretBox, {
+        tenantId: req.params.tenantId,
+        fields,
+        secret,
+        maxEndpoints: ctx.config.maxEndpointsPerTenant,
+      });
+      return reply.code(201).send({ ...created.endpoint, secret: created.secret });
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/endpoints',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "List a tenant's endpoints, newest first (never their secrets)",
+        params: TenantParams,
+        querystring: EndpointListQuery,
+        response: { 200: PageOf(EndpointOut) },
+      },
+    },
+    async (req) => {
+      const limit = req.query.limit ?? DEFAULT_LIMIT;
+      const before = decodeCursor(req.query.cursor);
+      const rows = await listEndpoints(ctx.db, ctx.secretBox, req.params.tenantId, {
+        limit: limit + 1,
+        ...(before ? { before } : {}),
+        ...(req.query.url !== undefined ? { urls: urlSpellings(req.query.url) } : {}),
+      });
+      return page(rows, limit, (e) => e.id);
+    },
+  );
+
+  app.delete(
+    '/v1/tenants/:tenantId/endpoints',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Delete every endpoint of the tenant with this URL (unregister)',
+        params: TenantParams,
+        querystring: EndpointDeleteByUrlQuery,
+      },
+    },
+    async (req, reply) => {
+      await deleteEndpointsByUrl(ctx.db, req.params.tenantId, urlSpellings(req.query.url));
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/endpoints/:endpointId',
+    {
+      config,
+      schema: { tags, summary: 'Get an endpoint', params: EndpointParams, response: { 200: EndpointOut } },
+    },
+    async (req) => getEndpoint(ctx.db, ctx.secretBox, req.params.tenantId, req.params.endpointId),
+  );
+
+  app.patch(
+    '/v1/tenants/:tenantId/endpoints/:endpointId',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Change an endpoint (active: true re-enables a disabled one)',
+        params: EndpointParams,
+        body: EndpointPatchBody,
+        response: { 200: EndpointOut },
+      },
+    },
+    async (req) => {
+      const patch = await validateEndpointPatch(req.body, ctx.config);
+      return updateEndpoint(ctx.db, ctx.secretBox, req.params.tenantId, req.params.endpointId, patch);
+    },
+  );
+
+  app.delete(
+    '/v1/tenants/:tenantId/endpoints/:endpointId',
+    {
+      config,
+      schema: { tags, summary: 'Delete an endpoint and its deliveries', params: EndpointParams },
+    },
+    async (req, reply) => {
+      await deleteEndpoint(ctx.db, req.params.tenantId, req.params.endpointId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/endpoints/:endpointId/secret',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "The endpoint's current signing secret",
+        params: EndpointParams,
+        response: { 200: EndpointSecretOut },
+      },
+    },
+    async (req) => ({
+      secret: await getEndpointSecret(ctx.db, ctx.secretBox, req.params.tenantId, req.params.endpointId),
+    }),
+  );
+}

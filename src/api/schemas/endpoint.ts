@@ -1,0 +1,209 @@
+/**
+ * Schemas of endpoints: what a create or update may send, and what the API answers. The schemas
+ * check shapes and ranges; rules that need more than a shape (URLs, headers, profiles, event type
+ * patterns, filters) are checked in src/endpoints/.
+ */
+import { Type } from 'typebox';
+import { EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_PATTERNS } from '../../endpoints/event-type-patterns.ts';
+import { PROFILE_NAMES } from '../../profiles/profile-names.ts';
+import { PageQuery } from '../pagination.ts';
+import { Metadata, Timestamp } from './common.ts';
+
+export { EndpointParams } from './event.ts';
+
+const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+
+export const MAX_RETRY_DELAY_SECONDS = 7 * 86400;
+
+const Url = Type.String({
+  minLength: 1,
+  maxLength: 2048,
+  description: 'http(s) URL, at most 2048 bytes, without credentials',
+});
+
+const Name = Type.String({ minLength: 1, maxLength: 256 });
+const Description = Type.String({ maxLength: 4096 });
+
+const EventTypesIn = Type.Union(
+  [
+    Type.Array(Type.String({ maxLength: 128 }), { maxItems: MAX_EVENT_TYPE_PATTERNS }),
+    Type.String({ maxLength: MAX_EVENT_TYPE_PATTERNS * 130 }),
+  ],
+  {
+    description:
+      `event type names or patterns (${EVENT_TYPE_PATTERN}; \`*\` only at the end, as in \`invoice.*\`), ` +
+      'as an array or a comma-separated string; absent, null or ["*"] = every type',
+  },
+);
+
+const Headers = Type.Record(Type.String(), Type.String(), {
+  description:
+    'extra request headers (at most 50, values ≤ 4096 characters); names Herald sets itself are refused',
+});
+
+const Profile = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  description: `wire format: ${PROFILE_NAMES.join(', ')}`,
+});
+
+const ProfileOptions = Type.Record(Type.String({ maxLength: 64 }), Type.Unknown(), {
+  maxProperties: 32,
+  description: "profile settings, e.g. Courier Invoice's `accountNumber`",
+});
+
+const AuthIn = Type.Union(
+  [
+    Type.Object(
+      { type: Type.Literal('bearer'), token: Type.String({ minLength: 1, maxLength: 4096 }) },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal('basic'),
+        username: Type.String({ minLength: 1, maxLength: 256 }),
+        password: Type.String({ maxLength: 1024 }),
+      },
+      { additionalProperties: false },
+    ),
+    Type.Object(
+      {
+        type: Type.Literal('oauth2'),
+        tokenUrl: Type.String({ minLength: 1, maxLength: 2048 }),
+        clientId: Type.String({ minLength: 1, maxLength: 256 }),
+        clientSecret: Type.String({ minLength: 1, maxLength: 1024 }),
+        scope: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+      },
+      { additionalProperties: false },
+    ),
+  ],
+  { description: 'credentials sent with every request; stored encrypted, never shown again' },
+);
+
+const RetrySchedule = Type.Array(Type.Integer({ minimum: 0, maximum: MAX_RETRY_DELAY_SECONDS }), {
+  maxItems: 100,
+  description:
+    'seconds before each attempt (the first entry is the first attempt); null = the profile default',
+});
+
+const TimeoutsIn = Type.Object(
+  {
+    connectMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
+    totalMs: Type.Integer({ minimum: 1, maximum: 300_000 }),
+  },
+  { additionalProperties: false },
+);
+
+const RateLimitIn = Type.Object(
+  { perSecond: Type.Integer({ minimum: 1, maximum: 10_000 }) },
+  { additionalProperties: false },
+);
+
+const Ordering = Type.Union([Type.Literal('none'), Type.Literal('fifo')], {
+  description: '`fifo` sends one delivery at a time, in sequence order',
+});
+
+const Filter = Type.Record(Type.String(), Type.Unknown(), {
+  description: 'payload filter (docs/filters.md); null = every event of the subscribed types',
+});
+
+const IgnoreOrigins = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+  maxItems: 50,
+  description: 'origins whose events this endpoint must not get',
+});
+
+/** Fields a create and an update share; every one of them optional. */
+const EndpointFieldsIn = {
+  name: Type.Optional(Nullable(Name)),
+  description: Type.Optional(Nullable(Description)),
+  eventTypes: Type.Optional(Nullable(EventTypesIn)),
+  active: Type.Optional(Type.Boolean()),
+  headers: Type.Optional(Headers),
+  profile: Type.Optional(Profile),
+  profileOptions: Type.Optional(ProfileOptions),
+  auth: Type.Optional(Nullable(AuthIn)),
+  retrySchedule: Type.Optional(Nullable(RetrySchedule)),
+  timeouts: Type.Optional(Nullable(TimeoutsIn)),
+  rateLimit: Type.Optional(Nullable(RateLimitIn)),
+  ordering: Type.Optional(Ordering),
+  filter: Type.Optional(Nullable(Filter)),
+  ignoreOrigins: Type.Optional(IgnoreOrigins),
+  metadata: Type.Optional(Metadata),
+};
+
+export const EndpointCreateBody = Type.Object(
+  {
+    url: Url,
+    secret: Type.Optional(
+      Type.String({
+        minLength: 8,
+        maxLength: 256,
+        description: 'signing secret; generated (`whsec_` + base64 of 32 bytes) when absent',
+      }),
+    ),
+    ...EndpointFieldsIn,
+  },
+  { additionalProperties: false },
+);
+
+export const EndpointPatchBody = Type.Object(
+  { url: Type.Optional(Url), ...EndpointFieldsIn },
+  {
+    additionalProperties: false,
+    description: 'fields to change; null clears a nullable field. The secret changes through rotate-secret.',
+  },
+);
+
+const AuthOut = Type.Object(
+  {
+    type: Type.Union([Type.Literal('bearer'), Type.Literal('basic'), Type.Literal('oauth2')]),
+    username: Type.Optional(Type.String()),
+    tokenUrl: Type.Optional(Type.String()),
+    clientId: Type.Optional(Type.String()),
+    scope: Type.Optional(Nullable(Type.String())),
+  },
+  { description: 'the auth without its secrets' },
+);
+
+export const EndpointOut = Type.Object({
+  id: Type.String(),
+  tenantId: Type.String(),
+  url: Type.String(),
+  name: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  eventTypes: Type.Array(Type.String()),
+  active: Type.Boolean(),
+  headers: Type.Record(Type.String(), Type.String()),
+  profile: Type.String(),
+  profileOptions: Type.Record(Type.String(), Type.Unknown()),
+  auth: Nullable(AuthOut),
+  retrySchedule: Nullable(Type.Array(Type.Integer())),
+  timeouts: Nullable(Type.Object({ connectMs: Type.Integer(), totalMs: Type.Integer() })),
+  rateLimit: Nullable(Type.Object({ perSecond: Type.Integer() })),
+  ordering: Ordering,
+  filter: Nullable(Type.Record(Type.String(), Type.Unknown())),
+  ignoreOrigins: Type.Array(Type.String()),
+  metadata: Type.Record(Type.String(), Type.Unknown()),
+  disabledReason: Nullable(Type.String({ description: 'why Herald disabled the endpoint' })),
+  disabledAt: Nullable(Timestamp),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+
+export const CreatedEndpointOut = Type.Object({
+  ...EndpointOut.properties,
+  secret: Type.String({ description: 'the signing secret (also readable later at …/secret)' }),
+});
+
+export const EndpointSecretOut = Type.Object({ secret: Type.String() });
+
+export const EndpointListQuery = Type.Object({
+  ...PageQuery,
+  url: Type.Optional(
+    Type.String({ minLength: 1, maxLength: 4096, description: 'only endpoints with this URL' }),
+  ),
+});
+
+export const EndpointDeleteByUrlQuery = Type.Object({
+  url: Type.String({ minLength: 1, maxLength: 4096, description: 'delete every endpoint with this URL' }),
+});
