@@ -73,3 +73,31 @@ forEachStorage('tenants', (kind) => {
     assert.equal(wrong.statusCode, 401);
   });
 });
+
+forEachStorage('JSON bodies', (kind) => {
+  let t: TestApp;
+  before(async () => {
+    t = await makeTestApp(kind);
+  });
+  after(() => t.close());
+
+  test('deep nesting, prototype keys and empty bodies are refused with a code', async () => {
+    const deep = `{"name":"x","metadata":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;
+    const cases: Array<[string, number, string]> = [
+      [deep, 400, 'VALIDATION_FAILED'],
+      ['{"name":"x","__proto__":{"admin":true}}', 400, 'INVALID_JSON'],
+      ['', 400, 'INVALID_JSON'],
+    ];
+    for (const [body, status, code] of cases) {
+      const res = await t.request('POST', '/v1/tenants', body);
+      assert.equal(res.statusCode, status, res.body);
+      assert.equal(res.json().error.code, code);
+    }
+    // Brackets inside strings do not count as nesting.
+    const ok = await t.request('POST', '/v1/tenants', {
+      name: '['.repeat(200),
+      metadata: { s: '{'.repeat(500) },
+    });
+    assert.equal(ok.statusCode, 201, ok.body);
+  });
+});
