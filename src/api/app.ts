@@ -10,8 +10,13 @@ import { HeraldError } from '../errors.ts';
 import { createAuthenticator } from './auth.ts';
 import type { App, AppContext } from './context.ts';
 import { errorHandler } from './error-handler.ts';
+import { parseJsonBody } from './json-body.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
+import { deliveryRoutes } from './routes/deliveries.ts';
+import { endpointActionRoutes } from './routes/endpoint-actions.ts';
+import { endpointRoutes } from './routes/endpoints.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
+import { eventRoutes } from './routes/events.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { validatorCompiler } from './validator.ts';
@@ -30,6 +35,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((_req, reply) => {
     void reply.code(404).send(new HeraldError('ROUTE_NOT_FOUND').toJSON());
@@ -60,5 +67,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   tenantRoutes(app, ctx);
   apiKeyRoutes(app, ctx);
   eventTypeRoutes(app, ctx);
+  eventRoutes(app, ctx);
+  deliveryRoutes(app, ctx);
+  endpointRoutes(app, ctx);
+  endpointActionRoutes(app, ctx);
   return app;
 }

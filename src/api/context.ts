@@ -12,6 +12,7 @@ import type {
 } from 'fastify';
 import type { Config } from '../config/config.ts';
 import type { Db } from '../db/db.ts';
+import type { HeraldMetrics } from '../metrics/metrics.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 
 export interface Clock {
@@ -27,6 +28,8 @@ export interface AppContext {
   adminKeyHash: string;
   secretBox: SecretBox;
   clock: Clock;
+  /** What /metrics renders; shared with the dispatcher when both run in one process. */
+  metrics?: HeraldMetrics;
 }
 
 /** The Fastify instance with TypeBox types, as every route module receives it. */

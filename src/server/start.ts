@@ -1,6 +1,7 @@
 /**
  * Starts a Herald process: opens storage, migrates, then runs the roles asked for — the HTTP API,
- * the dispatcher, or both (`herald serve`). SIGTERM/SIGINT drain and exit 0.
+ * the dispatcher (with the maintenance jobs), or both (`herald serve`). `stop()` drains: the API
+ * stops accepting, the dispatcher stops claiming and finishes or releases what it holds.
  */
 import pino from 'pino';
 import { buildApp } from '../api/app.ts';
@@ -8,7 +9,12 @@ import { type AppContext, systemClock } from '../api/context.ts';
 import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { openStorage } from '../db/open-storage.ts';
+import { createDispatcher, type DispatcherConfig } from '../delivery/dispatcher.ts';
+import { createMaintenance } from '../delivery/maintenance.ts';
+import { createMetrics } from '../metrics/metrics.ts';
+import { createAddressPolicy } from '../security/address-policy.ts';
 import { hashKey } from '../security/api-keys.ts';
+import { createGuardedAgent } from '../security/guarded-dispatcher.ts';
 import { createSecretBox } from '../security/secret-box.ts';
 import { loggerOptions } from './logger.ts';
 
@@ -17,13 +23,25 @@ export interface Roles {
   worker: boolean;
 }
 
+export interface StartOptions {
+  /** Dispatcher tuning (tests and benchmarks). */
+  dispatcher?: Partial<DispatcherConfig>;
+  /** How long a stop waits for in-flight deliveries before releasing them. */
+  drainMs?: number;
+}
+
 export interface RunningHerald {
   /** The address the API listens on, when it runs. */
   url?: string;
+  ctx: AppContext;
   stop(): Promise<void>;
 }
 
-export async function startHerald(config: Config, roles: Roles): Promise<RunningHerald> {
+export async function startHerald(
+  config: Config,
+  roles: Roles,
+  options: StartOptions = {},
+): Promise<RunningHerald> {
   const log = pino(loggerOptions(config.logLevel));
   const storage = await openStorage(config, (err) => log.warn({ err }, 'database connection error'));
   const stoppers: Array<() => Promise<void>> = [() => storage.close()];
@@ -45,14 +63,48 @@ export async function startHerald(config: Config, roles: Roles): Promise<Running
       adminKeyHash: hashKey(storage.adminKey),
       secretBox: createSecretBox(storage.encryptionKey),
       clock: systemClock,
+      metrics: createMetrics({ db: storage.db, processMetrics: true }),
     };
+
+    if (roles.worker) {
+      const policy = createAddressPolicy({
+        allowPrivateNetworks: config.allowPrivateNetworks,
+        allowedNetworks: config.allowedNetworks,
+      });
+      const agent = createGuardedAgent({ policy, keepAliveTimeout: 30_000, connections: 64 });
+      const dispatcherLog = log.child({ role: 'dispatcher' });
+      const dispatcher = createDispatcher({
+        db: storage.db,
+        secretBox: ctx.secretBox,
+        agent,
+        agentForConnectTimeout: (connectTimeoutMs) =>
+          createGuardedAgent({ policy, connectTimeoutMs, keepAliveTimeout: 30_000, connections: 64 }),
+        ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
+        logger: dispatcherLog,
+        ...(options.dispatcher ? { config: options.dispatcher } : {}),
+      });
+      const maintenance = createMaintenance({
+        db: storage.db,
+        workerId: dispatcher.workerId,
+        config: { retentionDays: config.retentionDays, disableAfterSeconds: config.disableAfterSeconds },
+        logger: log.child({ role: 'maintenance' }),
+      });
+      await dispatcher.start();
+      maintenance.start();
+      stoppers.push(async () => {
+        await maintenance.stop();
+        await dispatcher.stop({ graceMs: options.drainMs ?? 10_000 });
+        await agent.close();
+      });
+    }
+
     let url: string | undefined;
     if (roles.api) {
       const app = await buildApp(ctx, { logger: loggerOptions(config.logLevel) });
       url = await app.listen({ port: config.port, host: config.host });
       stoppers.push(() => app.close());
     }
-    return { ...(url ? { url } : {}), stop };
+    return { ...(url ? { url } : {}), ctx, stop };
   } catch (err) {
     await stop();
     throw err;

@@ -1,6 +1,6 @@
-/** Operational routes: liveness, readiness (the database answers), the OpenAPI document, docs. */
-
+/** Operational routes: liveness, readiness (the database answers), the OpenAPI document, docs, metrics. */
 import { HeraldError } from '../../errors.ts';
+import { createMetrics } from '../../metrics/metrics.ts';
 import type { App, AppContext } from '../context.ts';
 
 export function opsRoutes(app: App, ctx: AppContext): void {
@@ -19,6 +19,17 @@ export function opsRoutes(app: App, ctx: AppContext): void {
         throw new HeraldError('SERVICE_UNAVAILABLE', 'The database is not reachable', [], { cause: err });
       }
       return { status: 'ready' };
+    },
+  );
+
+  // An API-only process has no dispatcher counters, but still reports the queue from the database.
+  const metrics = ctx.metrics ?? createMetrics({ db: ctx.db });
+  app.get(
+    '/metrics',
+    { config, schema: { tags: ['ops'], summary: 'Prometheus metrics' } },
+    async (_req, reply) => {
+      const { contentType, body } = await metrics.render();
+      return reply.type(contentType).send(body);
     },
   );
 

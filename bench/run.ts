@@ -1,0 +1,310 @@
+/**
+ * `npm run bench`: Herald's throughput and latency against a loopback receiver, printed as JSON.
+ *
+ * The ceiling is a raw undici POST loop to the same receiver, measured in the same run with the same
+ * concurrency, so every Herald figure is also given as a ratio to it. The receiver runs in a child
+ * process; Herald (API + dispatcher, as `herald serve`) runs in this one.
+ *
+ * Options (environment): BENCH_MODES=postgres,pglite  BENCH_EVENTS=20000  BENCH_FUTURE=1000000
+ *   BENCH_LATENCY_SECONDS=10  TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
+ * Loopback only; every loop is bounded in count and time.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { Agent, request } from 'undici';
+import { loadConfig } from '../src/config/config.ts';
+import { generateEncryptionKey } from '../src/security/secret-box.ts';
+import { type RunningHerald, startHerald } from '../src/server/start.ts';
+
+const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
+const FUTURE = Number(process.env['BENCH_FUTURE'] ?? 1_000_000);
+const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 10);
+const MODES = (process.env['BENCH_MODES'] ?? 'postgres,pglite').split(',');
+const DB_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const CONCURRENCY = 200;
+const ADMIN_KEY = 'hk_admin_benchmark_key_0123456789';
+const DEADLINE_MS = 300_000;
+
+// ---- the receiver (child process) ----------------------------------------------------------
+
+interface Receiver {
+  port: number;
+  stats(): Promise<{ count: number; latencies: number[] }>;
+  reset(): Promise<void>;
+  close(): void;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const child: ChildProcess = fork(join(import.meta.dirname, 'receiver.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const ask = <T>(msg: object, key: string) =>
+    new Promise<T>((resolve) => {
+      const on = (m: Record<string, unknown>) => {
+        if (key in m) {
+          child.off('message', on);
+          resolve(m as T);
+        }
+      };
+      child.on('message', on);
+      child.send(msg);
+    });
+  const { port } = await new Promise<{ port: number }>((resolve) =>
+    child.once('message', (m) => resolve(m as { port: number })),
+  );
+  return {
+    port,
+    stats: () => ask({ cmd: 'stats' }, 'count'),
+    reset: async () => {
+      await ask({ cmd: 'reset' }, 'ok');
+    },
+    close: () => child.kill(),
+  };
+}
+
+async function waitForCount(rx: Receiver, n: number): Promise<number> {
+  const start = performance.now();
+  for (;;) {
+    const { count } = await rx.stats();
+    if (count >= n) return performance.now();
+    if (performance.now() - start > DEADLINE_MS) throw new Error(`receiver got ${count}/${n} in time`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+// ---- the ceiling: raw undici POSTs -------------------------------------------------------------
+
+async function rawCeiling(rx: Receiver, n: number): Promise<number> {
+  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  const body = JSON.stringify({
+    type: 'invoice.created',
+    timestamp: new Date().toISOString(),
+    data: { n: 1 },
+  });
+  const url = `http://127.0.0.1:${rx.port}/raw`;
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) {
+        next++;
+        const res = await request(url, {
+          method: 'POST',
+          body,
+          dispatcher: agent,
+          headers: { 'content-type': 'application/json', 'webhook-id': 'msg_x', 'webhook-signature': 'v1,x' },
+        });
+        await res.body.dump();
+      }
+    }),
+  );
+  const seconds = (performance.now() - start) / 1000;
+  await agent.close();
+  return n / seconds;
+}
+
+// ---- Herald -----------------------------------------------------------------------------------
+
+async function startMode(mode: string): Promise<{ herald: RunningHerald; cleanup: () => Promise<void> }> {
+  const env: Record<string, string> = { PORT: '0', LOG_LEVEL: 'warn', HERALD_ADMIN_KEY: ADMIN_KEY };
+  env['HERALD_ALLOW_PRIVATE_NETWORKS'] = 'true';
+  let cleanup = async () => {};
+  if (mode === 'pglite') {
+    const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
+    env['HERALD_DATA_DIR'] = dir;
+    cleanup = async () => rmSync(dir, { recursive: true, force: true });
+  } else {
+    const schema = `bench_${process.pid}`;
+    const admin = new pg.Client({ connectionString: DB_URL });
+    await admin.connect();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+    await admin.end();
+    const url = new URL(DB_URL);
+    url.searchParams.set('options', `-c search_path=${schema}`);
+    env['DATABASE_URL'] = url.toString();
+    env['HERALD_ENCRYPTION_KEY'] = generateEncryptionKey();
+    cleanup = async () => {
+      const c = new pg.Client({ connectionString: DB_URL });
+      await c.connect();
+      await c.query(`DROP SCHEMA ${schema} CASCADE`);
+      await c.end();
+    };
+  }
+  const herald = await startHerald(loadConfig({}, env), { api: true, worker: true }, { drainMs: 1000 });
+  return { herald, cleanup };
+}
+
+const apiAgent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
+
+async function api(herald: RunningHerald, method: string, path: string, body?: unknown): Promise<unknown> {
+  const res = await request(`${herald.url}${path}`, {
+    method: method as 'POST',
+    dispatcher: apiAgent,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await res.body.text();
+  if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function publishBatches(
+  herald: RunningHerald,
+  tenant: string,
+  n: number,
+  parallel: number,
+): Promise<number> {
+  const batches = Math.ceil(n / 100);
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: parallel }, async () => {
+      while (next < batches) {
+        const b = next++;
+        const size = Math.min(100, n - b * 100);
+        const events = Array.from({ length: size }, (_, i) => ({
+          type: 'invoice.created',
+          data: { n: b * 100 + i },
+        }));
+        await api(herald, 'POST', `/v1/tenants/${tenant}/events`, { events });
+      }
+    }),
+  );
+  return performance.now() - start;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<Record<string, unknown>> {
+  const { herald, cleanup } = await startMode(mode);
+  const out: Record<string, unknown> = {};
+  try {
+    const hook = `http://127.0.0.1:${rx.port}/hook`;
+    await api(herald, 'POST', '/v1/tenants', { id: 'bench', name: 'Bench' });
+    await api(herald, 'POST', '/v1/tenants/bench/endpoints', { url: hook, eventTypes: ['invoice.*'] });
+
+    // End to end: EVENTS events published in batches of 100; first publish to last receipt.
+    await rx.reset();
+    const t0 = performance.now();
+    const publishMs = await publishBatches(herald, 'bench', EVENTS, 4);
+    const t1 = await waitForCount(rx, EVENTS);
+    const e2e = EVENTS / ((t1 - t0) / 1000);
+    out['endToEndPerSecond'] = round(e2e);
+    out['endToEndRatioToCeiling'] = round(e2e / ceiling, 3);
+    out['ingestBatchedEventsPerSecond'] = round(EVENTS / (publishMs / 1000));
+
+    // Ingest, one event per call (16 concurrent callers), deliveries included.
+    await rx.reset();
+    const singles = Math.min(2000, EVENTS);
+    let next = 0;
+    const s0 = performance.now();
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < singles) {
+          next++;
+          await api(herald, 'POST', '/v1/tenants/bench/events', {
+            type: 'invoice.created',
+            data: { n: next },
+          });
+        }
+      }),
+    );
+    out['ingestSingleEventsPerSecond'] = round(singles / ((performance.now() - s0) / 1000));
+    await waitForCount(rx, singles);
+
+    // Latency at a steady 200 events/s.
+    await rx.reset();
+    const total = 200 * LATENCY_SECONDS;
+    const l0 = performance.now();
+    for (let i = 0; i < total; i++) {
+      const due = l0 + i * 5;
+      const wait = due - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      void api(herald, 'POST', '/v1/tenants/bench/events', {
+        type: 'invoice.created',
+        data: { sentAt: performance.timeOrigin + performance.now() },
+      });
+    }
+    await waitForCount(rx, total);
+    const lat = (await rx.stats()).latencies.sort((a, b) => a - b);
+    out['latencyAt200PerSecondMs'] = {
+      p50: round(percentile(lat, 50), 2),
+      p99: round(percentile(lat, 99), 2),
+    };
+
+    // Fan-out: one event to 1,000 endpoints.
+    await api(herald, 'POST', '/v1/tenants', { id: 'fan', name: 'Fan-out' });
+    for (let i = 0; i < 1000; i += 50) {
+      await Promise.all(
+        Array.from({ length: 50 }, (_, j) =>
+          api(herald, 'POST', '/v1/tenants/fan/endpoints', { url: `${hook}/${i + j}` }),
+        ),
+      );
+    }
+    await rx.reset();
+    const f0 = performance.now();
+    await api(herald, 'POST', '/v1/tenants/fan/events', { type: 'order.shipped', data: { n: 1 } });
+    out['fanOut1000EndpointsMs'] = round((await waitForCount(rx, 1000)) - f0);
+
+    // Claiming with a million deliveries scheduled in the future: end-to-end again, compared.
+    if (FUTURE > 0) {
+      const db = herald.ctx.db;
+      const [ep] = await db.query<{ id: string }>(
+        "SELECT id FROM endpoints WHERE tenant_id = 'bench' LIMIT 1",
+      );
+      await db.query(
+        `INSERT INTO events (tenant_id, id, type, data, batch_id) VALUES ('bench', 'future', 'invoice.created', '{}', 'bat_future')`,
+      );
+      const f = await db.query<{ n: number }>(
+        `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
+         SELECT 'dlv_future_' || g, 'bench', $1, 'future', '{future}', 'invoice.created', 1000000000 + g,
+                now() + interval '1 day' + g * interval '1 millisecond'
+         FROM generate_series(1, $2::int) g RETURNING 1 AS n`,
+        [ep!.id, FUTURE],
+      );
+      await db.query('ANALYZE deliveries');
+      await rx.reset();
+      const g0 = performance.now();
+      await publishBatches(herald, 'bench', EVENTS, 4);
+      const g1 = await waitForCount(rx, EVENTS);
+      const withFuture = EVENTS / ((g1 - g0) / 1000);
+      out['endToEndWithFutureDeliveriesPerSecond'] = round(withFuture);
+      out['futureDeliveries'] = f.length;
+      out['futureSlowdownPercent'] = round((1 - withFuture / e2e) * 100);
+    }
+  } finally {
+    await herald.stop();
+    await cleanup();
+  }
+  return out;
+}
+
+async function main(): Promise<void> {
+  const rx = await startReceiver();
+  try {
+    await rawCeiling(rx, 2000); // warm-up
+    const ceiling = await rawCeiling(rx, EVENTS);
+    const result: Record<string, unknown> = {
+      node: process.version,
+      events: EVENTS,
+      concurrency: CONCURRENCY,
+      rawCeilingPerSecond: round(ceiling),
+    };
+    for (const mode of MODES) result[mode] = await benchMode(mode, rx, ceiling);
+    process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+  } finally {
+    rx.close();
+    await apiAgent.close();
+  }
+}
+
+await main();

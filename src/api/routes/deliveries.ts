@@ -1,0 +1,79 @@
+/** `/v1/tenants/:tenantId/deliveries`: what was sent where, every attempt, and sending again. */
+import { Type } from 'typebox';
+import { getDelivery, listDeliveries, retryDelivery } from '../../store/deliveries.ts';
+import type { App, AppContext } from '../context.ts';
+import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
+import { TenantParams } from '../schemas/common.ts';
+import { DeliveryDetailOut, DeliveryOut, DeliveryParams, DeliveryStatus } from '../schemas/event.ts';
+
+const Id = Type.String({ minLength: 1, maxLength: 200 });
+
+export function deliveryRoutes(app: App, ctx: AppContext): void {
+  const tags = ['deliveries'];
+  const config = { access: 'tenant' as const };
+
+  app.get(
+    '/v1/tenants/:tenantId/deliveries',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "List the tenant's deliveries, newest first",
+        params: TenantParams,
+        querystring: Type.Object({
+          ...PageQuery,
+          endpointId: Type.Optional(Id),
+          status: Type.Optional(DeliveryStatus),
+          eventId: Type.Optional(Id),
+        }),
+        response: { 200: PageOf(DeliveryOut) },
+      },
+    },
+    async (req) => {
+      const { limit = DEFAULT_LIMIT, cursor, endpointId, status, eventId } = req.query;
+      const before = decodeCursor(cursor);
+      const rows = await listDeliveries(ctx.db, req.params.tenantId, {
+        limit: limit + 1,
+        ...(before ? { before } : {}),
+        ...(endpointId !== undefined ? { endpointId } : {}),
+        ...(status !== undefined ? { status } : {}),
+        ...(eventId !== undefined ? { eventId } : {}),
+      });
+      return page(rows, limit, (d) => d.id);
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/deliveries/:deliveryId',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Get a delivery with all its attempts',
+        params: DeliveryParams,
+        response: { 200: DeliveryDetailOut },
+      },
+    },
+    async (req) => getDelivery(ctx.db, req.params.tenantId, req.params.deliveryId),
+  );
+
+  app.post(
+    '/v1/tenants/:tenantId/deliveries/:deliveryId/retry',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Send a delivery again now',
+        description:
+          'A finished delivery goes back to pending, due now, keeping its attempts; a waiting one is ' +
+          'made due now; one being sent right now is left as it is.',
+        params: DeliveryParams,
+        response: { 202: DeliveryOut },
+      },
+    },
+    async (req, reply) => {
+      const delivery = await retryDelivery(ctx.db, req.params.tenantId, req.params.deliveryId);
+      return reply.code(202).send(delivery);
+    },
+  );
+}

@@ -1,0 +1,75 @@
+/**
+ * Actions on one endpoint that act on its deliveries: the emulator (`…/test`) and recovery of failed
+ * deliveries (`…/recover`). The endpoint's own CRUD lives with the endpoints routes.
+ */
+import { Type } from 'typebox';
+import { invalid } from '../../errors.ts';
+import { recoverDeliveries } from '../../store/deliveries.ts';
+import { publishTestEvent } from '../../store/publish-events.ts';
+import type { App, AppContext } from '../context.ts';
+import { Timestamp } from '../schemas/common.ts';
+import { EndpointParams, EventData, EventOut, EventTypeName } from '../schemas/event.ts';
+
+/** A date-time the schema accepted but JavaScript cannot hold (a leap second) is refused, not a 500. */
+function instant(path: string, value: string): Date {
+  const d = new Date(value);
+  if (Number.isNaN(d.getTime())) throw invalid(path, 'is not a date-time Herald can use');
+  return d;
+}
+
+export function endpointActionRoutes(app: App, ctx: AppContext): void {
+  const tags = ['endpoints'];
+  const config = { access: 'tenant' as const };
+
+  app.post(
+    '/v1/tenants/:tenantId/endpoints/:endpointId/test',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Send a test event to this endpoint now (the emulator)',
+        description:
+          'Publishes one event of `eventType` with origin `herald.test` — `data`, or the event ' +
+          "type's example — and delivers it to this endpoint only, whatever its event types and filter.",
+        params: EndpointParams,
+        body: Type.Object(
+          { eventType: EventTypeName, data: Type.Optional(EventData) },
+          { additionalProperties: false },
+        ),
+        response: { 202: Type.Object({ event: EventOut, deliveryId: Type.String() }) },
+      },
+    },
+    async (req, reply) => {
+      const { tenantId, endpointId } = req.params;
+      const result = await publishTestEvent(ctx.db, tenantId, endpointId, req.body);
+      return reply.code(202).send(result);
+    },
+  );
+
+  app.post(
+    '/v1/tenants/:tenantId/endpoints/:endpointId/recover',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "Re-queue this endpoint's failed deliveries created in a time window",
+        params: EndpointParams,
+        body: Type.Object(
+          { since: Timestamp, until: Type.Optional(Timestamp) },
+          { additionalProperties: false },
+        ),
+        response: { 202: Type.Object({ recovered: Type.Integer() }) },
+      },
+    },
+    async (req, reply) => {
+      const since = instant('since', req.body.since);
+      const until = req.body.until !== undefined ? instant('until', req.body.until) : undefined;
+      if (until && until < since) throw invalid('until', 'must not be before since');
+      const recovered = await recoverDeliveries(ctx.db, req.params.tenantId, req.params.endpointId, {
+        since,
+        ...(until ? { until } : {}),
+      });
+      return reply.code(202).send({ recovered });
+    },
+  );
+}

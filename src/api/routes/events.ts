@@ -1,0 +1,109 @@
+/**
+ * `/v1/tenants/:tenantId/events`: publishing (one event or a batch of up to 100, idempotent by event
+ * id or `Idempotency-Key`) and reading events with each endpoint's delivery status.
+ */
+import { Type } from 'typebox';
+import { getEvent, listEvents } from '../../store/events.ts';
+import { type EventInput, publishEvents } from '../../store/publish-events.ts';
+import type { App, AppContext } from '../context.ts';
+import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
+import { TenantParams } from '../schemas/common.ts';
+import {
+  EventDetailOut,
+  EventOut,
+  EventParams,
+  EventTypeName,
+  PublishBody,
+  PublishHeaders,
+} from '../schemas/event.ts';
+
+export function eventRoutes(app: App, ctx: AppContext): void {
+  const tags = ['events'];
+  const config = { access: 'tenant' as const };
+
+  app.post(
+    '/v1/tenants/:tenantId/events',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Publish one event, or a batch of up to 100 (one call = one batch)',
+        description:
+          'Stores the events and all their deliveries before answering. An event `id` already used ' +
+          'with the same type and data, or a repeated `Idempotency-Key`, answers with the first ' +
+          'event(s) and sends nothing again (header `Idempotent-Replayed: true`).',
+        params: TenantParams,
+        headers: PublishHeaders,
+        body: PublishBody,
+        response: { 202: Type.Union([EventOut, Type.Object({ data: Type.Array(EventOut) })]) },
+      },
+    },
+    async (req, reply) => {
+      const body = req.body;
+      const single = !('events' in body);
+      const inputs: EventInput[] = 'events' in body ? body.events : [body];
+      const key = req.headers['idempotency-key'];
+      const result = await publishEvents(ctx.db, req.params.tenantId, inputs, {
+        single,
+        ...(key !== undefined ? { idempotencyKey: key } : {}),
+      });
+      if (result.replayed) void reply.header('idempotent-replayed', 'true');
+      return reply.code(202).send(single ? result.events[0]! : { data: result.events });
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/events',
+    {
+      config,
+      schema: {
+        tags,
+        summary: "List the tenant's events, newest first",
+        params: TenantParams,
+        querystring: Type.Object({ ...PageQuery, type: Type.Optional(EventTypeName) }),
+        response: { 200: PageOf(EventOut) },
+      },
+    },
+    async (req) => {
+      const limit = req.query.limit ?? DEFAULT_LIMIT;
+      const after = decodeCursor(req.query.cursor);
+      const rows = await listEvents(ctx.db, req.params.tenantId, {
+        limit: limit + 1,
+        ...(after ? { after } : {}),
+        ...(req.query.type !== undefined ? { type: req.query.type } : {}),
+      });
+      return page(rows, limit, (e) => e.position);
+    },
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/events/:eventId',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Get an event with the status of its delivery to each endpoint',
+        params: EventParams,
+        response: { 200: EventDetailOut },
+      },
+    },
+    async (req) => {
+      const event = await getEvent(ctx.db, req.params.tenantId, req.params.eventId);
+      return {
+        ...event,
+        deliveries: event.deliveries.map((d) => ({
+          deliveryId: d.id,
+          endpointId: d.endpointId,
+          sequence: d.sequence,
+          status: d.status,
+          attemptCount: d.attemptCount,
+          lastStatusCode: d.lastStatusCode,
+          lastError: d.lastError,
+          lastAttemptAt: d.lastAttemptAt,
+          nextAttemptAt: d.nextAttemptAt,
+          completedAt: d.completedAt,
+        })),
+      };
+    },
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * The auto-disable job: an endpoint that has failed continuously (every attempt since
+ * `failing_since`; a success clears it) for longer than HERALD_DISABLE_AFTER is disabled, visibly —
+ * `active = false` with the reason and time on the endpoint — and a warn line is logged as the
+ * operator notification. Its pending deliveries stay pending (paused) and resume if it is re-enabled.
+ */
+import type { Queryable } from '../db/db.ts';
+import type { DeliveryLogger } from './logger.ts';
+
+export interface DisabledEndpoint {
+  id: string;
+  tenantId: string;
+  url: string;
+  failingSince: Date;
+}
+
+/** `432000` → `5d`, `7200` → `2h`: how the reason names the configured duration. */
+export function formatDuration(seconds: number): string {
+  for (const [unit, size] of [
+    ['d', 86_400],
+    ['h', 3_600],
+    ['m', 60],
+  ] as const) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
+/**
+ * @example await disableFailingEndpoints(db, { now: new Date(), disableAfterSeconds: 5 * 86400, logger })
+ */
+export async function disableFailingEndpoints(
+  q: Queryable,
+  opts: { now: Date; disableAfterSeconds: number; logger?: DeliveryLogger },
+): Promise<DisabledEndpoint[]> {
+  const reason = `failing continuously for more than ${formatDuration(opts.disableAfterSeconds)}`;
+  const rows = await q.query<{ id: string; tenant_id: string; url: string; failing_since: Date }>(
+    `UPDATE endpoints
+     SET active = false, disabled_reason = $3, disabled_at = $1, updated_at = $1
+     WHERE active AND failing_since IS NOT NULL AND failing_since <= $2
+     RETURNING id, tenant_id, url, failing_since`,
+    [opts.now, new Date(opts.now.getTime() - opts.disableAfterSeconds * 1000), reason],
+  );
+  const disabled = rows.map((r) => ({
+    id: r.id,
+    tenantId: r.tenant_id,
+    url: r.url,
+    failingSince: r.failing_since,
+  }));
+  for (const e of disabled) {
+    opts.logger?.warn(
+      {
+        tenantId: e.tenantId,
+        endpointId: e.id,
+        url: e.url,
+        failingSince: e.failingSince.toISOString(),
+        reason,
+      },
+      'endpoint disabled: failing continuously',
+    );
+  }
+  return disabled;
+}

@@ -1,0 +1,93 @@
+/**
+ * The dispatcher's options and tuning, with their defaults. See dispatcher.ts for how they are used.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { Dispatcher as UndiciDispatcher } from 'undici';
+import type { Clock } from '../api/context.ts';
+import type { Db } from '../db/db.ts';
+import type { DeliveryMetrics } from '../metrics/metrics.ts';
+import type { Profile } from '../profiles/profile.ts';
+import type { SecretBox } from '../security/secret-box.ts';
+import type { DeliveryLogger } from './logger.ts';
+import { DEFAULT_RETRY_SCHEDULE } from './retry-policy.ts';
+import { DEFAULT_MAX_EXCERPT_BYTES } from './sender.ts';
+
+export interface DispatcherConfig {
+  /** Most deliveries one claim takes. */
+  batchSize: number;
+  /** Most requests in flight at once. */
+  concurrency: number;
+  /** Lease on a claimed delivery, on top of its endpoint's total timeout. */
+  leaseMs: number;
+  /** Longest idle wait between claims. */
+  pollIntervalMs: number;
+  defaultRetrySchedule: readonly number[];
+  /** Used when neither the endpoint nor its profile sets one. */
+  defaultTotalTimeoutMs: number;
+  /** How far ahead a due delivery of an inactive endpoint is pushed when a claim meets it. */
+  pausedForMs: number;
+  /** Outcomes written per round trip, at most. */
+  flushMaxItems: number;
+  /** How long the first outcome of a batch waits for others. */
+  flushDelayMs: number;
+  maxExcerptBytes: number;
+  /** Wait after a failed claim (database unavailable). */
+  claimErrorBackoffMs: number;
+}
+
+export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
+  batchSize: 100,
+  concurrency: 200,
+  leaseMs: 30_000,
+  pollIntervalMs: 1_000,
+  defaultRetrySchedule: DEFAULT_RETRY_SCHEDULE,
+  defaultTotalTimeoutMs: 15_000,
+  pausedForMs: 60_000,
+  flushMaxItems: 500,
+  flushDelayMs: 2,
+  maxExcerptBytes: DEFAULT_MAX_EXCERPT_BYTES,
+  claimErrorBackoffMs: 1_000,
+};
+
+export interface DispatcherOptions {
+  db: Db;
+  secretBox: SecretBox;
+  /** The HTTP agent (the SSRF-guarded one in production), with the default 3 s connect timeout. */
+  agent: UndiciDispatcher;
+  /**
+   * Builds an agent for an endpoint's own connect timeout (undici sets connect timeouts per agent);
+   * one is kept per distinct value. Without it such endpoints use `agent`'s connect timeout.
+   */
+  agentForConnectTimeout?: (connectTimeoutMs: number) => UndiciDispatcher;
+  /**
+   * Injected time. When given (tests), it is also the queue's clock: due-ness, leases and retry
+   * times use it instead of the database's now().
+   */
+  clock?: Clock;
+  workerId?: string;
+  config?: Partial<DispatcherConfig>;
+  logger?: DeliveryLogger;
+  metrics?: DeliveryMetrics;
+  /** [0, 1), for retry jitter. */
+  random?: () => number;
+  /** The profiles this dispatcher can render; default: `standard`. */
+  profiles?: readonly Profile[];
+  /** LISTEN for publish notifications (default true). */
+  listen?: boolean;
+}
+
+export interface DeliveryDispatcher {
+  readonly workerId: string;
+  /** Requests currently out. */
+  readonly inFlight: number;
+  start(): Promise<void>;
+  /** Drains: see the module comment. Resolves when every claim is recorded or released. */
+  stop(opts?: { graceMs?: number }): Promise<void>;
+  /** Claims now if there is room (something may be due). */
+  wake(): void;
+}
+
+export function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}

@@ -1,0 +1,274 @@
+/**
+ * The dispatcher: claims due deliveries in batches and keeps up to `concurrency` requests in flight,
+ * claiming the next batch while earlier requests are still out, and hands outcomes to a recorder
+ * that writes them in batches. No transaction is ever held across an HTTP request.
+ *
+ * When to claim:
+ * - at once while the last claim came back full (more is due) and enough slots are free;
+ * - on NOTIFY (publishing, retry, recover) — only a nudge, everything below works without it;
+ * - when a retry this dispatcher scheduled falls due (it knows the delay it wrote);
+ * - every `pollIntervalMs` while idle: covers other workers' retries, expired leases, paused rows.
+ *
+ * Stopping drains: no more claims, in-flight requests get `graceMs` to finish and be recorded, the
+ * rest are aborted and their claims released (due at once, attempt count restored) — so a SIGTERM
+ * never makes a delivery wait out a lease.
+ */
+import type { Dispatcher as UndiciDispatcher } from 'undici';
+import { systemClock } from '../api/context.ts';
+import type { AttemptOutcome } from '../metrics/metrics.ts';
+import { standardProfile } from '../profiles/standard.ts';
+import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
+import { DELIVERY_CHANNEL } from '../queue/notify.ts';
+import { type DeliverContext, deliverOne, type Outcome } from './deliver-one.ts';
+import {
+  DEFAULT_DISPATCHER_CONFIG,
+  type DeliveryDispatcher,
+  type DispatcherConfig,
+  type DispatcherOptions,
+  defaultWorkerId,
+} from './dispatcher-options.ts';
+import { silentLogger } from './logger.ts';
+import { createOutcomeRecorder } from './outcome-recorder.ts';
+import { createRateLimiter } from './rate-limiter.ts';
+
+export {
+  DEFAULT_DISPATCHER_CONFIG,
+  type DeliveryDispatcher,
+  type DispatcherConfig,
+  type DispatcherOptions,
+  defaultWorkerId,
+} from './dispatcher-options.ts';
+
+function outcomeLabel(o: Outcome): AttemptOutcome | null {
+  if (o.kind !== 'attempt') return null;
+  return o.record.status === 'pending' ? 'retrying' : o.record.status;
+}
+
+/**
+ * @example const d = createDispatcher({ db, secretBox, agent: createGuardedAgent(…), logger }); await d.start(); … await d.stop({ graceMs: 10_000 })
+ */
+export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher {
+  const cfg: DispatcherConfig = { ...DEFAULT_DISPATCHER_CONFIG, ...options.config };
+  const { db } = options;
+  const clock = options.clock ?? systemClock;
+  const injected = options.clock && options.clock !== systemClock ? options.clock : undefined;
+  const queueNow = () => injected?.now() ?? null;
+  const workerId = options.workerId ?? defaultWorkerId();
+  const log = options.logger ?? silentLogger;
+  const agents = new Map<number, UndiciDispatcher>();
+
+  const ctx: DeliverContext = {
+    secretBox: options.secretBox,
+    clock,
+    random: options.random ?? Math.random,
+    limiter: createRateLimiter(),
+    profiles: new Map((options.profiles ?? [standardProfile]).map((p) => [p.name, p])),
+    dispatcherFor(connectTimeoutMs) {
+      if (connectTimeoutMs === null || !options.agentForConnectTimeout) return options.agent;
+      let agent = agents.get(connectTimeoutMs);
+      if (!agent) {
+        agent = options.agentForConnectTimeout(connectTimeoutMs);
+        agents.set(connectTimeoutMs, agent);
+      }
+      return agent;
+    },
+    defaultRetrySchedule: cfg.defaultRetrySchedule,
+    defaultTotalTimeoutMs: cfg.defaultTotalTimeoutMs,
+    maxExcerptBytes: cfg.maxExcerptBytes,
+    userAgent: 'Herald-Webhooks/1.0',
+  };
+
+  const inFlight = new Map<string, AbortController>();
+  let idleWaiters: Array<() => void> = [];
+  let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
+  let stopping: Promise<void> | undefined;
+  let claiming: Promise<void> | undefined;
+  let moreDue = true;
+  let timer: NodeJS.Timeout | undefined;
+  let timerAt = Number.POSITIVE_INFINITY;
+  let unlisten: (() => Promise<void>) | undefined;
+
+  const recorder = createOutcomeRecorder({
+    db,
+    workerId,
+    now: queueNow,
+    maxItems: cfg.flushMaxItems,
+    delayMs: cfg.flushDelayMs,
+    logger: log,
+    onFlushed({ soonestDueInMs, fifoFinished }) {
+      if (fifoFinished || (soonestDueInMs !== null && soonestDueInMs <= 0)) wake();
+      else if (soonestDueInMs !== null) armTimer(soonestDueInMs);
+    },
+  });
+
+  function clearTimer(): void {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    timerAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** Wakes the dispatcher in `delayMs` unless it is already due to wake sooner. */
+  function armTimer(delayMs: number): void {
+    if (state !== 'running') return;
+    const at = Date.now() + delayMs;
+    if (timer && timerAt <= at) return;
+    clearTimer();
+    timerAt = at;
+    timer = setTimeout(() => {
+      timer = undefined;
+      timerAt = Number.POSITIVE_INFINITY;
+      wake();
+    }, delayMs);
+  }
+
+  function wake(): void {
+    if (state !== 'running') return;
+    moreDue = true;
+    pump();
+  }
+
+  function pump(): void {
+    if (state !== 'running' || claiming || !moreDue) return;
+    const free = cfg.concurrency - inFlight.size;
+    // A claim per finished request would cost a round trip each: wait for a worthwhile batch of free
+    // slots, unless nothing at all is in flight.
+    const worthwhile = Math.max(1, Math.floor(Math.min(cfg.batchSize, cfg.concurrency) / 4));
+    if (free <= 0 || (inFlight.size > 0 && free < worthwhile)) return;
+    const limit = Math.min(cfg.batchSize, free);
+    moreDue = false;
+    claiming = claimDeliveries(db, {
+      workerId,
+      limit,
+      leaseMs: cfg.leaseMs,
+      defaultTotalTimeoutMs: cfg.defaultTotalTimeoutMs,
+      pausedForMs: cfg.pausedForMs,
+      now: queueNow(),
+    })
+      .then(
+        ({ deliveries, scanned }) => {
+          if (scanned >= limit) moreDue = true;
+          for (const d of deliveries) begin(d);
+          if (!moreDue) armTimer(cfg.pollIntervalMs);
+        },
+        (err: unknown) => {
+          log.error({ err }, 'claiming deliveries failed');
+          armTimer(cfg.claimErrorBackoffMs);
+        },
+      )
+      .finally(() => {
+        claiming = undefined;
+        pump();
+      });
+  }
+
+  function observe(d: ClaimedDelivery, outcome: Outcome): void {
+    const label = outcomeLabel(outcome);
+    if (outcome.kind !== 'attempt' || !label) return;
+    const r = outcome.record;
+    options.metrics?.attemptFinished(label, r.durationMs);
+    if (r.endpointGone) {
+      log.warn({ tenantId: d.tenantId, endpointId: d.endpointId }, 'endpoint disabled: it answered 410 Gone');
+    } else if (label === 'failed') {
+      log.info(
+        {
+          tenantId: d.tenantId,
+          endpointId: d.endpointId,
+          deliveryId: d.id,
+          attempts: r.attemptNumber,
+          error: r.errorMessage,
+        },
+        'delivery failed: retry schedule used up',
+      );
+    }
+  }
+
+  function begin(d: ClaimedDelivery): void {
+    if (state !== 'running') {
+      // Claimed while stopping began: give it straight back.
+      recorder.add({
+        kind: 'release',
+        release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs: 0 },
+      });
+      return;
+    }
+    const controller = new AbortController();
+    inFlight.set(d.id, controller);
+    deliverOne(d, ctx, controller.signal)
+      .then(
+        (outcome) => {
+          observe(d, outcome);
+          recorder.add(outcome);
+        },
+        (err: unknown) => {
+          log.error({ err, deliveryId: d.id }, 'delivery crashed; releasing it');
+          recorder.add({
+            kind: 'release',
+            release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs: 0 },
+          });
+        },
+      )
+      .finally(() => {
+        inFlight.delete(d.id);
+        if (inFlight.size === 0) for (const resolve of idleWaiters.splice(0)) resolve();
+        pump();
+      });
+  }
+
+  function idle(): Promise<void> {
+    if (inFlight.size === 0) return Promise.resolve();
+    return new Promise((resolve) => idleWaiters.push(resolve));
+  }
+
+  async function drain(graceMs: number): Promise<void> {
+    state = 'stopping';
+    clearTimer();
+    const stopListening = unlisten;
+    unlisten = undefined;
+    await stopListening?.().catch((err: unknown) => log.warn({ err }, 'UNLISTEN failed'));
+    await claiming;
+    if (inFlight.size > 0) {
+      let graceTimer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        idle(),
+        new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, graceMs))),
+      ]);
+      clearTimeout(graceTimer);
+      if (inFlight.size > 0)
+        log.info({ inFlight: inFlight.size }, 'grace period over: releasing in-flight deliveries');
+      for (const controller of inFlight.values()) controller.abort();
+      await idle();
+    }
+    await recorder.flush();
+    // The per-connect-timeout agents are this dispatcher's own; `agent` belongs to the caller.
+    await Promise.all([...agents.values()].map((a) => a.close().catch(() => {})));
+    idleWaiters = [];
+    state = 'stopped';
+  }
+
+  return {
+    workerId,
+    get inFlight() {
+      return inFlight.size;
+    },
+    async start() {
+      if (state !== 'new') throw new Error('the dispatcher was already started');
+      state = 'running';
+      if (options.listen !== false) {
+        try {
+          const stop = await db.listen(DELIVERY_CHANNEL, () => wake());
+          if (state === 'running') unlisten = stop;
+          else await stop();
+        } catch (err) {
+          log.warn({ err }, 'LISTEN failed; relying on polling');
+        }
+      }
+      wake();
+    },
+    stop({ graceMs = 10_000 } = {}) {
+      if (state === 'new') state = 'stopped';
+      stopping ??= state === 'stopped' ? Promise.resolve() : drain(graceMs);
+      return stopping;
+    },
+    wake,
+  };
+}

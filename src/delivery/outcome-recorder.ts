@@ -1,0 +1,143 @@
+/**
+ * Batches outcomes into few writes, group-commit style: the first outcome waits `delayMs` for
+ * company, a full batch goes at once, and while one write is out the next batch accumulates. One
+ * write at a time keeps the order of a delivery's writes and leaves the connection pool to claiming.
+ *
+ * A failed write keeps its outcomes and is retried with backoff; writes are idempotent (see
+ * record-outcomes.ts), so retrying a half-applied batch is safe. Should they never succeed, the
+ * leases run out and the deliveries are sent again: at-least-once holds either way.
+ */
+import type { Db } from '../db/db.ts';
+import { type AttemptRecord, recordOutcomes } from '../queue/record-outcomes.ts';
+import { type Release, releaseDeliveries } from '../queue/release-deliveries.ts';
+import type { Outcome } from './deliver-one.ts';
+import type { DeliveryLogger } from './logger.ts';
+
+export interface FlushSummary {
+  /** The soonest a written delivery falls due again (ms from now), or null. */
+  soonestDueInMs: number | null;
+  /** A fifo delivery finished: its successor may be claimed now. */
+  fifoFinished: boolean;
+}
+
+export interface OutcomeRecorderOptions {
+  db: Db;
+  workerId: string;
+  /** The queue's injected time, or null for the database's clock. */
+  now: () => Date | null;
+  maxItems: number;
+  delayMs: number;
+  logger: DeliveryLogger;
+  onFlushed(summary: FlushSummary): void;
+}
+
+export interface OutcomeRecorder {
+  add(outcome: Outcome): void;
+  /** Writes everything buffered; gives up (logging) after `maxFailures` failed writes in a row. */
+  flush(maxFailures?: number): Promise<void>;
+  readonly buffered: number;
+}
+
+const MAX_BACKOFF_MS = 5_000;
+
+export function createOutcomeRecorder(opts: OutcomeRecorderOptions): OutcomeRecorder {
+  let buffer: Outcome[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let writing: Promise<void> | undefined;
+  let failures = 0;
+
+  async function write(items: Outcome[]): Promise<void> {
+    const records: AttemptRecord[] = [];
+    const releases: Release[] = [];
+    for (const o of items) {
+      if (o.kind === 'attempt') records.push(o.record);
+      else releases.push(o.release);
+    }
+    const now = opts.now();
+    const results = await Promise.allSettled([
+      recordOutcomes(opts.db, records, { workerId: opts.workerId, now }),
+      releaseDeliveries(opts.db, releases, { workerId: opts.workerId, now }),
+    ]);
+    for (const r of results) if (r.status === 'rejected') throw r.reason;
+  }
+
+  function summarise(items: Outcome[]): FlushSummary {
+    let soonest: number | null = null;
+    let fifoFinished = false;
+    for (const o of items) {
+      const due = o.kind === 'release' ? o.release.delayMs : o.record.retryInMs;
+      if (due !== null && (soonest === null || due < soonest)) soonest = due;
+      if (o.kind === 'attempt' && o.fifo && o.record.status !== 'pending') fifoFinished = true;
+    }
+    return { soonestDueInMs: soonest, fifoFinished };
+  }
+
+  function startWrite(): void {
+    if (writing || buffer.length === 0) return;
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    const items = buffer.splice(0, opts.maxItems);
+    writing = write(items)
+      .then(
+        () => {
+          failures = 0;
+          opts.onFlushed(summarise(items));
+        },
+        (err: unknown) => {
+          failures++;
+          buffer = items.concat(buffer);
+          opts.logger.error({ err, outcomes: items.length, failures }, 'recording delivery outcomes failed');
+        },
+      )
+      .finally(() => {
+        writing = undefined;
+        schedule();
+      });
+  }
+
+  function schedule(): void {
+    if (writing || timer || buffer.length === 0) return;
+    const wait =
+      failures > 0
+        ? Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures)
+        : buffer.length >= opts.maxItems
+          ? 0
+          : opts.delayMs;
+    if (wait === 0) {
+      startWrite();
+      return;
+    }
+    timer = setTimeout(() => {
+      timer = undefined;
+      startWrite();
+    }, wait);
+  }
+
+  return {
+    add(outcome) {
+      buffer.push(outcome);
+      schedule();
+    },
+    async flush(maxFailures = 3) {
+      const startFailures = failures;
+      while (buffer.length > 0 || writing) {
+        if (!writing) startWrite();
+        await writing;
+        if (failures - startFailures >= maxFailures) {
+          opts.logger.error(
+            { outcomes: buffer.length },
+            'giving up recording outcomes; their leases will expire',
+          );
+          break;
+        }
+      }
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+    },
+    get buffered() {
+      return buffer.length;
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * The retention job: attempts older than `retentionDays` are deleted and event payloads older than
+ * that are set to NULL (the event row stays, so ids, types and delivery history remain readable).
+ * It works in chunks, each a short statement of its own, so it never holds many locks or a long
+ * transaction, and it checks `shouldStop` between chunks so a draining process is not held up.
+ *
+ * An event with a delivery still pending keeps its payload: that delivery must still be sendable.
+ */
+import type { Queryable } from '../db/db.ts';
+
+export interface RetentionOptions {
+  now: Date;
+  retentionDays: number;
+  chunkSize?: number;
+  shouldStop?: () => boolean;
+}
+
+export interface RetentionResult {
+  attemptsDeleted: number;
+  payloadsPurged: number;
+}
+
+const DELETE_ATTEMPTS = `
+WITH doomed AS (SELECT id FROM attempts WHERE created_at < $1 LIMIT $2),
+deleted AS (DELETE FROM attempts a USING doomed WHERE a.id = doomed.id RETURNING 1)
+SELECT count(*)::int AS n FROM deleted`;
+
+const PURGE_PAYLOADS = `
+WITH doomed AS (
+  SELECT v.tenant_id, v.id FROM events v
+  WHERE v.created_at < $1 AND v.data IS NOT NULL
+    AND NOT EXISTS (
+      SELECT 1 FROM deliveries d WHERE d.tenant_id = v.tenant_id AND d.event_id = v.id AND d.status = 'pending')
+  LIMIT $2
+),
+purged AS (
+  UPDATE events v SET data = NULL FROM doomed
+  WHERE v.tenant_id = doomed.tenant_id AND v.id = doomed.id
+  RETURNING 1
+)
+SELECT count(*)::int AS n FROM purged`;
+
+async function inChunks(q: Queryable, sql: string, cutoff: Date, opts: RetentionOptions): Promise<number> {
+  const chunk = opts.chunkSize ?? 1000;
+  let total = 0;
+  for (;;) {
+    if (opts.shouldStop?.()) break;
+    const [row] = await q.query<{ n: number }>(sql, [cutoff, chunk]);
+    const n = row?.n ?? 0;
+    total += n;
+    if (n < chunk) break;
+  }
+  return total;
+}
+
+/**
+ * @example await purgeExpired(db, { now: new Date(), retentionDays: 30 })
+ */
+export async function purgeExpired(q: Queryable, opts: RetentionOptions): Promise<RetentionResult> {
+  const cutoff = new Date(opts.now.getTime() - opts.retentionDays * 86_400_000);
+  const attemptsDeleted = await inChunks(q, DELETE_ATTEMPTS, cutoff, opts);
+  const payloadsPurged = await inChunks(q, PURGE_PAYLOADS, cutoff, opts);
+  return { attemptsDeleted, payloadsPurged };
+}

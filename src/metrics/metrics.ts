@@ -1,0 +1,98 @@
+/**
+ * Prometheus metrics for /metrics: what the dispatcher counts as it goes (outcomes, attempt
+ * durations) and what the queue looks like, read from the database when scraped (due backlog, age of
+ * the oldest due delivery). A registry of its own, so tests and several Herald instances in one
+ * process do not share counters.
+ */
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Clock } from '../api/context.ts';
+import type { Queryable } from '../db/db.ts';
+import { type QueueStats, queueStats } from '../queue/queue-stats.ts';
+
+/** What became of a delivery after an attempt. */
+export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed';
+
+/** The dispatcher's side of the metrics. */
+export interface DeliveryMetrics {
+  attemptFinished(outcome: AttemptOutcome, durationMs: number): void;
+}
+
+export interface HeraldMetrics extends DeliveryMetrics {
+  readonly registry: Registry;
+  /** The text /metrics answers, and its content type. */
+  render(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface MetricsOptions {
+  /** Where queue gauges are read from on scrape; omitted = no queue gauges. */
+  db?: Queryable;
+  /** Injected time for the queue gauges (tests); omitted = the database's clock. */
+  clock?: Clock;
+  /** Also export Node's process metrics (CPU, memory, event loop lag). */
+  processMetrics?: boolean;
+}
+
+/**
+ * @example const metrics = createMetrics({ db }); app.get('/metrics', async (_, reply) => { const m = await metrics.render(); reply.type(m.contentType).send(m.body) })
+ */
+export function createMetrics(opts: MetricsOptions = {}): HeraldMetrics {
+  const registry = new Registry();
+  if (opts.processMetrics) collectDefaultMetrics({ register: registry, prefix: 'herald_' });
+
+  const outcomes = new Counter({
+    name: 'herald_deliveries_total',
+    help: 'Delivery attempts by what became of the delivery: succeeded, retrying (another attempt is scheduled) or failed (schedule used up)',
+    labelNames: ['outcome'] as const,
+    registers: [registry],
+  });
+  const duration = new Histogram({
+    name: 'herald_attempt_duration_seconds',
+    help: 'Duration of delivery attempts (HTTP request and response excerpt)',
+    labelNames: ['outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15, 30],
+    registers: [registry],
+  });
+
+  if (opts.db) {
+    const db = opts.db;
+    // Both gauges come from one query per scrape.
+    let pending: Promise<QueueStats> | undefined;
+    const stats = () => {
+      pending ??= queueStats(db, { now: opts.clock?.now() ?? null }).finally(() => {
+        setImmediate(() => {
+          pending = undefined;
+        });
+      });
+      return pending;
+    };
+    new Gauge({
+      name: 'herald_due_backlog',
+      help: 'Deliveries due and waiting for a worker',
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).due);
+      },
+    });
+    new Gauge({
+      name: 'herald_oldest_due_age_seconds',
+      help: 'How long the oldest due delivery has been waiting for a worker',
+      registers: [registry],
+      async collect() {
+        this.set((await stats()).oldestDueAgeSeconds);
+      },
+    });
+  }
+
+  for (const o of ['succeeded', 'retrying', 'failed'] as const) outcomes.inc({ outcome: o }, 0);
+
+  return {
+    registry,
+    attemptFinished(outcome, durationMs) {
+      outcomes.inc({ outcome });
+      duration.observe({ outcome }, durationMs / 1000);
+    },
+    async render() {
+      return { contentType: registry.contentType, body: await registry.metrics() };
+    },
+  };
+}

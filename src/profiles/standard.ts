@@ -1,0 +1,65 @@
+/**
+ * The `standard` profile: Standard Webhooks (https://www.standardwebhooks.com), Herald's default.
+ *
+ * Body `{"type","timestamp","data"}`; headers `webhook-id` (the event id, the same on every retry, so
+ * receivers can deduplicate), `webhook-timestamp` (unix seconds at sending), and `webhook-signature`:
+ * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with the base64-decoded `whsec_` secret, one
+ * space-separated signature per live secret so receivers holding either key verify during rotation.
+ */
+import { createHmac } from 'node:crypto';
+import type { Profile, RenderedRequest, RenderInput } from './profile.ts';
+
+/** The HMAC key of a Standard Webhooks secret: the base64 after the optional `whsec_` prefix. */
+export function standardKey(secret: string): Buffer {
+  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+}
+
+/**
+ * One `v1,` signature.
+ *
+ * @example standardSignature('whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw', 'msg_1', 1614265330, '{"test": 2432232314}')
+ */
+export function standardSignature(
+  secret: string,
+  id: string,
+  timestamp: number,
+  body: string | Buffer,
+): string {
+  const mac = createHmac('sha256', standardKey(secret));
+  mac.update(`${id}.${timestamp}.`);
+  mac.update(body);
+  return `v1,${mac.digest('base64')}`;
+}
+
+export const standardProfile: Profile = {
+  name: 'standard',
+  render({ endpoint, sequence, attempt, events, clock }: RenderInput): RenderedRequest {
+    const event = events[0];
+    // Standard Webhooks has one event per message; publishing creates one delivery per event for it.
+    if (!event || events.length !== 1) {
+      throw new Error(`the standard profile sends one event per request, got ${events.length}`);
+    }
+    const body = JSON.stringify({
+      type: event.type,
+      timestamp: (event.occurredAt ?? event.createdAt).toISOString(),
+      data: event.data,
+    });
+    const timestamp = Math.floor(clock.now().getTime() / 1000);
+    const secrets = [
+      endpoint.secrets.current,
+      ...(endpoint.secrets.previous ? [endpoint.secrets.previous] : []),
+    ];
+    return {
+      body,
+      headers: {
+        'content-type': 'application/json',
+        'webhook-id': event.id,
+        'webhook-timestamp': String(timestamp),
+        'webhook-signature': secrets.map((s) => standardSignature(s, event.id, timestamp, body)).join(' '),
+        'herald-event-type': event.type,
+        'herald-sequence': String(sequence),
+        'herald-attempt': String(attempt),
+      },
+    };
+  },
+};

@@ -1,0 +1,154 @@
+/**
+ * Recording attempts: one statement per batch of finished attempts, whatever their outcomes. It
+ * inserts the attempt rows, moves each delivery on (succeeded, failed, or pending with its next
+ * attempt time) and keeps the endpoints' failure state (`failing_since`, 410 disabling), so a batch
+ * of a few hundred results costs a single round trip.
+ *
+ * A delivery is only moved on if this worker still holds the claim (`locked_by` and the attempt
+ * number match): when a lease ran out and another worker re-claimed the row, the late result is kept
+ * as an attempt but no longer decides the delivery's state.
+ */
+import type { Queryable } from '../db/db.ts';
+import { nowParam, nowSql } from './queue-time.ts';
+
+export type AttemptStatus = 'succeeded' | 'pending' | 'failed';
+
+export interface AttemptRecord {
+  attemptId: string;
+  deliveryId: string;
+  tenantId: string;
+  endpointId: string;
+  attemptNumber: number;
+  /** What the delivery becomes: succeeded, failed (for good), or pending for another attempt. */
+  status: AttemptStatus;
+  /** With status 'pending': the delay from now to the next attempt. */
+  retryInMs: number | null;
+  startedAt: Date;
+  durationMs: number;
+  statusCode: number | null;
+  errorKind: string | null;
+  errorMessage: string | null;
+  requestHeaders: Record<string, string> | null;
+  responseHeaders: Record<string, string> | null;
+  responseExcerpt: string | null;
+  /** The endpoint answered 410 Gone: disable it. */
+  endpointGone: boolean;
+}
+
+export interface RecordOptions {
+  workerId: string;
+  now?: Date | null;
+}
+
+const NOW = nowSql('$1');
+
+const RECORD_SQL = `
+WITH input AS (
+  SELECT * FROM unnest(
+    $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::float8[],
+    $10::timestamptz[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[],
+    $17::text[]
+  ) AS t(attempt_id, delivery_id, tenant_id, endpoint_id, attempt_number, status, retry_in_ms,
+         started_at, duration_ms, status_code, error_kind, error_message, request_headers,
+         response_headers, response_excerpt)
+),
+updated AS (
+  UPDATE deliveries d SET
+    status = i.status,
+    next_attempt_at = CASE WHEN i.status = 'pending'
+      THEN ${NOW} + i.retry_in_ms * interval '1 millisecond' END,
+    locked_by = NULL,
+    last_status_code = i.status_code,
+    last_error = i.error_message,
+    last_attempt_at = i.started_at,
+    completed_at = CASE WHEN i.status <> 'pending' THEN ${NOW} END
+  FROM input i
+  WHERE d.id = i.delivery_id AND d.locked_by = $2 AND d.attempt_count = i.attempt_number
+    AND d.status = 'pending'
+  RETURNING d.id
+),
+inserted AS (
+  INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, attempt_number, started_at, duration_ms,
+    status_code, error_kind, error_message, request_headers, response_headers, response_excerpt, created_at)
+  SELECT i.attempt_id, i.delivery_id, i.tenant_id, i.endpoint_id, i.attempt_number, i.started_at,
+    i.duration_ms, i.status_code, i.error_kind, i.error_message, i.request_headers::jsonb,
+    i.response_headers::jsonb, i.response_excerpt, ${NOW}
+  FROM input i
+  -- The endpoint (and with it the delivery) may have been deleted while the request was out.
+  WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.id = i.delivery_id)
+  -- A batch whose first write failed half-way is written again: the attempt is then already there.
+  ON CONFLICT (id) DO NOTHING
+),
+endpoint_state AS (
+  UPDATE endpoints e SET
+    failing_since = CASE WHEN x.ok THEN NULL ELSE coalesce(e.failing_since, ${NOW}) END,
+    active = CASE WHEN x.gone THEN false ELSE e.active END,
+    disabled_reason = CASE WHEN x.gone AND e.active THEN 'gone (HTTP 410)' ELSE e.disabled_reason END,
+    disabled_at = CASE WHEN x.gone AND e.active THEN ${NOW} ELSE e.disabled_at END,
+    updated_at = CASE WHEN x.gone AND e.active THEN ${NOW} ELSE e.updated_at END
+  FROM unnest($18::text[], $19::bool[], $20::bool[]) AS x(id, ok, gone)
+  -- Only rows whose state changes are written: publishing updates the same rows (last_sequence),
+  -- and a no-op update would still take their locks.
+  WHERE e.id = x.id AND (
+    (x.ok AND e.failing_since IS NOT NULL) OR (NOT x.ok AND e.failing_since IS NULL) OR (x.gone AND e.active))
+)
+SELECT id FROM updated`;
+
+/**
+ * Each endpoint's state after the batch: its last result in the batch decides whether it is failing
+ * (one row per endpoint: a statement may not update a row twice). Sorted by id so concurrent batches
+ * lock endpoint rows in the same order.
+ */
+function endpointStates(records: readonly AttemptRecord[]): {
+  ids: string[];
+  ok: boolean[];
+  gone: boolean[];
+} {
+  const state = new Map<string, { ok: boolean; gone: boolean }>();
+  for (const r of records) {
+    const prev = state.get(r.endpointId);
+    state.set(r.endpointId, { ok: r.status === 'succeeded', gone: (prev?.gone ?? false) || r.endpointGone });
+  }
+  const ids = [...state.keys()].sort();
+  return { ids, ok: ids.map((id) => state.get(id)!.ok), gone: ids.map((id) => state.get(id)!.gone) };
+}
+
+/**
+ * Writes a batch of finished attempts; answers the ids of the deliveries it moved on (the others'
+ * claims had been lost).
+ *
+ * @example await recordOutcomes(db, records, { workerId: 'w1' })
+ */
+export async function recordOutcomes(
+  q: Queryable,
+  records: readonly AttemptRecord[],
+  opts: RecordOptions,
+): Promise<string[]> {
+  if (records.length === 0) return [];
+  const col = <T>(f: (r: AttemptRecord) => T): T[] => records.map(f);
+  const json = (v: Record<string, string> | null) => (v === null ? null : JSON.stringify(v));
+  const endpoints = endpointStates(records);
+  const rows = await q.query<{ id: string }>(RECORD_SQL, [
+    nowParam(opts.now),
+    opts.workerId,
+    col((r) => r.attemptId),
+    col((r) => r.deliveryId),
+    col((r) => r.tenantId),
+    col((r) => r.endpointId),
+    col((r) => r.attemptNumber),
+    col((r) => r.status),
+    col((r) => r.retryInMs),
+    col((r) => r.startedAt.toISOString()),
+    col((r) => r.durationMs),
+    col((r) => r.statusCode),
+    col((r) => r.errorKind),
+    col((r) => r.errorMessage),
+    col((r) => json(r.requestHeaders)),
+    col((r) => json(r.responseHeaders)),
+    col((r) => r.responseExcerpt),
+    endpoints.ids,
+    endpoints.ok,
+    endpoints.gone,
+  ]);
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,47 @@
+/**
+ * Releasing claims without an attempt: on drain (the request never went out or was abandoned) and
+ * when the endpoint's rate limit defers a delivery. The claim is undone — `attempt_count` goes back
+ * down, `locked_by` is cleared — and the delivery falls due at the given delay, so the next worker
+ * to claim it makes the same attempt number again.
+ */
+import type { Queryable } from '../db/db.ts';
+import { nowParam, nowSql } from './queue-time.ts';
+
+export interface Release {
+  deliveryId: string;
+  attemptNumber: number;
+  /** From now; 0 = due at once. */
+  delayMs: number;
+}
+
+const NOW = nowSql('$1');
+
+const RELEASE_SQL = `
+UPDATE deliveries d
+SET next_attempt_at = ${NOW} + x.delay_ms * interval '1 millisecond',
+    locked_by = NULL,
+    attempt_count = d.attempt_count - 1
+FROM unnest($3::text[], $4::int[], $5::float8[]) AS x(id, attempt_number, delay_ms)
+WHERE d.id = x.id AND d.locked_by = $2 AND d.attempt_count = x.attempt_number AND d.status = 'pending'
+RETURNING d.id`;
+
+/**
+ * Gives claims back; answers the ids released (a claim already lost to another worker is skipped).
+ *
+ * @example await releaseDeliveries(db, [{ deliveryId, attemptNumber: 1, delayMs: 0 }], { workerId: 'w1' })
+ */
+export async function releaseDeliveries(
+  q: Queryable,
+  releases: readonly Release[],
+  opts: { workerId: string; now?: Date | null },
+): Promise<string[]> {
+  if (releases.length === 0) return [];
+  const rows = await q.query<{ id: string }>(RELEASE_SQL, [
+    nowParam(opts.now),
+    opts.workerId,
+    releases.map((r) => r.deliveryId),
+    releases.map((r) => r.attemptNumber),
+    releases.map((r) => r.delayMs),
+  ]);
+  return rows.map((r) => r.id);
+}

@@ -1,0 +1,334 @@
+/**
+ * Deliveries as the API sees them: creating them (with their per-endpoint sequence numbers), listing
+ * and reading them with their attempts, and putting them back in the queue (retry, recover). The
+ * dispatcher's own queue SQL (claim, record attempt) lives in src/queue/.
+ */
+import { one, type Queryable } from '../db/db.ts';
+import { type ErrorCode, HeraldError } from '../errors.ts';
+import { DELIVERY_CHANNEL, wakeDispatchers } from '../queue/notify.ts';
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
+
+export interface Delivery {
+  id: string;
+  tenantId: string;
+  endpointId: string;
+  eventId: string;
+  eventIds: string[];
+  eventType: string;
+  sequence: number;
+  status: DeliveryStatus;
+  attemptCount: number;
+  nextAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  lastAttemptAt: string | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+export interface Attempt {
+  id: string;
+  attemptNumber: number;
+  startedAt: string;
+  durationMs: number;
+  statusCode: number | null;
+  errorKind: string | null;
+  errorMessage: string | null;
+  requestHeaders: Record<string, unknown> | null;
+  responseHeaders: Record<string, unknown> | null;
+  responseExcerpt: string | null;
+}
+
+interface DeliveryRow {
+  id: string;
+  tenant_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_ids: string[];
+  event_type: string;
+  sequence: number;
+  status: DeliveryStatus;
+  attempt_count: number;
+  next_attempt_at: Date | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  last_attempt_at: Date | null;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+const iso = (d: Date | null): string | null => (d ? d.toISOString() : null);
+
+export const toDelivery = (r: DeliveryRow): Delivery => ({
+  id: r.id,
+  tenantId: r.tenant_id,
+  endpointId: r.endpoint_id,
+  eventId: r.event_id,
+  eventIds: r.event_ids,
+  eventType: r.event_type,
+  sequence: r.sequence,
+  status: r.status,
+  attemptCount: r.attempt_count,
+  nextAttemptAt: iso(r.next_attempt_at),
+  lastStatusCode: r.last_status_code,
+  lastError: r.last_error,
+  lastAttemptAt: iso(r.last_attempt_at),
+  createdAt: r.created_at.toISOString(),
+  completedAt: iso(r.completed_at),
+});
+
+const COLUMNS = `d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_ids, d.event_type, d.sequence, d.status,
+  d.attempt_count, d.next_attempt_at, d.last_status_code, d.last_error, d.last_attempt_at, d.created_at,
+  d.completed_at`;
+
+/**
+ * Throws the right 404 for a miss under a tenant: TENANT_NOT_FOUND when the tenant itself does not
+ * exist (only the operator can ask about one), else `code`. Checked only on a miss, so hits cost
+ * nothing extra.
+ */
+export async function notFoundUnder(q: Queryable, tenantId: string, code: ErrorCode): Promise<never> {
+  throw new HeraldError((await tenantExists(q, tenantId)) ? code : 'TENANT_NOT_FOUND');
+}
+
+export async function tenantExists(q: Queryable, tenantId: string): Promise<boolean> {
+  return (await one(q, 'SELECT 1 FROM tenants WHERE id = $1', [tenantId])) !== undefined;
+}
+
+// ---------------------------------------------------------------- creating
+
+/** A delivery to create; its sequence is taken from the endpoint when it is inserted. */
+export interface NewDelivery {
+  id: string;
+  endpointId: string;
+  eventIds: string[];
+  eventType: string;
+  fifo: boolean;
+}
+
+/**
+ * Creates deliveries, due now, inside the caller's transaction: takes each endpoint's next sequence
+ * numbers (in list order per endpoint), inserts every row in one statement and wakes the dispatchers.
+ * Endpoints that no longer exist get nothing. Answers the deliveries created.
+ *
+ * Endpoint rows are locked in id order, so two publishes sharing endpoints cannot deadlock; the lock
+ * lasts until commit, which is what makes sequences gapless and increasing in commit order.
+ */
+export async function insertDeliveries(
+  tx: Queryable,
+  tenantId: string,
+  deliveries: NewDelivery[],
+): Promise<Array<NewDelivery & { sequence: number }>> {
+  if (deliveries.length === 0) return [];
+  const counts = new Map<string, number>();
+  for (const d of deliveries) counts.set(d.endpointId, (counts.get(d.endpointId) ?? 0) + 1);
+  const taken = await tx.query<{ id: string; last_sequence: number }>(
+    `WITH c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8)),
+     locked AS (
+       SELECT e.id FROM endpoints e JOIN c ON c.id = e.id WHERE e.tenant_id = $1 ORDER BY e.id FOR UPDATE OF e
+     )
+     UPDATE endpoints e SET last_sequence = e.last_sequence + c.n
+     FROM c JOIN locked l ON l.id = c.id
+     WHERE e.id = c.id
+     RETURNING e.id, e.last_sequence`,
+    [tenantId, JSON.stringify([...counts].map(([id, n]) => ({ id, n })))],
+  );
+  const next = new Map(taken.map((t) => [t.id, t.last_sequence - counts.get(t.id)! + 1]));
+  const rows: Array<NewDelivery & { sequence: number }> = [];
+  for (const d of deliveries) {
+    const sequence = next.get(d.endpointId);
+    if (sequence === undefined) continue;
+    next.set(d.endpointId, sequence + 1);
+    rows.push({ ...d, sequence });
+  }
+  if (rows.length === 0) return rows;
+  // One statement inserts every row and, from the same statement, queues the NOTIFY (sent on commit).
+  await tx.query(
+    `WITH ins AS (
+       INSERT INTO deliveries
+         (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, status, fifo, next_attempt_at)
+       SELECT d.id, $1, d.endpoint_id, d.event_ids[1], d.event_ids, d.event_type, d.sequence, 'pending', d.fifo, now()
+       FROM jsonb_to_recordset($2::jsonb)
+         AS d(id text, endpoint_id text, event_ids text[], event_type text, sequence int8, fifo boolean)
+       RETURNING 1
+     )
+     SELECT pg_notify($3, '') FROM (SELECT 1 FROM ins LIMIT 1) AS any_row`,
+    [
+      tenantId,
+      JSON.stringify(
+        rows.map((r) => ({
+          id: r.id,
+          endpoint_id: r.endpointId,
+          event_ids: r.eventIds,
+          event_type: r.eventType,
+          sequence: r.sequence,
+          fifo: r.fifo,
+        })),
+      ),
+      DELIVERY_CHANNEL,
+    ],
+  );
+  return rows;
+}
+
+// ---------------------------------------------------------------- reading
+
+export interface DeliveryQuery {
+  endpointId?: string;
+  status?: DeliveryStatus;
+  eventId?: string;
+  before?: string;
+  limit: number;
+}
+
+/**
+ * SQL for "the delivery holds the event whose id is in parameter `p`". Events published in one call
+ * share `created_at` (the transaction's time) and `batch_id`, and a batched delivery's `event_id` is
+ * the first of them; so the deliveries holding an event are found by index through its batch mates,
+ * without scanning the tenant's deliveries.
+ */
+const holdsEvent = (p: string): string => `d.event_id IN (
+    SELECT b.id FROM events x
+    JOIN events b ON b.tenant_id = x.tenant_id AND b.created_at = x.created_at AND b.batch_id = x.batch_id
+    WHERE x.tenant_id = d.tenant_id AND x.id = ${p})
+  AND ${p} = ANY(d.event_ids)`;
+
+/** The tenant's deliveries, newest first. TENANT_NOT_FOUND when there is no such tenant. */
+export async function listDeliveries(
+  q: Queryable,
+  tenantId: string,
+  opts: DeliveryQuery,
+): Promise<Delivery[]> {
+  const params: unknown[] = [tenantId];
+  const where = ['d.tenant_id = $1'];
+  const param = (v: unknown) => `$${params.push(v)}`;
+  if (opts.endpointId !== undefined) where.push(`d.endpoint_id = ${param(opts.endpointId)}`);
+  if (opts.status !== undefined) where.push(`d.status = ${param(opts.status)}`);
+  if (opts.eventId !== undefined) where.push(holdsEvent(param(opts.eventId)));
+  if (opts.before !== undefined) where.push(`d.id < ${param(opts.before)}`);
+  const rows = await q.query<DeliveryRow>(
+    `SELECT ${COLUMNS} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.id DESC LIMIT ${param(opts.limit)}`,
+    params,
+  );
+  if (rows.length === 0 && !(await tenantExists(q, tenantId))) throw new HeraldError('TENANT_NOT_FOUND');
+  return rows.map(toDelivery);
+}
+
+/** Every delivery holding the event, by endpoint id (for the event's detail). */
+export async function deliveriesOfEvent(
+  q: Queryable,
+  tenantId: string,
+  eventId: string,
+): Promise<Delivery[]> {
+  const rows = await q.query<DeliveryRow>(
+    `SELECT ${COLUMNS} FROM deliveries d
+     WHERE d.tenant_id = $1 AND ${holdsEvent('$2')}
+     ORDER BY d.endpoint_id, d.id`,
+    [tenantId, eventId],
+  );
+  return rows.map(toDelivery);
+}
+
+interface AttemptRow {
+  id: string;
+  attempt_number: number;
+  started_at: Date;
+  duration_ms: number;
+  status_code: number | null;
+  error_kind: string | null;
+  error_message: string | null;
+  request_headers: Record<string, unknown> | null;
+  response_headers: Record<string, unknown> | null;
+  response_excerpt: string | null;
+}
+
+const toAttempt = (r: AttemptRow): Attempt => ({
+  id: r.id,
+  attemptNumber: r.attempt_number,
+  startedAt: r.started_at.toISOString(),
+  durationMs: r.duration_ms,
+  statusCode: r.status_code,
+  errorKind: r.error_kind,
+  errorMessage: r.error_message,
+  requestHeaders: r.request_headers,
+  responseHeaders: r.response_headers,
+  responseExcerpt: r.response_excerpt,
+});
+
+/** One delivery with its attempts, oldest first. */
+export async function getDelivery(
+  q: Queryable,
+  tenantId: string,
+  id: string,
+): Promise<Delivery & { attempts: Attempt[] }> {
+  const row = await one<DeliveryRow>(
+    q,
+    `SELECT ${COLUMNS} FROM deliveries d WHERE d.tenant_id = $1 AND d.id = $2`,
+    [tenantId, id],
+  );
+  if (!row) return notFoundUnder(q, tenantId, 'DELIVERY_NOT_FOUND');
+  const attempts = await q.query<AttemptRow>(
+    `SELECT id, attempt_number, started_at, duration_ms, status_code, error_kind, error_message,
+       request_headers, response_headers, response_excerpt
+     FROM attempts WHERE delivery_id = $1 ORDER BY attempt_number, started_at`,
+    [id],
+  );
+  return { ...toDelivery(row), attempts: attempts.map(toAttempt) };
+}
+
+// ---------------------------------------------------------------- repairing
+
+/**
+ * Sends a delivery again now: a finished one goes back to `pending`, due now, its attempts kept; a
+ * waiting one is made due now. One a dispatcher holds (`locked_by` set while pending) is in flight
+ * and is left alone — making it due would let a second dispatcher send it at the same time.
+ */
+export async function retryDelivery(q: Queryable, tenantId: string, id: string): Promise<Delivery> {
+  const updated = await one<DeliveryRow>(
+    q,
+    `UPDATE deliveries d
+     SET status = 'pending', next_attempt_at = now(), completed_at = NULL, locked_by = NULL
+     WHERE d.tenant_id = $1 AND d.id = $2 AND NOT (d.status = 'pending' AND d.locked_by IS NOT NULL)
+     RETURNING ${COLUMNS}`,
+    [tenantId, id],
+  );
+  if (updated) {
+    await wakeDispatchers(q);
+    return toDelivery(updated);
+  }
+  const inFlight = await one<DeliveryRow>(
+    q,
+    `SELECT ${COLUMNS} FROM deliveries d WHERE d.tenant_id = $1 AND d.id = $2`,
+    [tenantId, id],
+  );
+  if (!inFlight) return notFoundUnder(q, tenantId, 'DELIVERY_NOT_FOUND');
+  return toDelivery(inFlight);
+}
+
+/**
+ * Re-queues the endpoint's failed deliveries created in [since, until] (until: no bound), due now,
+ * and answers how many. ENDPOINT_NOT_FOUND when the tenant has no such endpoint.
+ */
+export async function recoverDeliveries(
+  q: Queryable,
+  tenantId: string,
+  endpointId: string,
+  window: { since: Date; until?: Date },
+): Promise<number> {
+  const [row] = await q.query<{ endpoint: string | null; recovered: number }>(
+    `WITH ep AS (SELECT id FROM endpoints WHERE tenant_id = $1 AND id = $2),
+     upd AS (
+       UPDATE deliveries d
+       SET status = 'pending', next_attempt_at = now(), completed_at = NULL, locked_by = NULL
+       FROM ep
+       WHERE d.endpoint_id = ep.id AND d.tenant_id = $1 AND d.status = 'failed'
+         AND d.created_at >= $3 AND ($4::timestamptz IS NULL OR d.created_at <= $4)
+       RETURNING d.id
+     )
+     SELECT (SELECT id FROM ep) AS endpoint, (SELECT count(*) FROM upd)::int AS recovered`,
+    [tenantId, endpointId, window.since, window.until ?? null],
+  );
+  if (!row?.endpoint) return notFoundUnder(q, tenantId, 'ENDPOINT_NOT_FOUND');
+  if (row.recovered > 0) await wakeDispatchers(q);
+  return row.recovered;
+}

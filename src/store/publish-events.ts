@@ -1,0 +1,310 @@
+/**
+ * Publishing: a call's events and all their deliveries stored in one transaction, committed before
+ * the answer, so an accepted event is never lost. Also the endpoint emulator's test event.
+ *
+ * This is the hot path, so it costs a fixed number of round trips whatever the batch size: two reads
+ * before the transaction (event-type schemas and the tenant's endpoints, side by side), then one
+ * insert for the events, one update for the sequences and one insert for the deliveries (which also
+ * queues the NOTIFY). Matching endpoints is done in JS.
+ */
+import type { Db, Queryable } from '../db/db.ts';
+import { type FanOutEndpoint, planDeliveries } from '../delivery/fan-out.ts';
+import { jsonEqual } from '../delivery/filter.ts';
+import { type ErrorDetail, HeraldError } from '../errors.ts';
+import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
+import { newId } from '../ids.ts';
+import { insertDeliveries, notFoundUnder } from './deliveries.ts';
+import { findEventType } from './event-types.ts';
+import { EVENT_COLUMNS, type EventRow, type HeraldEvent, toEvent } from './events.ts';
+
+export const TEST_EVENT_ORIGIN = 'herald.test';
+
+export interface EventInput {
+  id?: string;
+  type: string;
+  data: unknown;
+  origin?: string;
+  occurredAt?: string;
+}
+
+/** Where each event's refusal points: `data` for a single event, `events.3.data` in a batch. */
+const at = (single: boolean, i: number, field: string) => (single ? field : `events.${i}.${field}`);
+
+/** Refuses data that does not match its event type's schema; unknown types are allowed. */
+async function checkSchemas(q: Queryable, events: EventInput[], single: boolean): Promise<void> {
+  const names = [...new Set(events.map((e) => e.type))];
+  const rows = await q.query<{ name: string; schema: Record<string, unknown> | null; c: Date; u: Date }>(
+    `SELECT name, schema, created_at AS c, updated_at AS u FROM event_types
+     WHERE name = ANY($1::text[]) AND schema IS NOT NULL`,
+    [names],
+  );
+  const types = new Map<string, EventTypeSchema>(
+    rows.map((r) => [
+      r.name,
+      { name: r.name, schema: r.schema, createdAt: r.c.toISOString(), updatedAt: r.u.toISOString() },
+    ]),
+  );
+  events.forEach((e, i) => {
+    const type = types.get(e.type);
+    if (type) validateEventData(type, e.data, at(single, i, 'data'));
+  });
+}
+
+export interface PublishResult {
+  /** In the order of the call; a repeated id answers with the event first published under it. */
+  events: HeraldEvent[];
+  /** True when the call created nothing: every event (or the whole call, by key) was a repeat. */
+  replayed: boolean;
+  /** The deliveries this call created. */
+  deliveries: Array<{ id: string; endpointId: string; eventIds: string[]; sequence: number }>;
+}
+
+export interface PublishOptions {
+  idempotencyKey?: string;
+  /** Refusal paths name `data` rather than `events.0.data`: the call carried one bare event. */
+  single?: boolean;
+  /** Only this endpoint gets the events, matched or not, active or not (the emulator). */
+  endpointId?: string;
+}
+
+/** Whether a repeat under the same Idempotency-Key asks for the same events as the first call. */
+function sameCall(first: HeraldEvent[], inputs: EventInput[]): boolean {
+  return (
+    first.length === inputs.length &&
+    inputs.every((e, i) => {
+      const f = first[i]!;
+      return (
+        f.type === e.type &&
+        (e.id === undefined || e.id === f.id) &&
+        (f.data === null || jsonEqual(f.data, e.data))
+      );
+    })
+  );
+}
+
+/**
+ * Publishes one call's events for a tenant: validates them, stores them with all their deliveries and
+ * commits, so an accepted event is never lost. Idempotent by event id and by `idempotencyKey`.
+ *
+ * @example await publishEvents(db, 'acme', [{ type: 'invoice.paid', data: { id: 'inv_1' } }])
+ */
+export async function publishEvents(
+  db: Db,
+  tenantId: string,
+  inputs: EventInput[],
+  opts: PublishOptions = {},
+): Promise<PublishResult> {
+  const single = opts.single ?? inputs.length === 1;
+  const events = inputs.map((e) => ({ ...e, id: e.id ?? newId('msg') }));
+  const seen = new Map<string, number>();
+  events.forEach((e, i) => {
+    const first = seen.get(e.id);
+    if (first !== undefined) {
+      throw new HeraldError(
+        'VALIDATION_FAILED',
+        `events.${i}.id: repeats events.${first}.id in the same call`,
+        [{ path: `events.${i}.id`, message: `repeats events.${first}.id` }],
+      );
+    }
+    seen.set(e.id, i);
+  });
+
+  const [, candidates] = await Promise.all([
+    checkSchemas(db, inputs, single),
+    // The tenant row comes back even with no endpoints, so a missing tenant is told apart. A disabled
+    // endpoint (410, failing too long) has `active = false`, with the reason beside it.
+    db.query<{ tenant: string } & ({ id: null } | FanOutEndpoint)>(
+      `SELECT t.id AS tenant, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.profile
+       FROM tenants t
+       LEFT JOIN endpoints e ON e.tenant_id = t.id
+         AND CASE WHEN $2::text IS NULL THEN e.active ELSE e.id = $2 END
+       WHERE t.id = $1`,
+      [tenantId, opts.endpointId ?? null],
+    ),
+  ]);
+  if (candidates.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
+  const endpoints = candidates.filter((c): c is { tenant: string } & FanOutEndpoint => c.id !== null);
+  if (opts.endpointId !== undefined && endpoints.length === 0) throw new HeraldError('ENDPOINT_NOT_FOUND');
+  const batchId = newId('bat');
+
+  try {
+    return await db.transaction(async (tx) => {
+      if (opts.idempotencyKey !== undefined) {
+        const first = await claimIdempotencyKey(tx, tenantId, opts.idempotencyKey, events);
+        if (first) {
+          if (!sameCall(first, inputs)) {
+            throw new HeraldError(
+              'IDEMPOTENCY_CONFLICT',
+              'This Idempotency-Key was already used for a different publish call',
+            );
+          }
+          return { events: first, replayed: true, deliveries: [] };
+        }
+      }
+      const created = await tx.query<{ id: string; created_at: Date; occurred_at: Date | null }>(
+        `INSERT INTO events (tenant_id, id, type, data, origin, occurred_at, batch_id)
+         SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, $2
+         FROM json_to_recordset($3::json)
+           AS e(id text, type text, data json, origin text, occurred_at timestamptz)
+         ON CONFLICT (tenant_id, id) DO NOTHING
+         RETURNING id, created_at, occurred_at`,
+        [
+          tenantId,
+          batchId,
+          JSON.stringify(
+            events.map((e) => ({
+              id: e.id,
+              type: e.type,
+              data: e.data,
+              origin: e.origin ?? null,
+              occurred_at: e.occurredAt ?? null,
+            })),
+          ),
+        ],
+      );
+      const stored = new Map(created.map((r) => [r.id, r]));
+      const fresh = events.filter((e) => stored.has(e.id));
+      const repeats =
+        fresh.length < events.length ? await firstEvents(tx, tenantId, events, stored, single) : new Map();
+      const deliveries = await insertDeliveries(
+        tx,
+        tenantId,
+        planDeliveries(fresh, endpoints, { targeted: opts.endpointId !== undefined }),
+      );
+      if (opts.endpointId !== undefined && deliveries.length === 0 && fresh.length > 0) {
+        throw new HeraldError('ENDPOINT_NOT_FOUND'); // deleted meanwhile: roll the event back too
+      }
+      return {
+        events: events.map(
+          (e): HeraldEvent =>
+            repeats.get(e.id) ?? {
+              id: e.id,
+              tenantId,
+              type: e.type,
+              data: e.data,
+              origin: e.origin ?? null,
+              // As stored: PostgreSQL normalises what it was given (a leap second, an offset).
+              occurredAt: stored.get(e.id)!.occurred_at?.toISOString() ?? null,
+              createdAt: stored.get(e.id)!.created_at.toISOString(),
+              batchId,
+            },
+        ),
+        replayed: fresh.length === 0,
+        deliveries: deliveries.map((d) => ({
+          id: d.id,
+          endpointId: d.endpointId,
+          eventIds: d.eventIds,
+          sequence: d.sequence,
+        })),
+      };
+    });
+  } catch (err) {
+    // The tenant was deleted between the read and the transaction.
+    if ((err as { code?: unknown }).code === '23503') throw new HeraldError('TENANT_NOT_FOUND');
+    throw err;
+  }
+}
+
+/**
+ * Takes the Idempotency-Key for this call, or answers the events of the call that took it first.
+ * A concurrent call with the same key waits on the row until the first commits (or rolls back).
+ */
+async function claimIdempotencyKey(
+  tx: Queryable,
+  tenantId: string,
+  key: string,
+  events: Array<{ id: string }>,
+): Promise<HeraldEvent[] | undefined> {
+  const claimed = await tx.query(
+    `INSERT INTO idempotency_keys (tenant_id, key, event_ids) VALUES ($1, $2, $3::text[])
+     ON CONFLICT (tenant_id, key) DO NOTHING RETURNING key`,
+    [tenantId, key, events.map((e) => e.id)],
+  );
+  if (claimed.length > 0) return undefined;
+  const rows = await tx.query<EventRow & { ord: number }>(
+    `SELECT ${EVENT_COLUMNS}, k.ord FROM idempotency_keys ik
+     CROSS JOIN LATERAL unnest(ik.event_ids) WITH ORDINALITY AS k(id, ord)
+     JOIN events e ON e.tenant_id = ik.tenant_id AND e.id = k.id
+     WHERE ik.tenant_id = $1 AND ik.key = $2 ORDER BY k.ord`,
+    [tenantId, key],
+  );
+  return rows.map(toEvent);
+}
+
+/**
+ * The stored events for ids this call repeats; IDEMPOTENCY_CONFLICT (409) when one of them was
+ * published with another type or other data (compared as JSON values: key order and number
+ * spelling do not matter). A purged payload no longer tells, so it counts as the same.
+ */
+async function firstEvents(
+  tx: Queryable,
+  tenantId: string,
+  events: Array<EventInput & { id: string }>,
+  created: Map<string, unknown>,
+  single: boolean,
+): Promise<Map<string, HeraldEvent>> {
+  const index = new Map(events.map((e, i) => [e.id, i]));
+  const rows = await tx.query<EventRow>(
+    `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.tenant_id = $1 AND e.id = ANY($2::text[])`,
+    [tenantId, events.filter((e) => !created.has(e.id)).map((e) => e.id)],
+  );
+  const conflicts: ErrorDetail[] = [];
+  for (const r of rows) {
+    const i = index.get(r.id)!;
+    const e = events[i]!;
+    if (r.type === e.type && (r.data === null || jsonEqual(r.data, e.data))) continue;
+    conflicts.push({
+      path: at(single, i, 'id'),
+      message: 'was already used for an event with another type or data',
+    });
+  }
+  if (conflicts.length > 0) {
+    throw new HeraldError(
+      'IDEMPOTENCY_CONFLICT',
+      `${conflicts[0]!.path}: ${conflicts[0]!.message}`,
+      conflicts,
+    );
+  }
+  return new Map(rows.map((r) => [r.id, toEvent(r)]));
+}
+
+/**
+ * The emulator: publishes one event of `eventType` (with `data`, or the type's example) to one
+ * endpoint only, due now, with origin `herald.test`.
+ *
+ * @example await publishTestEvent(db, 'acme', 'ep_…', { eventType: 'invoice.paid' })
+ */
+export async function publishTestEvent(
+  db: Db,
+  tenantId: string,
+  endpointId: string,
+  input: { eventType: string; data?: unknown },
+): Promise<{ event: HeraldEvent; deliveryId: string }> {
+  let data = input.data;
+  if (data === undefined) {
+    const type = await findEventType(db, input.eventType);
+    if (type?.example === null || type?.example === undefined) {
+      const endpoint = await db.query('SELECT 1 FROM endpoints WHERE tenant_id = $1 AND id = $2', [
+        tenantId,
+        endpointId,
+      ]);
+      if (endpoint.length === 0) await notFoundUnder(db, tenantId, 'ENDPOINT_NOT_FOUND');
+      const why = type ? 'has no example' : 'is not in the catalog';
+      throw new HeraldError(
+        'VALIDATION_FAILED',
+        `data: required, since event type "${input.eventType}" ${why}`,
+        [{ path: 'data', message: `is required: the event type ${why}` }],
+      );
+    }
+    data = type.example;
+  }
+  const result = await publishEvents(
+    db,
+    tenantId,
+    [{ type: input.eventType, data, origin: TEST_EVENT_ORIGIN }],
+    {
+      endpointId,
+    },
+  );
+  return { event: result.events[0]!, deliveryId: result.deliveries[0]!.id };
+}

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { disableFailingEndpoints, formatDuration } from '../../src/delivery/auto-disable.ts';
+import type { DeliveryLogger } from '../../src/delivery/logger.ts';
+import { createMaintenance } from '../../src/delivery/maintenance.ts';
+import { purgeExpired } from '../../src/delivery/retention.ts';
+import { newId } from '../../src/ids.ts';
+import {
+  insertEndpoint,
+  insertEvent,
+  insertTenant,
+  manualClock,
+  publishOne,
+} from '../support/delivery-fixtures.ts';
+import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
+
+const DAY = 86_400_000;
+const URL = 'http://127.0.0.1:9/';
+
+function recordingLogger(): DeliveryLogger & { warnings: Array<{ obj: object; msg?: string | undefined }> } {
+  const warnings: Array<{ obj: object; msg?: string | undefined }> = [];
+  const nothing = () => {};
+  return {
+    warnings,
+    debug: nothing,
+    info: nothing,
+    error: nothing,
+    warn: (obj, msg) => warnings.push({ obj, msg }),
+  };
+}
+
+test('formatDuration names the configured duration', () => {
+  assert.equal(formatDuration(432_000), '5d');
+  assert.equal(formatDuration(7200), '2h');
+  assert.equal(formatDuration(90), '90s');
+});
+
+forEachStorage('maintenance jobs', (kind) => {
+  let t: TestDb;
+  let tenant: string;
+  before(async () => {
+    t = await freshDb(kind);
+    tenant = await insertTenant(t.db);
+  });
+  after(() => t.close());
+
+  async function insertAttempt(deliveryId: string, endpointId: string, createdAt: Date): Promise<void> {
+    await t.db.query(
+      `INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, attempt_number, started_at, duration_ms, created_at)
+       VALUES ($1, $2, $3, $4, 1, $5, 1, $5)`,
+      [newId('atm'), deliveryId, tenant, endpointId, createdAt],
+    );
+  }
+
+  test('retention deletes old attempts and purges old payloads in chunks, sparing pending deliveries', async () => {
+    const now = new Date('2030-06-01T00:00:00Z');
+    const old = new Date(now.getTime() - 31 * DAY);
+    const recent = new Date(now.getTime() - 29 * DAY);
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const done = await publishOne(t.db, tenant, ep.id, { createdAt: old, data: { keep: false } });
+    await t.db.query(`UPDATE deliveries SET status = 'succeeded' WHERE id = $1`, [done.deliveryId]);
+    for (let i = 0; i < 5; i++) await insertAttempt(done.deliveryId, ep.id, old);
+    await insertAttempt(done.deliveryId, ep.id, recent);
+    const stillPending = await publishOne(t.db, tenant, ep.id, { createdAt: old, data: { keep: true } });
+    const young = await insertEvent(t.db, tenant, { createdAt: recent, data: { young: true } });
+
+    const result = await purgeExpired(t.db, { now, retentionDays: 30, chunkSize: 2 });
+    assert.deepEqual(result, { attemptsDeleted: 5, payloadsPurged: 1 });
+    const [{ n }] = (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM attempts')) as [
+      { n: number },
+    ];
+    assert.equal(n, 1);
+    const data = new Map(
+      (await t.db.query<{ id: string; data: unknown }>('SELECT id, data FROM events')).map((r) => [
+        r.id,
+        r.data,
+      ]),
+    );
+    assert.equal(data.get(done.eventId), null, 'old payload purged, event kept');
+    assert.deepEqual(data.get(stillPending.eventId), { keep: true }, 'a pending delivery keeps its payload');
+    assert.deepEqual(data.get(young), { young: true });
+
+    // Stopping between chunks.
+    assert.deepEqual(await purgeExpired(t.db, { now, retentionDays: 1, shouldStop: () => true }), {
+      attemptsDeleted: 0,
+      payloadsPurged: 0,
+    });
+  });
+
+  test('auto-disable: endpoints failing longer than the limit are disabled with reason and time, and logged', async () => {
+    const now = new Date('2030-06-01T00:00:00Z');
+    const failing = await insertEndpoint(t.db, tenant, {
+      url: URL,
+      failingSince: new Date(now.getTime() - 6 * DAY),
+    });
+    const recent = await insertEndpoint(t.db, tenant, {
+      url: URL,
+      failingSince: new Date(now.getTime() - 1 * DAY),
+    });
+    const healthy = await insertEndpoint(t.db, tenant, { url: URL });
+    const logger = recordingLogger();
+    const disabled = await disableFailingEndpoints(t.db, { now, disableAfterSeconds: 5 * 86_400, logger });
+    assert.deepEqual(
+      disabled.map((e) => e.id),
+      [failing.id],
+    );
+    const rows = new Map(
+      (
+        await t.db.query<{
+          id: string;
+          active: boolean;
+          disabled_reason: string | null;
+          disabled_at: Date | null;
+        }>('SELECT id, active, disabled_reason, disabled_at FROM endpoints WHERE id = ANY($1::text[])', [
+          [failing.id, recent.id, healthy.id],
+        ])
+      ).map((r) => [r.id, r]),
+    );
+    assert.equal(rows.get(failing.id)!.active, false);
+    assert.equal(rows.get(failing.id)!.disabled_reason, 'failing continuously for more than 5d');
+    assert.equal(rows.get(failing.id)!.disabled_at!.getTime(), now.getTime());
+    assert.equal(rows.get(recent.id)!.active, true);
+    assert.equal(rows.get(healthy.id)!.active, true);
+    assert.equal(logger.warnings.length, 1);
+    assert.match(logger.warnings[0]!.msg!, /endpoint disabled/);
+    assert.deepEqual((logger.warnings[0]!.obj as { endpointId: string }).endpointId, failing.id);
+  });
+
+  test('the runner takes each job on one instance at a time', async () => {
+    const clock = manualClock(new Date('2030-07-01T00:00:00Z'));
+    const ep = await insertEndpoint(t.db, tenant, {
+      url: URL,
+      failingSince: new Date('2030-01-01T00:00:00Z'),
+    });
+    const loggers = [recordingLogger(), recordingLogger()];
+    const runners = loggers.map((logger, i) =>
+      createMaintenance({
+        db: t.db,
+        workerId: `m${i}`,
+        clock,
+        logger,
+        config: { retentionDays: 30, disableAfterSeconds: 86_400 },
+      }),
+    );
+    await Promise.all(runners.map((r) => r.runOnce()));
+    const notices = loggers
+      .flatMap((l) => l.warnings)
+      .filter((w) => (w.obj as { endpointId?: string }).endpointId === ep.id);
+    assert.equal(notices.length, 1, 'disabled (and notified) once');
+    const jobs = await t.db.query<{ job: string; last_run_at: Date | null }>(
+      'SELECT job, last_run_at FROM maintenance ORDER BY job',
+    );
+    assert.ok(
+      jobs.some((j) => j.job === 'auto-disable' && j.last_run_at?.getTime() === clock.now().getTime()),
+    );
+    assert.ok(jobs.some((j) => j.job === 'retention'));
+    if (kind === 'pglite') assert.ok(jobs.some((j) => j.job === 'vacuum'));
+    const [row] = await t.db.query<{ active: boolean }>('SELECT active FROM endpoints WHERE id = $1', [
+      ep.id,
+    ]);
+    assert.equal(row!.active, false);
+    await Promise.all(runners.map((r) => r.stop()));
+  });
+});

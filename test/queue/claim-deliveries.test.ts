@@ -1,0 +1,207 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { type ClaimOptions, claimDeliveries } from '../../src/queue/claim-deliveries.ts';
+import { releaseDeliveries } from '../../src/queue/release-deliveries.ts';
+import {
+  deliveryState,
+  insertDelivery,
+  insertEndpoint,
+  insertEvent,
+  insertTenant,
+  manualClock,
+  publishOne,
+} from '../support/delivery-fixtures.ts';
+import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
+
+const URL = 'http://127.0.0.1:9/hook';
+
+forEachStorage('claim deliveries', (kind) => {
+  let t: TestDb;
+  let tenant: string;
+  before(async () => {
+    t = await freshDb(kind);
+    tenant = await insertTenant(t.db);
+  });
+  after(() => t.close());
+
+  const clock = manualClock();
+  const opts = (o: Partial<ClaimOptions> = {}): ClaimOptions => ({
+    workerId: 'w1',
+    limit: 10,
+    leaseMs: 30_000,
+    defaultTotalTimeoutMs: 15_000,
+    pausedForMs: 60_000,
+    now: clock.now(),
+    ...o,
+  });
+  /** Takes every due row out of the way so each test starts from an empty due set. */
+  async function settle(): Promise<void> {
+    await t.db.query(`UPDATE deliveries SET status = 'succeeded' WHERE status = 'pending'`);
+  }
+
+  test('claims due rows oldest first with what sending needs, and leases them', async () => {
+    await settle();
+    const ep = await insertEndpoint(t.db, tenant, {
+      url: URL,
+      headers: { 'x-a': '1' },
+      retrySchedule: [0, 1],
+    });
+    const now = clock.now().getTime();
+    const late = await publishOne(
+      t.db,
+      tenant,
+      ep.id,
+      { data: { v: 2 } },
+      { nextAttemptAt: new Date(now - 1000) },
+    );
+    const early = await publishOne(
+      t.db,
+      tenant,
+      ep.id,
+      { data: { v: 1 }, occurredAt: new Date('2024-01-02T03:04:05.678Z') },
+      { nextAttemptAt: new Date(now - 5000) },
+    );
+    const future = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: new Date(now + 1000) });
+
+    const { deliveries, scanned } = await claimDeliveries(t.db, opts());
+    assert.equal(scanned, 2);
+    assert.deepEqual(
+      deliveries.map((d) => d.id),
+      [early.deliveryId, late.deliveryId],
+    );
+    const first = deliveries[0]!;
+    assert.equal(first.attemptNumber, 1);
+    assert.equal(first.sequence, early.sequence);
+    assert.equal(first.endpoint.url, URL);
+    assert.deepEqual(first.endpoint.headers, { 'x-a': '1' });
+    assert.deepEqual(first.endpoint.retrySchedule, [0, 1]);
+    assert.equal(first.events.length, 1);
+    assert.equal(first.events[0]!.id, early.eventId);
+    assert.deepEqual(first.events[0]!.data, { v: 1 });
+    assert.equal(first.events[0]!.purged, false);
+    assert.equal(first.events[0]!.occurredAt?.toISOString(), '2024-01-02T03:04:05.678Z');
+
+    const state = await deliveryState(t.db, early.deliveryId);
+    assert.equal(state.locked_by, 'w1');
+    assert.equal(state.attempt_count, 1);
+    // Lease: now + lease + the endpoint's total timeout (default 15 s).
+    assert.equal(state.next_attempt_at!.getTime(), now + 45_000);
+    assert.equal((await deliveryState(t.db, future.deliveryId)).locked_by, null);
+
+    // Claimed rows are not due again while the lease runs.
+    assert.equal((await claimDeliveries(t.db, opts({ workerId: 'w2' }))).deliveries.length, 0);
+  });
+
+  test('an expired lease makes the delivery claimable by another worker', async () => {
+    await settle();
+    const ep = await insertEndpoint(t.db, tenant, { url: URL, totalTimeoutMs: 1000 });
+    const { deliveryId } = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
+    const one = await claimDeliveries(t.db, opts({ workerId: 'crashed', leaseMs: 5000 }));
+    assert.deepEqual(
+      one.deliveries.map((d) => d.id),
+      [deliveryId],
+    );
+    clock.advance(5999);
+    assert.equal((await claimDeliveries(t.db, opts({ workerId: 'w2' }))).deliveries.length, 0);
+    clock.advance(1);
+    const two = await claimDeliveries(t.db, opts({ workerId: 'w2' }));
+    assert.deepEqual(
+      two.deliveries.map((d) => [d.id, d.attemptNumber]),
+      [[deliveryId, 2]],
+    );
+    // The crashed worker's late release no longer matches its claim.
+    assert.deepEqual(
+      await releaseDeliveries(t.db, [{ deliveryId, attemptNumber: 1, delayMs: 0 }], {
+        workerId: 'crashed',
+        now: clock.now(),
+      }),
+      [],
+    );
+    assert.equal((await deliveryState(t.db, deliveryId)).locked_by, 'w2');
+  });
+
+  test('fifo: only the lowest pending sequence of an endpoint is claimable', async () => {
+    await settle();
+    const ep = await insertEndpoint(t.db, tenant, { url: URL, ordering: 'fifo' });
+    const d1 = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
+    const d2 = await publishOne(
+      t.db,
+      tenant,
+      ep.id,
+      {},
+      { nextAttemptAt: new Date(clock.now().getTime() - 10_000) },
+    );
+    const first = await claimDeliveries(t.db, opts());
+    assert.deepEqual(
+      first.deliveries.map((d) => d.id),
+      [d1.deliveryId],
+    );
+    assert.equal(first.deliveries[0]!.fifo, true);
+    // While the head is in flight its successor waits, even though it is due.
+    assert.equal((await claimDeliveries(t.db, opts())).deliveries.length, 0);
+    await t.db.query(`UPDATE deliveries SET status = 'succeeded', locked_by = NULL WHERE id = $1`, [
+      d1.deliveryId,
+    ]);
+    assert.deepEqual(
+      (await claimDeliveries(t.db, opts())).deliveries.map((d) => d.id),
+      [d2.deliveryId],
+    );
+  });
+
+  test('deliveries of an inactive endpoint are paused, not claimed, and resume when it is active again', async () => {
+    await settle();
+    const ep = await insertEndpoint(t.db, tenant, { url: URL, active: false });
+    const { deliveryId } = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
+    const res = await claimDeliveries(t.db, opts());
+    assert.equal(res.deliveries.length, 0);
+    assert.equal(res.scanned, 1);
+    const paused = await deliveryState(t.db, deliveryId);
+    assert.equal(paused.status, 'pending');
+    assert.equal(paused.attempt_count, 0);
+    assert.equal(paused.next_attempt_at!.getTime(), clock.now().getTime() + 60_000);
+
+    await t.db.query('UPDATE endpoints SET active = true WHERE id = $1', [ep.id]);
+    clock.advance(60_000);
+    assert.deepEqual(
+      (await claimDeliveries(t.db, opts())).deliveries.map((d) => d.id),
+      [deliveryId],
+    );
+  });
+
+  test('a batched delivery returns its events in order; a purged payload is flagged', async () => {
+    await settle();
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const e1 = await insertEvent(t.db, tenant, { data: { i: 1 } });
+    const e2 = await insertEvent(t.db, tenant, { data: { i: 2 } });
+    await t.db.query('UPDATE events SET data = NULL WHERE id = $1', [e1]);
+    await insertDelivery(t.db, {
+      tenantId: tenant,
+      endpointId: ep.id,
+      eventIds: [e2, e1],
+      nextAttemptAt: clock.now(),
+    });
+    const [d] = (await claimDeliveries(t.db, opts())).deliveries;
+    assert.deepEqual(
+      d!.events.map((e) => [e.id, e.purged, e.data]),
+      [
+        [e2, false, { i: 2 }],
+        [e1, true, null],
+      ],
+    );
+  });
+
+  test('limit and concurrent claimers: every due row is claimed exactly once', async () => {
+    await settle();
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const ids = new Set<string>();
+    for (let i = 0; i < 30; i++)
+      ids.add((await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() })).deliveryId);
+    const results = await Promise.all(
+      ['a', 'b', 'c', 'd'].map((w) => claimDeliveries(t.db, opts({ workerId: w, limit: 8 }))),
+    );
+    const claimed = results.flatMap((r) => r.deliveries.map((d) => d.id));
+    assert.equal(claimed.length, new Set(claimed).size, 'no row claimed twice');
+    const rest = await claimDeliveries(t.db, opts({ limit: 100 }));
+    assert.deepEqual(new Set([...claimed, ...rest.deliveries.map((d) => d.id)]), ids);
+  });
+});

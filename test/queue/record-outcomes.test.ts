@@ -1,0 +1,179 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { newId } from '../../src/ids.ts';
+import { claimDeliveries } from '../../src/queue/claim-deliveries.ts';
+import { type AttemptRecord, recordOutcomes } from '../../src/queue/record-outcomes.ts';
+import { releaseDeliveries } from '../../src/queue/release-deliveries.ts';
+import {
+  attemptsOf,
+  deliveryState,
+  insertEndpoint,
+  insertTenant,
+  manualClock,
+  publishOne,
+} from '../support/delivery-fixtures.ts';
+import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
+
+const URL = 'http://127.0.0.1:9/hook';
+
+forEachStorage('record outcomes and release', (kind) => {
+  let t: TestDb;
+  let tenant: string;
+  before(async () => {
+    t = await freshDb(kind);
+    tenant = await insertTenant(t.db);
+  });
+  after(() => t.close());
+
+  const clock = manualClock();
+  const claim = async (workerId = 'w1') =>
+    (
+      await claimDeliveries(t.db, {
+        workerId,
+        limit: 100,
+        leaseMs: 30_000,
+        defaultTotalTimeoutMs: 15_000,
+        pausedForMs: 60_000,
+        now: clock.now(),
+      })
+    ).deliveries;
+
+  function record(
+    d: { id: string; tenantId: string; endpointId: string; attemptNumber: number },
+    o: Partial<AttemptRecord>,
+  ): AttemptRecord {
+    return {
+      attemptId: newId('atm'),
+      deliveryId: d.id,
+      tenantId: d.tenantId,
+      endpointId: d.endpointId,
+      attemptNumber: d.attemptNumber,
+      status: 'succeeded',
+      retryInMs: null,
+      startedAt: clock.now(),
+      durationMs: 12,
+      statusCode: 200,
+      errorKind: null,
+      errorMessage: null,
+      requestHeaders: { 'webhook-id': 'x', authorization: '[redacted]' },
+      responseHeaders: { 'content-type': 'text/plain' },
+      responseExcerpt: 'ok',
+      endpointGone: false,
+      ...o,
+    };
+  }
+
+  test('one batch: success, retry and failure, with the endpoint failure state', async () => {
+    const good = await insertEndpoint(t.db, tenant, {
+      url: URL,
+      failingSince: new Date('2029-12-01T00:00:00Z'),
+    });
+    const bad = await insertEndpoint(t.db, tenant, { url: URL });
+    const a = await publishOne(t.db, tenant, good.id, {}, { nextAttemptAt: clock.now() });
+    const b = await publishOne(t.db, tenant, bad.id, {}, { nextAttemptAt: clock.now() });
+    const c = await publishOne(t.db, tenant, bad.id, {}, { nextAttemptAt: clock.now() });
+    const claimed = new Map((await claim()).map((d) => [d.id, d]));
+    const moved = await recordOutcomes(
+      t.db,
+      [
+        record(claimed.get(a.deliveryId)!, {}),
+        record(claimed.get(b.deliveryId)!, {
+          status: 'pending',
+          retryInMs: 5000,
+          statusCode: 500,
+          errorKind: 'http_status',
+          errorMessage: 'HTTP 500',
+          responseExcerpt: 'boom',
+        }),
+        record(claimed.get(c.deliveryId)!, {
+          status: 'failed',
+          statusCode: null,
+          errorKind: 'timeout',
+          errorMessage: 'no response within 200 ms',
+          responseHeaders: null,
+          responseExcerpt: null,
+        }),
+      ],
+      { workerId: 'w1', now: clock.now() },
+    );
+    assert.equal(moved.length, 3);
+
+    const sa = await deliveryState(t.db, a.deliveryId);
+    assert.equal(sa.status, 'succeeded');
+    assert.equal(sa.completed_at?.getTime(), clock.now().getTime());
+    assert.equal(sa.next_attempt_at, null);
+    assert.equal(sa.locked_by, null);
+
+    const sb = await deliveryState(t.db, b.deliveryId);
+    assert.equal(sb.status, 'pending');
+    assert.equal(sb.next_attempt_at?.getTime(), clock.now().getTime() + 5000);
+    assert.equal(sb.last_status_code, 500);
+    assert.equal(sb.last_error, 'HTTP 500');
+    assert.equal(sb.locked_by, null);
+
+    assert.equal((await deliveryState(t.db, c.deliveryId)).status, 'failed');
+    const [att] = await attemptsOf(t.db, c.deliveryId);
+    assert.equal(att!.error_kind, 'timeout');
+    assert.equal(att!.duration_ms, 12);
+    assert.deepEqual((await attemptsOf(t.db, b.deliveryId))[0]!.response_excerpt, 'boom');
+    assert.deepEqual((await attemptsOf(t.db, a.deliveryId))[0]!.request_headers, {
+      'webhook-id': 'x',
+      authorization: '[redacted]',
+    });
+
+    const eps = await t.db.query<{ id: string; failing_since: Date | null }>(
+      'SELECT id, failing_since FROM endpoints WHERE id = ANY($1::text[])',
+      [[good.id, bad.id]],
+    );
+    const since = new Map(eps.map((e) => [e.id, e.failing_since]));
+    assert.equal(since.get(good.id), null, 'a success clears failing_since');
+    assert.equal(since.get(bad.id)?.getTime(), clock.now().getTime(), 'a failure sets it');
+  });
+
+  test('410 disables the endpoint; a lost claim keeps the attempt but not the state change', async () => {
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const d = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
+    const [claimed] = await claim();
+    const rec = record(claimed!, { status: 'pending', retryInMs: 1000, statusCode: 410, endpointGone: true });
+    // Written twice (as a retried flush would): the second is a no-op, not a primary key error.
+    await recordOutcomes(t.db, [rec], { workerId: 'w1', now: clock.now() });
+    assert.deepEqual(await recordOutcomes(t.db, [rec], { workerId: 'w1', now: clock.now() }), []);
+    assert.equal((await attemptsOf(t.db, d.deliveryId)).length, 1);
+    const [row] = await t.db.query<{ active: boolean; disabled_reason: string; disabled_at: Date }>(
+      'SELECT active, disabled_reason, disabled_at FROM endpoints WHERE id = $1',
+      [ep.id],
+    );
+    assert.equal(row!.active, false);
+    assert.equal(row!.disabled_reason, 'gone (HTTP 410)');
+    assert.equal(row!.disabled_at.getTime(), clock.now().getTime());
+
+    // A worker whose claim was lost: the attempt is kept, the delivery is not moved on.
+    const ep2 = await insertEndpoint(t.db, tenant, { url: URL });
+    const d2 = await publishOne(t.db, tenant, ep2.id, {}, { nextAttemptAt: clock.now() });
+    const [c2] = await claim('w1');
+    await t.db.query(`UPDATE deliveries SET locked_by = 'w2' WHERE id = $1`, [d2.deliveryId]);
+    assert.deepEqual(await recordOutcomes(t.db, [record(c2!, {})], { workerId: 'w1', now: clock.now() }), []);
+    assert.equal((await deliveryState(t.db, d2.deliveryId)).status, 'pending');
+    assert.equal((await attemptsOf(t.db, d2.deliveryId)).length, 1);
+  });
+
+  test('release undoes the claim: attempt count restored, due after the delay', async () => {
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const d = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
+    const [c] = await claim();
+    assert.equal(c!.attemptNumber, 1);
+    const released = await releaseDeliveries(
+      t.db,
+      [{ deliveryId: d.deliveryId, attemptNumber: 1, delayMs: 250 }],
+      {
+        workerId: 'w1',
+        now: clock.now(),
+      },
+    );
+    assert.deepEqual(released, [d.deliveryId]);
+    const s = await deliveryState(t.db, d.deliveryId);
+    assert.equal(s.attempt_count, 0);
+    assert.equal(s.locked_by, null);
+    assert.equal(s.next_attempt_at?.getTime(), clock.now().getTime() + 250);
+  });
+});
