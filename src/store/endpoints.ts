@@ -5,7 +5,7 @@
  * secret, except on creation and from `getEndpointSecret`.
  */
 import { type Db, one, type Queryable } from '../db/db.ts';
-import { validateSecret } from '../endpoints/endpoint-secret.ts';
+import { generateSecret, validateSecret } from '../endpoints/endpoint-secret.ts';
 import type {
   EndpointAuth,
   EndpointFields,
@@ -340,4 +340,37 @@ export async function getEndpointSecret(
   );
   if (!row) throw await notFound(q, tenantId);
   return box.open(row.secret_enc);
+}
+
+/** How long a rotated-out secret keeps signing alongside the new one. */
+export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
+
+/**
+ * Replaces the endpoint's secret. The old one keeps signing alongside (Standard Webhooks lists both
+ * signatures) until `now + ROTATION_OVERLAP_MS`, so receivers can switch without dropping requests.
+ * Rotating again during an overlap replaces the older key.
+ */
+export async function rotateEndpointSecret(
+  db: Db,
+  box: SecretBox,
+  tenantId: string,
+  id: string,
+  input: { secret: string | undefined; now: Date },
+): Promise<string> {
+  return db.transaction(async (tx) => {
+    const row = await one<{ secret_enc: string; profile: ProfileName }>(
+      tx,
+      'SELECT secret_enc, profile FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
+      [tenantId, id],
+    );
+    if (!row) throw await notFound(tx, tenantId);
+    const secret = input.secret ?? generateSecret();
+    if (input.secret !== undefined) validateSecret(secret, row.profile);
+    await tx.query(
+      `UPDATE endpoints SET secret_enc = $3, previous_secret_enc = $4, previous_secret_until = $5, updated_at = now()
+       WHERE tenant_id = $1 AND id = $2`,
+      [tenantId, id, box.seal(secret), row.secret_enc, new Date(input.now.getTime() + ROTATION_OVERLAP_MS)],
+    );
+    return secret;
+  });
 }

@@ -3,6 +3,7 @@
  * tenant, creates, reads, changes and deletes them; the signing secret is shown on creation and at
  * `…/secret`, never in lists.
  */
+import { Type } from 'typebox';
 import { urlSpellings } from '../../endpoints/endpoint-url.ts';
 import { validateEndpointPatch, validateNewEndpoint } from '../../endpoints/endpoint-validation.ts';
 import {
@@ -12,6 +13,7 @@ import {
   getEndpoint,
   getEndpointSecret,
   listEndpoints,
+  rotateEndpointSecret,
   updateEndpoint,
 } from '../../store/endpoints.ts';
 import type { App, AppContext } from '../context.ts';
@@ -149,6 +151,32 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
     },
     async (req) => ({
       secret: await getEndpointSecret(ctx.db, ctx.secretBox, req.params.tenantId, req.params.endpointId),
+    }),
+  );
+
+  app.post(
+    '/v1/tenants/:tenantId/endpoints/:endpointId/rotate-secret',
+    {
+      config,
+      schema: {
+        tags,
+        summary: 'Rotate the signing secret; the old one keeps signing alongside for 24 h',
+        params: EndpointParams,
+        body: Type.Union([
+          Type.Object(
+            { secret: Type.Optional(Type.String({ maxLength: 256 })) },
+            { additionalProperties: false },
+          ),
+          Type.Null(),
+        ]),
+        response: { 200: EndpointSecretOut },
+      },
+    },
+    async (req) => ({
+      secret: await rotateEndpointSecret(ctx.db, ctx.secretBox, req.params.tenantId, req.params.endpointId, {
+        secret: req.body?.secret,
+        now: ctx.clock.now(),
+      }),
     }),
   );
 }
