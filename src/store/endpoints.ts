@@ -24,25 +24,12 @@ export type RedactedAuth =
   | { type: 'basic'; username: string }
   | { type: 'oauth2'; tokenUrl: string; clientId: string; scope: string | null };
 
-export interface Endpoint {
+/** An endpoint as the API shows it: its stored settings, with auth redacted, and its state. */
+export interface Endpoint extends Omit<EndpointFields, 'auth' | 'profile'> {
   id: string;
   tenantId: string;
-  url: string;
-  name: string | null;
-  description: string | null;
-  eventTypes: string[];
-  active: boolean;
-  headers: Record<string, string>;
   profile: string;
-  profileOptions: Record<string, unknown>;
   auth: RedactedAuth | null;
-  retrySchedule: number[] | null;
-  timeouts: { connectMs: number; totalMs: number } | null;
-  rateLimit: { perSecond: number } | null;
-  ordering: Ordering;
-  filter: Record<string, unknown> | null;
-  ignoreOrigins: string[];
-  metadata: Record<string, unknown>;
   disabledReason: string | null;
   disabledAt: string | null;
   createdAt: string;

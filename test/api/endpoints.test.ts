@@ -1,21 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { generateKey, hashKey, TENANT_KEY_PREFIX } from '../../src/security/api-keys.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { forEachStorage } from '../support/storage.ts';
 
 const STANDARD_SECRET = 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw';
-
-async function insertKey(t: TestApp, tenantId: string): Promise<string> {
-  const key = generateKey(TENANT_KEY_PREFIX);
-  await t.ctx.db.query('INSERT INTO api_keys (id, tenant_id, prefix, key_hash) VALUES ($1, $2, $3, $4)', [
-    `key_${tenantId}`,
-    tenantId,
-    key.slice(0, 12),
-    hashKey(key),
-  ]);
-  return key;
-}
 
 /** Every endpoint row of a tenant, as stored: what "nothing was written" is checked against. */
 async function rowsOf(t: TestApp, tenantId: string): Promise<string> {
@@ -35,8 +23,8 @@ forEachStorage('endpoints', (kind) => {
       const res = await t.request('POST', '/v1/tenants', { id, name: id });
       assert.equal(res.statusCode, 201, res.body);
     }
-    keyA = await insertKey(t, 'acme');
-    keyB = await insertKey(t, 'other');
+    keyA = await t.tenantKey('acme');
+    keyB = await t.tenantKey('other');
   });
   after(() => t.close());
 

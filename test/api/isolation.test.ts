@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { generateKey, hashKey, TENANT_KEY_PREFIX } from '../../src/security/api-keys.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { forEachStorage } from '../support/storage.ts';
 
@@ -24,17 +23,6 @@ async function snapshot(t: TestApp, tenantId: string): Promise<string> {
   return JSON.stringify(parts);
 }
 
-async function insertKey(t: TestApp, tenantId: string): Promise<string> {
-  const key = generateKey(TENANT_KEY_PREFIX);
-  await t.ctx.db.query('INSERT INTO api_keys (id, tenant_id, prefix, key_hash) VALUES ($1, $2, $3, $4)', [
-    `key_${tenantId}`,
-    tenantId,
-    key.slice(0, 12),
-    hashKey(key),
-  ]);
-  return key;
-}
-
 forEachStorage('tenant isolation', (kind) => {
   let t: TestApp;
   let keyB: string;
@@ -47,8 +35,8 @@ forEachStorage('tenant isolation', (kind) => {
   before(async () => {
     t = await makeTestApp(kind);
     for (const id of ['tenant-a', 'tenant-b']) await t.request('POST', '/v1/tenants', { id, name: id });
-    await insertKey(t, 'tenant-a');
-    keyB = await insertKey(t, 'tenant-b');
+    await t.tenantKey('tenant-a');
+    keyB = await t.tenantKey('tenant-b');
     await t.request('POST', '/v1/event-types', { name: 'invoice.created', example: { n: 1 } });
     const ep = await t.request('POST', '/v1/tenants/tenant-a/endpoints', { url: 'http://127.0.0.1:9/hook' });
     if (ep.statusCode === 201) ids['endpointId'] = ep.json().id;

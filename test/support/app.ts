@@ -5,7 +5,13 @@ import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
 import type { App, AppContext, Clock } from '../../src/api/context.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
-import { ADMIN_KEY_PREFIX, generateKey, hashKey } from '../../src/security/api-keys.ts';
+import {
+  ADMIN_KEY_PREFIX,
+  displayPrefix,
+  generateKey,
+  hashKey,
+  TENANT_KEY_PREFIX,
+} from '../../src/security/api-keys.ts';
 import { createSecretBox, generateEncryptionKey } from '../../src/security/secret-box.ts';
 import { freshDb, type StorageKind, type TestDb } from './storage.ts';
 
@@ -16,6 +22,8 @@ export interface TestApp {
   adminKey: string;
   /** Sends a request as `key` (default: the admin key); `body` is sent as JSON. */
   request(method: string, url: string, body?: unknown, key?: string | null): Promise<LightMyRequestResponse>;
+  /** Inserts an API key for `tenantId` (id `key_<tenantId>`) and returns the key. */
+  tenantKey(tenantId: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -53,6 +61,14 @@ export async function makeTestApp(
         },
         ...(body !== undefined ? { payload: typeof body === 'string' ? body : JSON.stringify(body) } : {}),
       });
+    },
+    async tenantKey(tenantId) {
+      const key = generateKey(TENANT_KEY_PREFIX);
+      await testDb.db.query(
+        'INSERT INTO api_keys (id, tenant_id, prefix, key_hash) VALUES ($1, $2, $3, $4)',
+        [`key_${tenantId}`, tenantId, displayPrefix(key), hashKey(key)],
+      );
+      return key;
     },
     async close() {
       await app.close();
