@@ -179,7 +179,10 @@ forEachStorage('dispatcher flow control', (kind) => {
     await d.start();
     await waitFor('one sent, two deferred', async () => {
       const states = await Promise.all(ds.map((x) => deliveryState(t.db, x.deliveryId)));
-      const deferred = states.filter((s) => s.status === 'pending' && s.locked_by === null);
+      // Deferred: given back and pushed ahead (not merely not claimed yet, or mid-claim).
+      const deferred = states.filter(
+        (s) => s.status === 'pending' && s.locked_by === null && s.next_attempt_at! > clock.now(),
+      );
       return states.some((s) => s.status === 'succeeded') && deferred.length === 2 && deferred;
     }).then((deferred) => {
       const at = deferred
