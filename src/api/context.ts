@@ -13,6 +13,7 @@ import type {
 import type { Config } from '../config/config.ts';
 import type { Db } from '../db/db.ts';
 import type { HeraldMetrics } from '../metrics/metrics.ts';
+import type { DeliveryHandoff } from '../queue/handoff.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 
 export interface Clock {
@@ -30,6 +31,8 @@ export interface AppContext {
   clock: Clock;
   /** What /metrics renders; shared with the dispatcher when both run in one process. */
   metrics?: HeraldMetrics;
+  /** This process's dispatcher, when it runs one: publishing hands new deliveries to it directly. */
+  handoff?: DeliveryHandoff;
 }
 
 /** The Fastify instance with TypeBox types, as every route module receives it. */

@@ -8,6 +8,7 @@ import type { Clock } from '../api/context.ts';
 import type { Db } from '../db/db.ts';
 import type { DeliveryMetrics } from '../metrics/metrics.ts';
 import type { Profile } from '../profiles/profile.ts';
+import type { DeliveryHandoff } from '../queue/handoff.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { DeliveryLogger } from './logger.ts';
 import { DEFAULT_RETRY_SCHEDULE } from './retry-policy.ts';
@@ -86,6 +87,8 @@ export interface DeliveryDispatcher {
   stop(opts?: { graceMs?: number }): Promise<void>;
   /** Claims now if there is room (something may be due). */
   wake(): void;
+  /** For publishing in the same process: deliveries inserted claimed by this dispatcher. */
+  readonly handoff: DeliveryHandoff;
 }
 
 export function defaultWorkerId(): string {

@@ -79,6 +79,9 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   };
 
   const inFlight = new Map<string, AbortController>();
+  // Handed over by publishing in this process, claimed already, waiting for a free slot.
+  const handedOver: ClaimedDelivery[] = [];
+  let reservedForHandoff = 0;
   let idleWaiters: Array<() => void> = [];
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   let stopping: Promise<void> | undefined;
@@ -128,7 +131,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   }
 
   function pump(): void {
-    if (state !== 'running' || claiming || !moreDue) return;
+    while (handedOver.length > 0 && inFlight.size < cfg.concurrency) begin(handedOver.shift()!);
+    if (state !== 'running' || claiming || !moreDue || handedOver.length > 0) return;
     const free = cfg.concurrency - inFlight.size;
     // A claim per finished request would cost a round trip each: wait for a worthwhile batch of free
     // slots, unless nothing at all is in flight.
@@ -222,6 +226,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   async function drain(graceMs: number): Promise<void> {
     state = 'stopping';
     clearTimer();
+    // Never sent: give them straight back (begin releases while stopping).
+    for (const d of handedOver.splice(0)) begin(d);
     const stopListening = unlisten;
     unlisten = undefined;
     await stopListening?.().catch((err: unknown) => log.warn({ err }, 'UNLISTEN failed'));
@@ -270,5 +276,24 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       return stopping;
     },
     wake,
+    handoff: {
+      workerId,
+      leaseMs: cfg.leaseMs,
+      defaultTotalTimeoutMs: cfg.defaultTotalTimeoutMs,
+      queueNow,
+      reserve(n) {
+        if (state !== 'running') return 0;
+        // Room for one more round of requests beyond the slots: they wait briefly, leased.
+        const room = 2 * cfg.concurrency - inFlight.size - handedOver.length - reservedForHandoff;
+        const taken = Math.max(0, Math.min(n, room));
+        reservedForHandoff += taken;
+        return taken;
+      },
+      accept(deliveries, reserved) {
+        reservedForHandoff -= reserved;
+        handedOver.push(...deliveries);
+        pump();
+      },
+    },
   };
 }

@@ -6,7 +6,7 @@
  */
 
 import { newId } from '../ids.ts';
-import type { NewDelivery } from '../store/deliveries.ts';
+import type { NewDelivery } from '../store/insert-deliveries.ts';
 import { compileEventTypes } from './event-type-match.ts';
 import { type Filter, matchesFilter } from './filter.ts';
 

@@ -79,15 +79,8 @@ export interface ClaimResult {
   scanned: number;
 }
 
-interface Row {
-  id: string | null;
-  tenant_id: string;
-  endpoint_id: string;
-  event_ids: string[];
-  event_type: string;
-  sequence: number;
-  fifo: boolean;
-  attempt_count: number;
+/** The endpoint columns sending needs, as selected by {@link ENDPOINT_CONFIG_COLUMNS}. */
+export interface EndpointConfigRow {
   url: string;
   secret_enc: string;
   previous_secret_enc: string | null;
@@ -100,6 +93,40 @@ interface Row {
   connect_timeout_ms: number | null;
   total_timeout_ms: number | null;
   rate_limit_per_second: number | null;
+}
+
+/** The columns of `endpoints e` that {@link toClaimedEndpoint} reads. */
+export const ENDPOINT_CONFIG_COLUMNS = `e.url, e.secret_enc, e.previous_secret_enc, e.previous_secret_until,
+  e.headers, e.profile, e.profile_options, e.auth_enc, e.retry_schedule, e.connect_timeout_ms,
+  e.total_timeout_ms, e.rate_limit_per_second`;
+
+export function toClaimedEndpoint(id: string, row: EndpointConfigRow): ClaimedEndpoint {
+  return {
+    id,
+    url: row.url,
+    secretEnc: row.secret_enc,
+    previousSecretEnc: row.previous_secret_enc,
+    previousSecretUntil: row.previous_secret_until,
+    headers: row.headers ?? {},
+    profile: row.profile,
+    profileOptions: row.profile_options ?? {},
+    authEnc: row.auth_enc,
+    retrySchedule: row.retry_schedule,
+    connectTimeoutMs: row.connect_timeout_ms,
+    totalTimeoutMs: row.total_timeout_ms,
+    rateLimitPerSecond: row.rate_limit_per_second,
+  };
+}
+
+interface Row extends EndpointConfigRow {
+  id: string | null;
+  tenant_id: string;
+  endpoint_id: string;
+  event_ids: string[];
+  event_type: string;
+  sequence: number;
+  fifo: boolean;
+  attempt_count: number;
   events: Array<null | {
     id: string;
     type: string;
@@ -142,9 +169,7 @@ claimed AS (
   RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_ids, d.event_type, d.sequence, d.fifo, d.attempt_count
 )
 -- The one-row count of paused rows, left-joined, so the answer has a row even when nothing was claimed.
-SELECT s.paused, c.*, e.url, e.secret_enc, e.previous_secret_enc, e.previous_secret_until, e.headers,
-  e.profile, e.profile_options, e.auth_enc, e.retry_schedule, e.connect_timeout_ms, e.total_timeout_ms,
-  e.rate_limit_per_second,
+SELECT s.paused, c.*, ${ENDPOINT_CONFIG_COLUMNS},
   -- Each event by its full primary key, in a scalar subquery the planner cannot flatten: as a join
   -- (or with \`id = ANY(...)\`) and without statistics (PGlite never auto-analyzes; a fresh
   -- PostgreSQL table until autovacuum gets to it) it may scan all the tenant's events per delivery.
@@ -203,21 +228,7 @@ export async function claimDeliveries(q: Queryable, opts: ClaimOptions): Promise
       sequence: row.sequence,
       fifo: row.fifo,
       attemptNumber: row.attempt_count,
-      endpoint: {
-        id: row.endpoint_id,
-        url: row.url,
-        secretEnc: row.secret_enc,
-        previousSecretEnc: row.previous_secret_enc,
-        previousSecretUntil: row.previous_secret_until,
-        headers: row.headers ?? {},
-        profile: row.profile,
-        profileOptions: row.profile_options ?? {},
-        authEnc: row.auth_enc,
-        retrySchedule: row.retry_schedule,
-        connectTimeoutMs: row.connect_timeout_ms,
-        totalTimeoutMs: row.total_timeout_ms,
-        rateLimitPerSecond: row.rate_limit_per_second,
-      },
+      endpoint: toClaimedEndpoint(row.endpoint_id, row),
       events: toEvents(row),
     });
   }

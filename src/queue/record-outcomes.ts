@@ -44,7 +44,11 @@ const NOW = nowSql('$1');
 
 const RECORD_SQL = `
 WITH input AS (
-  SELECT * FROM unnest(
+  -- The claim token (worker, 'pending') rides along as columns so that the UPDATE's conditions on it
+  -- are join conditions, not filters the planner estimates on its own: with stale statistics it
+  -- would otherwise guess "one row holds locked_by = $2", scan deliveries first and rescan the input
+  -- for every row (quadratic in the batch). This way each input row probes the primary key.
+  SELECT t.*, $2::text AS claimed_by, 'pending'::text AS claimed_status FROM unnest(
     $3::text[], $4::text[], $5::text[], $6::text[], $7::int[], $8::text[], $9::float8[],
     $10::timestamptz[], $11::int[], $12::int[], $13::text[], $14::text[], $15::text[], $16::text[],
     $17::text[]
@@ -63,8 +67,8 @@ updated AS (
     last_attempt_at = i.started_at,
     completed_at = CASE WHEN i.status <> 'pending' THEN ${NOW} END
   FROM input i
-  WHERE d.id = i.delivery_id AND d.locked_by = $2 AND d.attempt_count = i.attempt_number
-    AND d.status = 'pending'
+  WHERE d.id = i.delivery_id AND d.locked_by = i.claimed_by AND d.attempt_count = i.attempt_number
+    AND d.status = i.claimed_status
   RETURNING d.id
 ),
 inserted AS (
@@ -75,7 +79,8 @@ inserted AS (
     i.response_headers::jsonb, i.response_excerpt, ${NOW}
   FROM input i
   -- The endpoint (and with it the delivery) may have been deleted while the request was out.
-  WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.id = i.delivery_id)
+  -- A scalar subquery, not EXISTS: EXISTS becomes a join that may hash the whole table.
+  WHERE (SELECT true FROM deliveries x WHERE x.id = i.delivery_id)
   -- A batch whose first write failed half-way is written again: the attempt is then already there.
   ON CONFLICT (id) DO NOTHING
 ),

@@ -21,8 +21,12 @@ UPDATE deliveries d
 SET next_attempt_at = ${NOW} + x.delay_ms * interval '1 millisecond',
     locked_by = NULL,
     attempt_count = d.attempt_count - 1
-FROM unnest($3::text[], $4::int[], $5::float8[]) AS x(id, attempt_number, delay_ms)
-WHERE d.id = x.id AND d.locked_by = $2 AND d.attempt_count = x.attempt_number AND d.status = 'pending'
+-- The claim token rides along as columns: join conditions keep the plan a primary-key probe per row
+-- whatever the statistics say (see record-outcomes.ts).
+FROM (SELECT u.*, $2::text AS claimed_by, 'pending'::text AS claimed_status
+      FROM unnest($3::text[], $4::int[], $5::float8[]) AS u(id, attempt_number, delay_ms)) AS x
+WHERE d.id = x.id AND d.locked_by = x.claimed_by AND d.attempt_count = x.attempt_number
+  AND d.status = x.claimed_status
 RETURNING d.id`;
 
 /**

@@ -91,6 +91,7 @@ export async function startHerald(
       });
       await dispatcher.start();
       maintenance.start();
+      ctx.handoff = dispatcher.handoff;
       stoppers.push(async () => {
         await maintenance.stop();
         await dispatcher.stop({ graceMs: options.drainMs ?? 10_000 });

@@ -1,11 +1,11 @@
 /**
- * Deliveries as the API sees them: creating them (with their per-endpoint sequence numbers), listing
- * and reading them with their attempts, and putting them back in the queue (retry, recover). The
- * dispatcher's own queue SQL (claim, record attempt) lives in src/queue/.
+ * Deliveries as the API sees them: listing and reading them with their attempts, and putting them
+ * back in the queue (retry, recover). Creating them is insert-deliveries.ts; the dispatcher's own
+ * queue SQL (claim, record attempt) lives in src/queue/.
  */
 import { one, type Queryable } from '../db/db.ts';
 import { type ErrorCode, HeraldError } from '../errors.ts';
-import { DELIVERY_CHANNEL, wakeDispatchers } from '../queue/notify.ts';
+import { wakeDispatchers } from '../queue/notify.ts';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -93,82 +93,6 @@ export async function notFoundUnder(q: Queryable, tenantId: string, code: ErrorC
 
 export async function tenantExists(q: Queryable, tenantId: string): Promise<boolean> {
   return (await one(q, 'SELECT 1 FROM tenants WHERE id = $1', [tenantId])) !== undefined;
-}
-
-// ---------------------------------------------------------------- creating
-
-/** A delivery to create; its sequence is taken from the endpoint when it is inserted. */
-export interface NewDelivery {
-  id: string;
-  endpointId: string;
-  eventIds: string[];
-  eventType: string;
-  fifo: boolean;
-}
-
-/**
- * Creates deliveries, due now, inside the caller's transaction: takes each endpoint's next sequence
- * numbers (in list order per endpoint), inserts every row in one statement and wakes the dispatchers.
- * Endpoints that no longer exist get nothing. Answers the deliveries created.
- *
- * Endpoint rows are locked in id order, so two publishes sharing endpoints cannot deadlock; the lock
- * lasts until commit, which is what makes sequences gapless and increasing in commit order.
- */
-export async function insertDeliveries(
-  tx: Queryable,
-  tenantId: string,
-  deliveries: NewDelivery[],
-): Promise<Array<NewDelivery & { sequence: number }>> {
-  if (deliveries.length === 0) return [];
-  const counts = new Map<string, number>();
-  for (const d of deliveries) counts.set(d.endpointId, (counts.get(d.endpointId) ?? 0) + 1);
-  const taken = await tx.query<{ id: string; last_sequence: number }>(
-    `WITH c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8)),
-     locked AS (
-       SELECT e.id FROM endpoints e JOIN c ON c.id = e.id WHERE e.tenant_id = $1 ORDER BY e.id FOR UPDATE OF e
-     )
-     UPDATE endpoints e SET last_sequence = e.last_sequence + c.n
-     FROM c JOIN locked l ON l.id = c.id
-     WHERE e.id = c.id
-     RETURNING e.id, e.last_sequence`,
-    [tenantId, JSON.stringify([...counts].map(([id, n]) => ({ id, n })))],
-  );
-  const next = new Map(taken.map((t) => [t.id, t.last_sequence - counts.get(t.id)! + 1]));
-  const rows: Array<NewDelivery & { sequence: number }> = [];
-  for (const d of deliveries) {
-    const sequence = next.get(d.endpointId);
-    if (sequence === undefined) continue;
-    next.set(d.endpointId, sequence + 1);
-    rows.push({ ...d, sequence });
-  }
-  if (rows.length === 0) return rows;
-  // One statement inserts every row and, from the same statement, queues the NOTIFY (sent on commit).
-  await tx.query(
-    `WITH ins AS (
-       INSERT INTO deliveries
-         (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, status, fifo, next_attempt_at)
-       SELECT d.id, $1, d.endpoint_id, d.event_ids[1], d.event_ids, d.event_type, d.sequence, 'pending', d.fifo, now()
-       FROM jsonb_to_recordset($2::jsonb)
-         AS d(id text, endpoint_id text, event_ids text[], event_type text, sequence int8, fifo boolean)
-       RETURNING 1
-     )
-     SELECT pg_notify($3, '') FROM (SELECT 1 FROM ins LIMIT 1) AS any_row`,
-    [
-      tenantId,
-      JSON.stringify(
-        rows.map((r) => ({
-          id: r.id,
-          endpoint_id: r.endpointId,
-          event_ids: r.eventIds,
-          event_type: r.eventType,
-          sequence: r.sequence,
-          fifo: r.fifo,
-        })),
-      ),
-      DELIVERY_CHANNEL,
-    ],
-  );
-  return rows;
 }
 
 // ---------------------------------------------------------------- reading

@@ -3,9 +3,11 @@
  * the answer, so an accepted event is never lost. Also the endpoint emulator's test event.
  *
  * This is the hot path, so it costs a fixed number of round trips whatever the batch size: two reads
- * before the transaction (event-type schemas and the tenant's endpoints, side by side), then one
- * insert for the events, one update for the sequences and one insert for the deliveries (which also
- * queues the NOTIFY). Matching endpoints is done in JS.
+ * (event-type schemas and the tenant's endpoints, side by side), then — when Herald chose every event
+ * id, so none can repeat — one autocommitted statement that inserts the events, takes the sequence
+ * numbers and inserts the deliveries; otherwise a transaction that also settles repeats and the
+ * Idempotency-Key. Matching endpoints is done in JS. With a handoff (src/queue/handoff.ts) the new
+ * deliveries go to this process's dispatcher without a claim.
  */
 import type { Db, Queryable } from '../db/db.ts';
 import { type FanOutEndpoint, planDeliveries } from '../delivery/fan-out.ts';
@@ -13,9 +15,23 @@ import { jsonEqual } from '../delivery/filter.ts';
 import { type ErrorDetail, HeraldError } from '../errors.ts';
 import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
 import { newId } from '../ids.ts';
-import { insertDeliveries, notFoundUnder } from './deliveries.ts';
+import {
+  type ClaimedDelivery,
+  ENDPOINT_CONFIG_COLUMNS,
+  type EndpointConfigRow,
+  toClaimedEndpoint,
+} from '../queue/claim-deliveries.ts';
+import type { DeliveryHandoff } from '../queue/handoff.ts';
+import { notFoundUnder } from './deliveries.ts';
 import { findEventType } from './event-types.ts';
 import { EVENT_COLUMNS, type EventRow, type HeraldEvent, toEvent } from './events.ts';
+import {
+  type InsertedDelivery,
+  insertDeliveries,
+  insertEventsAndDeliveries,
+  type NewDelivery,
+  type NewEventRow,
+} from './insert-deliveries.ts';
 
 export const TEST_EVENT_ORIGIN = 'herald.test';
 
@@ -65,6 +81,8 @@ export interface PublishOptions {
   single?: boolean;
   /** Only this endpoint gets the events, matched or not, active or not (the emulator). */
   endpointId?: string;
+  /** The dispatcher of this process, to hand the new deliveries to directly (src/queue/handoff.ts). */
+  handoff?: DeliveryHandoff | undefined;
 }
 
 /** Whether a repeat under the same Idempotency-Key asks for the same events as the first call. */
@@ -80,6 +98,62 @@ function sameCall(first: HeraldEvent[], inputs: EventInput[]): boolean {
       );
     })
   );
+}
+
+type Candidate = FanOutEndpoint & EndpointConfigRow & { active: boolean };
+type StoredTimes = Map<string, { created_at: Date; occurred_at: Date | null }>;
+
+/**
+ * Marks as many planned deliveries as the handoff has room for to be inserted claimed by it; answers
+ * the count reserved. fifo deliveries and inactive endpoints keep to the claim's rules.
+ */
+function reserveHandoff(
+  planned: NewDelivery[],
+  endpoints: Map<string, Candidate>,
+  handoff: DeliveryHandoff | undefined,
+): number {
+  if (!handoff) return 0;
+  const eligible = planned.filter((d) => !d.fifo && endpoints.get(d.endpointId)?.active);
+  const reserved = eligible.length > 0 ? handoff.reserve(eligible.length) : 0;
+  for (const d of eligible.slice(0, reserved)) {
+    const ep = endpoints.get(d.endpointId)!;
+    d.leaseMs = handoff.leaseMs + (ep.total_timeout_ms ?? handoff.defaultTotalTimeoutMs);
+  }
+  return reserved;
+}
+
+/** The claimed deliveries as the dispatcher takes them, built from what publishing already holds. */
+function handedOver(
+  tenantId: string,
+  inserted: InsertedDelivery[],
+  endpoints: Map<string, Candidate>,
+  events: Map<string, EventInput & { id: string }>,
+  stored: StoredTimes,
+): ClaimedDelivery[] {
+  return inserted
+    .filter((d) => d.claimed)
+    .map((d) => ({
+      id: d.id,
+      tenantId,
+      endpointId: d.endpointId,
+      eventType: d.eventType,
+      sequence: d.sequence,
+      fifo: d.fifo,
+      attemptNumber: 1,
+      endpoint: toClaimedEndpoint(d.endpointId, endpoints.get(d.endpointId)!),
+      events: d.eventIds.map((id) => {
+        const e = events.get(id)!;
+        const times = stored.get(id)!;
+        return {
+          id,
+          type: e.type,
+          data: e.data,
+          purged: false,
+          occurredAt: times.occurred_at,
+          createdAt: times.created_at,
+        };
+      }),
+    }));
 }
 
 /**
@@ -113,8 +187,9 @@ export async function publishEvents(
     checkSchemas(db, inputs, single),
     // The tenant row comes back even with no endpoints, so a missing tenant is told apart. A disabled
     // endpoint (410, failing too long) has `active = false`, with the reason beside it.
-    db.query<{ tenant: string } & ({ id: null } | FanOutEndpoint)>(
-      `SELECT t.id AS tenant, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.profile
+    db.query<{ tenant: string } & ({ id: null } | Candidate)>(
+      `SELECT t.id AS tenant, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.active,
+         ${ENDPOINT_CONFIG_COLUMNS}
        FROM tenants t
        LEFT JOIN endpoints e ON e.tenant_id = t.id
          AND CASE WHEN $2::text IS NULL THEN e.active ELSE e.id = $2 END
@@ -123,11 +198,35 @@ export async function publishEvents(
     ),
   ]);
   if (candidates.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
-  const endpoints = candidates.filter((c): c is { tenant: string } & FanOutEndpoint => c.id !== null);
+  const endpoints = candidates.filter((c): c is { tenant: string } & Candidate => c.id !== null);
   if (opts.endpointId !== undefined && endpoints.length === 0) throw new HeraldError('ENDPOINT_NOT_FOUND');
+  const byId = new Map(endpoints.map((e) => [e.id, e]));
   const batchId = newId('bat');
+  const { handoff } = opts;
+  const claimAs = handoff ? { workerId: handoff.workerId, now: handoff.queueNow() } : undefined;
+  let reserved = 0;
+  let handed: ClaimedDelivery[] = [];
 
   try {
+    // Every id generated here, so none can repeat: the whole publish is one autocommitted statement.
+    if (
+      opts.idempotencyKey === undefined &&
+      opts.endpointId === undefined &&
+      inputs.every((e) => e.id === undefined)
+    ) {
+      const planned = planDeliveries(events, endpoints);
+      reserved = reserveHandoff(planned, byId, handoff);
+      const { deliveries, stored } = await insertEventsAndDeliveries(
+        db,
+        tenantId,
+        batchId,
+        events.map(eventRow),
+        planned,
+        claimAs,
+      );
+      handed = handedOver(tenantId, deliveries, byId, new Map(events.map((e) => [e.id, e])), stored);
+      return result(tenantId, batchId, events, stored, new Map(), deliveries);
+    }
     return await db.transaction(async (tx) => {
       if (opts.idempotencyKey !== undefined) {
         const first = await claimIdempotencyKey(tx, tenantId, opts.idempotencyKey, events);
@@ -148,61 +247,74 @@ export async function publishEvents(
            AS e(id text, type text, data json, origin text, occurred_at timestamptz)
          ON CONFLICT (tenant_id, id) DO NOTHING
          RETURNING id, created_at, occurred_at`,
-        [
-          tenantId,
-          batchId,
-          JSON.stringify(
-            events.map((e) => ({
-              id: e.id,
-              type: e.type,
-              data: e.data,
-              origin: e.origin ?? null,
-              occurred_at: e.occurredAt ?? null,
-            })),
-          ),
-        ],
+        [tenantId, batchId, JSON.stringify(events.map(eventRow))],
       );
-      const stored = new Map(created.map((r) => [r.id, r]));
+      const stored: StoredTimes = new Map(created.map((r) => [r.id, r]));
       const fresh = events.filter((e) => stored.has(e.id));
       const repeats =
         fresh.length < events.length ? await firstEvents(tx, tenantId, events, stored, single) : new Map();
-      const deliveries = await insertDeliveries(
-        tx,
-        tenantId,
-        planDeliveries(fresh, endpoints, { targeted: opts.endpointId !== undefined }),
-      );
+      const planned = planDeliveries(fresh, endpoints, { targeted: opts.endpointId !== undefined });
+      reserved = reserveHandoff(planned, byId, handoff);
+      const deliveries = await insertDeliveries(tx, tenantId, planned, claimAs);
       if (opts.endpointId !== undefined && deliveries.length === 0 && fresh.length > 0) {
         throw new HeraldError('ENDPOINT_NOT_FOUND'); // deleted meanwhile: roll the event back too
       }
-      return {
-        events: events.map(
-          (e): HeraldEvent =>
-            repeats.get(e.id) ?? {
-              id: e.id,
-              tenantId,
-              type: e.type,
-              data: e.data,
-              origin: e.origin ?? null,
-              // As stored: PostgreSQL normalises what it was given (a leap second, an offset).
-              occurredAt: stored.get(e.id)!.occurred_at?.toISOString() ?? null,
-              createdAt: stored.get(e.id)!.created_at.toISOString(),
-              batchId,
-            },
-        ),
-        replayed: fresh.length === 0,
-        deliveries: deliveries.map((d) => ({
-          id: d.id,
-          endpointId: d.endpointId,
-          eventIds: d.eventIds,
-          sequence: d.sequence,
-        })),
-      };
+      const out = result(tenantId, batchId, events, stored, repeats, deliveries);
+      // Handed over only once committed (below): a rolled-back delivery must never be sent.
+      handed = handedOver(tenantId, deliveries, byId, new Map(fresh.map((e) => [e.id, e])), stored);
+      return out;
     });
   } catch (err) {
+    handed = [];
     // The tenant was deleted between the read and the transaction.
     if ((err as { code?: unknown }).code === '23503') throw new HeraldError('TENANT_NOT_FOUND');
     throw err;
+  } finally {
+    if (handoff && (reserved > 0 || handed.length > 0)) handoff.accept(handed, reserved);
   }
+}
+
+function eventRow(e: EventInput & { id: string }): NewEventRow {
+  return {
+    id: e.id,
+    type: e.type,
+    data: e.data,
+    origin: e.origin ?? null,
+    occurred_at: e.occurredAt ?? null,
+  };
+}
+
+function result(
+  tenantId: string,
+  batchId: string,
+  events: Array<EventInput & { id: string }>,
+  stored: StoredTimes,
+  repeats: Map<string, HeraldEvent>,
+  deliveries: InsertedDelivery[],
+): PublishResult {
+  return {
+    events: events.map(
+      (e): HeraldEvent =>
+        repeats.get(e.id) ?? {
+          id: e.id,
+          tenantId,
+          type: e.type,
+          data: e.data,
+          origin: e.origin ?? null,
+          // As stored: PostgreSQL normalises what it was given (a leap second, an offset).
+          occurredAt: stored.get(e.id)!.occurred_at?.toISOString() ?? null,
+          createdAt: stored.get(e.id)!.created_at.toISOString(),
+          batchId,
+        },
+    ),
+    replayed: stored.size === 0,
+    deliveries: deliveries.map((d) => ({
+      id: d.id,
+      endpointId: d.endpointId,
+      eventIds: d.eventIds,
+      sequence: d.sequence,
+    })),
+  };
 }
 
 /**
@@ -279,6 +391,7 @@ export async function publishTestEvent(
   tenantId: string,
   endpointId: string,
   input: { eventType: string; data?: unknown },
+  handoff?: DeliveryHandoff,
 ): Promise<{ event: HeraldEvent; deliveryId: string }> {
   let data = input.data;
   if (data === undefined) {
@@ -302,9 +415,7 @@ export async function publishTestEvent(
     db,
     tenantId,
     [{ type: input.eventType, data, origin: TEST_EVENT_ORIGIN }],
-    {
-      endpointId,
-    },
+    { endpointId, handoff },
   );
   return { event: result.events[0]!, deliveryId: result.deliveries[0]!.id };
 }

@@ -41,7 +41,7 @@ export function endpointActionRoutes(app: App, ctx: AppContext): void {
     },
     async (req, reply) => {
       const { tenantId, endpointId } = req.params;
-      const result = await publishTestEvent(ctx.db, tenantId, endpointId, req.body);
+      const result = await publishTestEvent(ctx.db, tenantId, endpointId, req.body, ctx.handoff);
       return reply.code(202).send(result);
     },
   );

@@ -45,6 +45,7 @@ export function eventRoutes(app: App, ctx: AppContext): void {
       const key = req.headers['idempotency-key'];
       const result = await publishEvents(ctx.db, req.params.tenantId, inputs, {
         single,
+        handoff: ctx.handoff,
         ...(key !== undefined ? { idempotencyKey: key } : {}),
       });
       if (result.replayed) void reply.header('idempotent-replayed', 'true');

@@ -1,0 +1,32 @@
+/**
+ * Direct handoff: when the API and a dispatcher run in one process (`herald serve`), publishing
+ * inserts the new deliveries already claimed by that dispatcher and gives them to it in memory after
+ * the commit. A fresh delivery then costs no claim statement, no claim UPDATE (which rewrites every
+ * index of the row) and no NOTIFY round trip — the dispatcher sends it at once.
+ *
+ * Nothing about durability changes: the rows are committed before the API answers, and they carry
+ * an ordinary lease (`locked_by`, `attempt_count = 1`, `next_attempt_at = now + lease`). If the
+ * process dies before sending, the lease runs out and any worker claims them as usual.
+ *
+ * A dispatcher only takes what it has room for (`reserve`); the rest is inserted due and unclaimed,
+ * for whichever worker claims first. fifo deliveries and deliveries of inactive endpoints are never
+ * handed off: they must go through the claim's ordering and pause rules.
+ */
+import type { ClaimedDelivery } from './claim-deliveries.ts';
+
+export interface DeliveryHandoff {
+  /** The claim token the rows are inserted with. */
+  readonly workerId: string;
+  /** Lease on top of the endpoint's total timeout, as a claim would set it. */
+  readonly leaseMs: number;
+  readonly defaultTotalTimeoutMs: number;
+  /** The queue's injected time (tests), or null for the database's now(). */
+  queueNow(): Date | null;
+  /** Reserves room for up to `n` deliveries; answers how many it will take (0 when stopping). */
+  reserve(n: number): number;
+  /**
+   * After the commit: the deliveries inserted claimed by `workerId` (at most the reserved count), and
+   * the count reserved, so unused room is given back. Called with `[]` when the publish failed.
+   */
+  accept(deliveries: ClaimedDelivery[], reserved: number): void;
+}

@@ -1,0 +1,192 @@
+/**
+ * Creating deliveries: each takes its endpoint's next sequence number, and all of a publish call's
+ * deliveries go in with one statement that also takes the sequence numbers and queues the NOTIFY.
+ *
+ * Endpoint rows are locked in id order, so two publishes sharing endpoints cannot deadlock; the lock
+ * lasts until commit, which is what makes sequences gapless and increasing in commit order. Keeping
+ * it to one statement (or, with no caller-chosen ids, one statement for the whole publish, events
+ * included, in autocommit) keeps that lock for one round trip instead of several.
+ *
+ * A delivery with `leaseMs` is inserted already claimed by `workerId` (see src/queue/handoff.ts).
+ */
+import type { Queryable } from '../db/db.ts';
+import { DELIVERY_CHANNEL } from '../queue/notify.ts';
+import { nowParam, nowSql } from '../queue/queue-time.ts';
+
+/** A delivery to create; its sequence is taken from the endpoint when it is inserted. */
+export interface NewDelivery {
+  id: string;
+  endpointId: string;
+  eventIds: string[];
+  eventType: string;
+  fifo: boolean;
+  /** Set: insert it claimed by the handoff's worker, with this lease (ms). */
+  leaseMs?: number;
+}
+
+export interface InsertedDelivery extends NewDelivery {
+  sequence: number;
+  /** Inserted claimed by the handoff's worker. */
+  claimed: boolean;
+}
+
+export interface ClaimAs {
+  workerId: string;
+  /** The queue's injected time, or null for the database's now(). */
+  now: Date | null;
+}
+
+/** An event row of the one-statement publish. */
+export interface NewEventRow {
+  id: string;
+  type: string;
+  data: unknown;
+  origin: string | null;
+  occurred_at: string | null;
+}
+
+// $1 tenant, $2 per-endpoint counts, $3 deliveries, $4 worker id, $5 injected now, $6 channel.
+const DELIVERY_CTES = `
+c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8)),
+locked AS (
+  SELECT e.id FROM endpoints e JOIN c ON c.id = e.id WHERE e.tenant_id = $1 ORDER BY e.id FOR UPDATE OF e
+),
+seq AS (
+  UPDATE endpoints e SET last_sequence = e.last_sequence + c.n
+  FROM c JOIN locked l ON l.id = c.id
+  WHERE e.id = c.id
+  RETURNING e.id, e.last_sequence - c.n AS base
+),
+ins AS (
+  INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, status,
+    fifo, attempt_count, locked_by, next_attempt_at)
+  SELECT d.id, $1, d.endpoint_id, d.event_ids[1], d.event_ids, d.event_type, seq.base + d.k, 'pending',
+    d.fifo,
+    CASE WHEN d.lease_ms IS NULL THEN 0 ELSE 1 END,
+    CASE WHEN d.lease_ms IS NULL THEN NULL ELSE $4::text END,
+    CASE WHEN d.lease_ms IS NULL THEN now()
+      ELSE ${nowSql('$5')} + d.lease_ms * interval '1 millisecond' END
+  FROM jsonb_to_recordset($3::jsonb)
+    AS d(id text, endpoint_id text, event_ids text[], event_type text, k int8, fifo boolean, lease_ms float8)
+  JOIN seq ON seq.id = d.endpoint_id
+  RETURNING id, sequence, locked_by IS NOT NULL AS claimed
+)`;
+
+// Dispatchers only need waking for rows they can claim: handed-off rows are already taken.
+const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL, NULL::timestamptz, NULL::timestamptz
+  FROM (SELECT pg_notify($6, '') FROM ins WHERE NOT ins.claimed LIMIT 1) AS notified`;
+
+const INSERT_DELIVERIES_SQL = `WITH ${DELIVERY_CTES}
+SELECT 'd' AS kind, id, sequence, claimed, NULL::timestamptz AS created_at, NULL::timestamptz AS occurred_at
+FROM ins
+UNION ALL ${NOTIFY_ROW}`;
+
+// The whole publish in one statement: $7 batch id, $8 the events.
+const PUBLISH_SQL = `WITH ev AS (
+  INSERT INTO events (tenant_id, id, type, data, origin, occurred_at, batch_id)
+  SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, $7
+  FROM json_to_recordset($8::json) AS e(id text, type text, data json, origin text, occurred_at timestamptz)
+  RETURNING id, created_at, occurred_at
+),
+${DELIVERY_CTES}
+SELECT 'd' AS kind, id, sequence, claimed, NULL::timestamptz AS created_at, NULL::timestamptz AS occurred_at
+FROM ins
+UNION ALL SELECT 'e', id, NULL, NULL, created_at, occurred_at FROM ev
+UNION ALL ${NOTIFY_ROW}`;
+
+interface ResultRow {
+  kind: 'd' | 'e' | 'n';
+  id: string;
+  sequence: number;
+  claimed: boolean;
+  created_at: Date | null;
+  occurred_at: Date | null;
+}
+
+function deliveryParams(
+  tenantId: string,
+  deliveries: NewDelivery[],
+  claimAs: ClaimAs | undefined,
+): unknown[] {
+  const counts = new Map<string, number>();
+  const rows = deliveries.map((d) => {
+    const k = (counts.get(d.endpointId) ?? 0) + 1;
+    counts.set(d.endpointId, k);
+    return {
+      id: d.id,
+      endpoint_id: d.endpointId,
+      event_ids: d.eventIds,
+      event_type: d.eventType,
+      k,
+      fifo: d.fifo,
+      lease_ms: claimAs && d.leaseMs !== undefined ? d.leaseMs : null,
+    };
+  });
+  return [
+    tenantId,
+    JSON.stringify([...counts].map(([id, n]) => ({ id, n }))),
+    JSON.stringify(rows),
+    claimAs?.workerId ?? null,
+    nowParam(claimAs?.now),
+    DELIVERY_CHANNEL,
+  ];
+}
+
+function inserted(deliveries: NewDelivery[], rows: ResultRow[]): InsertedDelivery[] {
+  const byId = new Map<string, ResultRow>();
+  for (const r of rows) if (r.kind === 'd') byId.set(r.id, r);
+  const out: InsertedDelivery[] = [];
+  // Endpoints deleted since they were read got nothing.
+  for (const d of deliveries) {
+    const r = byId.get(d.id);
+    if (r) out.push({ ...d, sequence: r.sequence, claimed: r.claimed });
+  }
+  return out;
+}
+
+/**
+ * Creates deliveries inside the caller's transaction, with their sequence numbers, and wakes the
+ * dispatchers on commit. Answers the deliveries created, in the order given.
+ *
+ * @example await db.transaction((tx) => insertDeliveries(tx, 'acme', planned))
+ */
+export async function insertDeliveries(
+  tx: Queryable,
+  tenantId: string,
+  deliveries: NewDelivery[],
+  claimAs?: ClaimAs,
+): Promise<InsertedDelivery[]> {
+  if (deliveries.length === 0) return [];
+  const rows = await tx.query<ResultRow>(
+    INSERT_DELIVERIES_SQL,
+    deliveryParams(tenantId, deliveries, claimAs),
+  );
+  return inserted(deliveries, rows);
+}
+
+/**
+ * The whole publish of events whose ids are new by construction (Herald generated them): events,
+ * sequences and deliveries in one statement, committed on its own. Answers the deliveries created
+ * and each event's stored `created_at`/`occurred_at`.
+ */
+export async function insertEventsAndDeliveries(
+  q: Queryable,
+  tenantId: string,
+  batchId: string,
+  events: NewEventRow[],
+  deliveries: NewDelivery[],
+  claimAs?: ClaimAs,
+): Promise<{
+  deliveries: InsertedDelivery[];
+  stored: Map<string, { created_at: Date; occurred_at: Date | null }>;
+}> {
+  const rows = await q.query<ResultRow>(PUBLISH_SQL, [
+    ...deliveryParams(tenantId, deliveries, claimAs),
+    batchId,
+    JSON.stringify(events),
+  ]);
+  const stored = new Map<string, { created_at: Date; occurred_at: Date | null }>();
+  for (const r of rows)
+    if (r.kind === 'e') stored.set(r.id, { created_at: r.created_at!, occurred_at: r.occurred_at });
+  return { deliveries: inserted(deliveries, rows), stored };
+}

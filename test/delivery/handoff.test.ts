@@ -1,0 +1,200 @@
+/**
+ * Direct handoff (src/queue/handoff.ts): publishing in the dispatcher's process inserts deliveries
+ * already claimed by it and gives them over in memory; nothing is lost when that process dies, and
+ * what does not fit or must keep to the claim's rules goes through the queue as usual.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, test } from 'node:test';
+import { Webhook } from 'standardwebhooks';
+import { Agent } from 'undici';
+import type { Clock } from '../../src/api/context.ts';
+import { createDispatcher, type DeliveryDispatcher } from '../../src/delivery/dispatcher.ts';
+import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
+import { publishEvents } from '../../src/store/publish-events.ts';
+import {
+  attemptsOf,
+  deliveryState,
+  type EndpointFixture,
+  insertEndpoint,
+  insertTenant,
+  manualClock,
+  type Receiver,
+  startReceiver,
+  testSecretBox,
+  waitFor,
+} from '../support/delivery-fixtures.ts';
+import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
+
+forEachStorage('direct handoff', (kind) => {
+  let t: TestDb;
+  let tenant: string;
+  const agent = new Agent({ connect: { timeout: 1000 } });
+  const open: Array<{ stop(): Promise<unknown> } | Receiver> = [];
+  before(async () => {
+    t = await freshDb(kind);
+  });
+  beforeEach(async () => {
+    // Each test its own tenant, so no endpoint of an earlier test gets its events.
+    tenant = await insertTenant(t.db);
+  });
+  afterEach(async () => {
+    for (const x of open.splice(0).reverse()) await ('url' in x ? x.close() : x.stop());
+    await t.db.query(`UPDATE deliveries SET status = 'cancelled' WHERE status = 'pending'`);
+  });
+  after(async () => {
+    await agent.close();
+    await t.close();
+  });
+
+  function dispatcher(opts: { clock?: Clock; concurrency?: number } = {}): DeliveryDispatcher {
+    const d = createDispatcher({
+      db: t.db,
+      secretBox: testSecretBox,
+      agent,
+      ...(opts.clock ? { clock: opts.clock } : {}),
+      random: () => 0.5,
+      // No LISTEN and a long poll: only the handoff can make these deliveries go out quickly.
+      listen: false,
+      config: { pollIntervalMs: 60_000, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) },
+    });
+    open.push(d);
+    return d;
+  }
+
+  async function receiver(): Promise<Receiver> {
+    const r = await startReceiver();
+    open.push(r);
+    return r;
+  }
+
+  const endpoint = (r: Receiver, e: Partial<EndpointFixture> = {}) =>
+    insertEndpoint(t.db, tenant, { url: r.url, ...e });
+
+  const events = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'invoice.paid', data: { i } }));
+
+  test('a published delivery is inserted claimed and sent from memory, signed, and recorded', async () => {
+    const r = await receiver();
+    const ep = await endpoint(r);
+    const d = dispatcher();
+    await d.start();
+    // The dispatcher's first claim found nothing; from here on only the handoff can send.
+    await waitFor('idle dispatcher', () => d.inFlight === 0);
+    const { deliveries } = await publishEvents(t.db, tenant, events(3), { handoff: d.handoff });
+    assert.equal(deliveries.length, 3);
+    await waitFor('three receipts', () => r.requests.length === 3);
+    for (const req of r.requests) {
+      const payload = new Webhook(ep.secret).verify(req.body, req.headers as Record<string, string>);
+      assert.equal((payload as { type: string }).type, 'invoice.paid');
+      assert.equal(req.headers['herald-attempt'], '1');
+    }
+    assert.deepEqual(r.requests.map((q) => q.headers['herald-sequence']).sort(), ['1', '2', '3']);
+    for (const { id } of deliveries) {
+      const s = await waitFor('recorded', async () => {
+        const s = await deliveryState(t.db, id);
+        return s.status === 'succeeded' && s;
+      });
+      assert.equal(s.attempt_count, 1);
+      assert.equal(s.locked_by, null);
+      assert.equal((await attemptsOf(t.db, id)).length, 1);
+    }
+  });
+
+  test('fifo endpoints and what exceeds the room go through the queue, unclaimed', async () => {
+    const r = await receiver();
+    const plain = await endpoint(r);
+    const fifo = await endpoint(r, { ordering: 'fifo' });
+    const accepted: unknown[] = [];
+    const reservations: number[] = [];
+    const handoff: DeliveryHandoff = {
+      workerId: 'w-handoff',
+      leaseMs: 30_000,
+      defaultTotalTimeoutMs: 15_000,
+      queueNow: () => null,
+      reserve: (n) => Math.min(n, 2),
+      accept: (given, reserved) => {
+        accepted.push(...given);
+        reservations.push(reserved);
+      },
+    };
+    const { deliveries } = await publishEvents(t.db, tenant, events(3), { handoff });
+    assert.equal(deliveries.length, 6);
+    assert.equal(accepted.length, 2);
+    assert.deepEqual(reservations, [2]);
+    const rows = await t.db.query<{ endpoint_id: string; locked_by: string | null; attempt_count: number }>(
+      'SELECT endpoint_id, locked_by, attempt_count FROM deliveries WHERE id = ANY($1::text[]) ORDER BY sequence',
+      [deliveries.map((x) => x.id)],
+    );
+    const claimed = rows.filter((x) => x.locked_by === 'w-handoff');
+    assert.equal(claimed.length, 2);
+    assert.ok(claimed.every((x) => x.endpoint_id === plain.id && x.attempt_count === 1));
+    assert.ok(rows.filter((x) => x.endpoint_id === fifo.id).every((x) => x.locked_by === null));
+  });
+
+  test('a failed publish hands nothing over and gives the room back', async () => {
+    let reserved = 0;
+    const handoff: DeliveryHandoff = {
+      workerId: 'w-handoff',
+      leaseMs: 30_000,
+      defaultTotalTimeoutMs: 15_000,
+      queueNow: () => null,
+      reserve: (n) => {
+        reserved += n;
+        return n;
+      },
+      accept: (given, n) => {
+        assert.equal(given.length, 0);
+        reserved -= n;
+      },
+    };
+    const r = await receiver();
+    await endpoint(r);
+    await assert.rejects(
+      publishEvents(t.db, 'no-such-tenant', events(1), { handoff }),
+      (err: { code?: string }) => err.code === 'TENANT_NOT_FOUND',
+    );
+    // An id repeated with other data is refused after the deliveries were planned: rolled back.
+    await publishEvents(t.db, tenant, [{ id: 'evt-1', type: 'invoice.paid', data: { a: 1 } }]);
+    await assert.rejects(
+      publishEvents(
+        t.db,
+        tenant,
+        [
+          { id: 'evt-2', type: 'invoice.paid', data: {} },
+          { id: 'evt-1', type: 'invoice.paid', data: { a: 2 } },
+        ],
+        { handoff },
+      ),
+      (err: { code?: string }) => err.code === 'IDEMPOTENCY_CONFLICT',
+    );
+    assert.equal(reserved, 0);
+  });
+
+  test('deliveries handed to a process that died are claimed by another after the lease', async () => {
+    const r = await receiver();
+    await endpoint(r);
+    const clock = manualClock();
+    // A handoff whose dispatcher never sends: the process "dies" right after the commit.
+    const dead: DeliveryHandoff = {
+      workerId: 'w-dead',
+      leaseMs: 30_000,
+      defaultTotalTimeoutMs: 15_000,
+      queueNow: () => clock.now(),
+      reserve: (n) => n,
+      accept: () => {},
+    };
+    const { deliveries } = await publishEvents(t.db, tenant, events(2), { handoff: dead });
+    const d = dispatcher({ clock });
+    await d.start();
+    clock.advance(30_000 + 15_000 + 1);
+    d.wake();
+    await waitFor('both delivered', () => r.requests.length === 2);
+    for (const { id } of deliveries) {
+      const s = await waitFor('recorded', async () => {
+        const s = await deliveryState(t.db, id);
+        return s.status === 'succeeded' && s;
+      });
+      // The dead worker's claim counted as attempt 1; the new claim made attempt 2.
+      assert.equal(s.attempt_count, 2);
+    }
+  });
+});
