@@ -79,8 +79,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   };
 
   const inFlight = new Map<string, AbortController>();
-  // Handed over by publishing in this process, claimed already, waiting for a free slot.
-  const handedOver: ClaimedDelivery[] = [];
+  // Claimed and waiting for a free slot: claimed ahead, or handed over by publishing in this process.
+  const ready: ClaimedDelivery[] = [];
   let reservedForHandoff = 0;
   let idleWaiters: Array<() => void> = [];
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -131,14 +131,15 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   }
 
   function pump(): void {
-    while (handedOver.length > 0 && inFlight.size < cfg.concurrency) begin(handedOver.shift()!);
-    if (state !== 'running' || claiming || !moreDue || handedOver.length > 0) return;
-    const free = cfg.concurrency - inFlight.size;
-    // A claim per finished request would cost a round trip each: wait for a worthwhile batch of free
-    // slots, unless nothing at all is in flight.
+    while (ready.length > 0 && inFlight.size < cfg.concurrency) begin(ready.shift()!);
+    if (state !== 'running' || claiming || !moreDue) return;
+    // Claim ahead: up to one batch beyond the free slots, so a slot that frees finds work at once
+    // instead of waiting out a claim round trip. Still, a claim per finished request would cost a
+    // round trip each: wait for a worthwhile batch of room, unless nothing at all is held.
+    const room = cfg.concurrency + cfg.batchSize - inFlight.size - ready.length - reservedForHandoff;
     const worthwhile = Math.max(1, Math.floor(Math.min(cfg.batchSize, cfg.concurrency) / 4));
-    if (free <= 0 || (inFlight.size > 0 && free < worthwhile)) return;
-    const limit = Math.min(cfg.batchSize, free);
+    if (room <= 0 || (inFlight.size + ready.length > 0 && room < worthwhile)) return;
+    const limit = Math.min(cfg.batchSize, room);
     moreDue = false;
     claiming = claimDeliveries(db, {
       workerId,
@@ -151,7 +152,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       .then(
         ({ deliveries, scanned }) => {
           if (scanned >= limit) moreDue = true;
-          for (const d of deliveries) begin(d);
+          ready.push(...deliveries);
           if (!moreDue) armTimer(cfg.pollIntervalMs);
         },
         (err: unknown) => {
@@ -227,7 +228,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     state = 'stopping';
     clearTimer();
     // Never sent: give them straight back (begin releases while stopping).
-    for (const d of handedOver.splice(0)) begin(d);
+    for (const d of ready.splice(0)) begin(d);
     const stopListening = unlisten;
     unlisten = undefined;
     await stopListening?.().catch((err: unknown) => log.warn({ err }, 'UNLISTEN failed'));
@@ -284,14 +285,14 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       reserve(n) {
         if (state !== 'running') return 0;
         // Room for one more round of requests beyond the slots: they wait briefly, leased.
-        const room = 2 * cfg.concurrency - inFlight.size - handedOver.length - reservedForHandoff;
+        const room = 2 * cfg.concurrency - inFlight.size - ready.length - reservedForHandoff;
         const taken = Math.max(0, Math.min(n, room));
         reservedForHandoff += taken;
         return taken;
       },
       accept(deliveries, reserved) {
         reservedForHandoff -= reserved;
-        handedOver.push(...deliveries);
+        ready.push(...deliveries);
         pump();
       },
     },
