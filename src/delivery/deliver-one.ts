@@ -14,6 +14,7 @@ import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { AttemptRecord } from '../queue/record-outcomes.ts';
 import type { Release } from '../queue/release-deliveries.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import { createOAuthTokens, type OAuthClientCredentials, OAuthTokenError } from './oauth-tokens.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { nextStep } from './retry-policy.ts';
 import { cleanText, type SendResult, send } from './sender.ts';
@@ -42,7 +43,7 @@ type AttemptResult = Omit<SendResult, 'errorKind'> & { errorKind?: string; retry
 type EndpointAuth =
   | { type: 'bearer'; token: string }
   | { type: 'basic'; username: string; password: string }
-  | { type: 'oauth2' };
+  | OAuthClientCredentials;
 
 /** Failures found before any request is made: recorded like any failed attempt. */
 class LocalFailure extends Error {
@@ -76,18 +77,51 @@ function secretsOf(d: ClaimedDelivery, ctx: DeliverContext, now: Date): Endpoint
   };
 }
 
-function authHeader(d: ClaimedDelivery, ctx: DeliverContext): Record<string, string> {
-  if (!d.endpoint.authEnc) return {};
+// OAuth 2 tokens, per process: keyed by endpoint and sealed credentials, so new credentials never
+// reuse an old token.
+const oauthTokens = createOAuthTokens();
+
+interface Timeouts {
+  totalMs: number;
+  connectMs: number | null;
+}
+
+/** The auth header, and the OAuth token it carries (to drop it if the receiver refuses it). */
+async function authHeader(
+  d: ClaimedDelivery,
+  ctx: DeliverContext,
+  timeouts: Timeouts,
+): Promise<{ headers: Record<string, string>; oauthToken?: { key: string; token: string } }> {
+  if (!d.endpoint.authEnc) return { headers: {} };
   const auth = JSON.parse(open(ctx.secretBox, d.endpoint.authEnc)) as EndpointAuth;
-  if (auth.type === 'bearer') return { authorization: `Bearer ${auth.token}` };
+  if (auth.type === 'bearer') return { headers: { authorization: `Bearer ${auth.token}` } };
   if (auth.type === 'basic') {
-    return { authorization: `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}` };
+    const basic = Buffer.from(`${auth.username}:${auth.password}`).toString('base64');
+    return { headers: { authorization: `Basic ${basic}` } };
   }
-  throw new LocalFailure('auth_unsupported', `endpoint auth type "${auth.type}" is not supported yet`);
+  if (auth.type === 'oauth2') {
+    const key = `${d.endpointId}:${d.endpoint.authEnc}`;
+    try {
+      const token = await oauthTokens.get({
+        key,
+        credentials: auth,
+        dispatcher: ctx.dispatcherFor(timeouts.connectMs),
+        timeoutMs: timeouts.totalMs,
+        nowMs: ctx.clock.now().getTime(),
+        userAgent: ctx.userAgent,
+      });
+      return { headers: { authorization: `Bearer ${token}` }, oauthToken: { key, token } };
+    } catch (err) {
+      if (err instanceof OAuthTokenError) throw new LocalFailure('oauth_token_error', err.message);
+      throw err;
+    }
+  }
+  const unknown: { type: string } = auth;
+  throw new LocalFailure('auth_unsupported', `endpoint auth type "${unknown.type}" is not supported`);
 }
 
 /** The request: endpoint headers first, so the profile's and the auth header always win. */
-function buildRequest(d: ClaimedDelivery, ctx: DeliverContext, now: Date) {
+async function buildRequest(d: ClaimedDelivery, ctx: DeliverContext, now: Date) {
   const purged = d.events.find((e) => e.purged);
   if (purged) throw new LocalFailure('payload_purged', `the payload of event ${purged.id} was purged`);
   const profile = ctx.profiles.get(d.endpoint.profile);
@@ -106,10 +140,15 @@ function buildRequest(d: ClaimedDelivery, ctx: DeliverContext, now: Date) {
   } catch (err) {
     throw new LocalFailure('render_error', err instanceof Error ? err.message : String(err));
   }
+  const timeouts: Timeouts = {
+    totalMs: d.endpoint.totalTimeoutMs ?? profile.timeouts?.totalMs ?? ctx.defaultTotalTimeoutMs,
+    connectMs: d.endpoint.connectTimeoutMs ?? profile.timeouts?.connectMs ?? null,
+  };
+  const auth = await authHeader(d, ctx, timeouts);
   const headers: Record<string, string> = { 'user-agent': ctx.userAgent };
   for (const [name, value] of Object.entries(d.endpoint.headers)) headers[name.toLowerCase()] = String(value);
-  Object.assign(headers, rendered.headers, authHeader(d, ctx));
-  return { profile, body: rendered.body, headers };
+  Object.assign(headers, rendered.headers, auth.headers);
+  return { profile, body: rendered.body, headers, timeouts, oauthToken: auth.oauthToken };
 }
 
 /** The headers kept with the attempt: what was sent, minus credentials. */
@@ -145,21 +184,22 @@ export async function deliverOne(
   let profile: Profile | undefined;
   let requestHeaders: Record<string, string> | null = null;
   try {
-    const req = buildRequest(d, ctx, startedAt);
-    profile = req.profile;
+    // Known before the request is built, so a failure building it still retries on its schedule.
+    profile = ctx.profiles.get(d.endpoint.profile);
+    const req = await buildRequest(d, ctx, startedAt);
     requestHeaders = loggedHeaders(req.headers);
-    const totalTimeoutMs =
-      d.endpoint.totalTimeoutMs ?? profile.timeouts?.totalMs ?? ctx.defaultTotalTimeoutMs;
-    const connectTimeoutMs = d.endpoint.connectTimeoutMs ?? profile.timeouts?.connectMs ?? null;
     const sent = await send({
       url: d.endpoint.url,
       headers: req.headers,
       body: req.body,
-      dispatcher: ctx.dispatcherFor(connectTimeoutMs),
-      totalTimeoutMs,
+      dispatcher: ctx.dispatcherFor(req.timeouts.connectMs),
+      totalTimeoutMs: req.timeouts.totalMs,
       maxExcerptBytes: ctx.maxExcerptBytes,
       signal,
     });
+    // A refused OAuth token (expired early, revoked): the next attempt fetches a new one.
+    if (sent.statusCode === 401 && req.oauthToken)
+      oauthTokens.invalidate(req.oauthToken.key, req.oauthToken.token);
     // Abandoned on drain: the receiver may or may not have it; the next worker sends it again.
     if (sent.errorKind === 'aborted') return release(0);
     result = { ...sent, retryAfter: sent.responseHeaders['retry-after'] };

@@ -28,7 +28,8 @@ export const PROFILE_OPTIONS: Record<ProfileName, Record<string, OptionSpec>> = 
   'courier-invoice': { accountNumber: { required: true, check: shortPrintable(128) } },
   invoiceahoy: {},
   shipstream: {},
-  corrigopro: {},
+  // The `ApiVersion` of the message header (default "1.1", the version CorrigoPro documents).
+  corrigopro: { apiVersion: { required: false, check: shortPrintable(16) } },
   altoviz: {},
 };
 

@@ -253,14 +253,14 @@ forEachStorage('dispatcher outcomes', (kind) => {
     assert.equal(a!.response_headers!['retry-after'], '120');
   });
 
-  test('OAuth 2 auth is not supported yet: a failed attempt without a request', async () => {
+  test('OAuth 2 auth without usable credentials: a failed attempt without a request', async () => {
     const r = await receiver();
     const ep = await endpoint(r, { retrySchedule: [0], auth: { type: 'oauth2' } });
     const { deliveryId } = await publishOne(t.db, tenant, ep.id);
     await dispatcher().start();
     await waitFor('failed', async () => (await deliveryState(t.db, deliveryId)).status === 'failed');
     const [a] = await attemptsOf(t.db, deliveryId);
-    assert.equal(a!.error_kind, 'auth_unsupported');
+    assert.equal(a!.error_kind, 'oauth_token_error');
     assert.equal(r.requests.length, 0);
   });
 });
