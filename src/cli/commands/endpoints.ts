@@ -1,0 +1,203 @@
+/** `herald endpoints …`: a tenant's endpoints, their secrets, the emulator and recovery. */
+import { type Command, InvalidArgumentError } from 'commander';
+import type { EndpointCreate, EndpointPatch } from '../../client/types.ts';
+import {
+  type ApiOptions,
+  apiCommand,
+  clientFor,
+  jsonObject,
+  printDone,
+  printOne,
+  printPage,
+  run,
+  usageExits,
+  withPaging,
+  withTenant,
+} from './api-command.ts';
+
+type Tenant = { tenant: string };
+type Fields = {
+  name?: string;
+  description?: string;
+  types?: string;
+  profile?: string;
+  accountNumber?: string;
+  options?: string;
+  bearer?: string;
+  header?: Record<string, string>;
+};
+
+const COLUMNS = ['id', 'url', 'profile', 'eventTypes', 'active', 'disabledReason', 'createdAt'];
+
+function header(value: string, previous: Record<string, string> = {}): Record<string, string> {
+  const colon = value.indexOf(':');
+  if (colon < 1) throw new InvalidArgumentError('--header must look like "Name: value"');
+  return { ...previous, [value.slice(0, colon).trim()]: value.slice(colon + 1).trim() };
+}
+
+function withFields(cmd: Command): Command {
+  return cmd
+    .option('--name <name>', 'display name')
+    .option('--description <text>', 'description')
+    .option('--types <list>', 'event types, comma-separated (invoice.* wildcards; default all)')
+    .option(
+      '--profile <profile>',
+      'wire format: standard, courier-invoice, invoiceahoy, shipstream, corrigopro, altoviz',
+    )
+    .option('--account-number <n>', "Courier Invoice's account number (profileOptions.accountNumber)")
+    .option('--options <json>', 'profileOptions as a JSON object')
+    .option('--bearer <token>', 'send Authorization: Bearer <token> (auth)')
+    .option('--header <name: value>', 'an extra request header (repeatable)', header);
+}
+
+function fieldsOf(opts: Fields): EndpointPatch {
+  const profileOptions = {
+    ...(opts.options !== undefined ? jsonObject('--options', opts.options) : {}),
+    ...(opts.accountNumber !== undefined ? { accountNumber: opts.accountNumber } : {}),
+  };
+  return {
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
+    ...(opts.description !== undefined ? { description: opts.description } : {}),
+    ...(opts.types !== undefined ? { eventTypes: opts.types } : {}),
+    ...(opts.profile !== undefined ? { profile: opts.profile } : {}),
+    ...(Object.keys(profileOptions).length ? { profileOptions } : {}),
+    ...(opts.bearer !== undefined ? { auth: { type: 'bearer' as const, token: opts.bearer } } : {}),
+    ...(opts.header !== undefined ? { headers: opts.header } : {}),
+  };
+}
+
+export function registerEndpoints(program: Command): void {
+  const endpoints = usageExits(
+    program
+      .command('endpoints')
+      .description("a tenant's endpoints: list, show, create, change, delete, test"),
+  );
+
+  withPaging(withTenant(apiCommand(endpoints, 'list', "list the tenant's endpoints")))
+    .option('--endpoint-url <url>', 'only endpoints with this URL')
+    .action(
+      run(async (opts: ApiOptions & Tenant & { limit?: number; cursor?: string; endpointUrl?: string }) => {
+        const page = await clientFor(opts).endpoints.list(opts.tenant, {
+          limit: opts.limit,
+          cursor: opts.cursor,
+          url: opts.endpointUrl,
+        });
+        printPage(opts, page, COLUMNS);
+      }),
+    );
+
+  withTenant(apiCommand(endpoints, 'get <endpointId>', 'show one endpoint')).action(
+    run(async (id: string, opts: ApiOptions & Tenant) =>
+      printOne(opts, await clientFor(opts).endpoints.get(opts.tenant, id)),
+    ),
+  );
+
+  withFields(
+    withTenant(apiCommand(endpoints, 'create <url>', 'create an endpoint; prints its signing secret')),
+  )
+    .option('--secret <secret>', 'signing secret (default: generated whsec_…)')
+    .option('--inactive', 'create it inactive')
+    .action(
+      run(
+        async (url: string, opts: ApiOptions & Tenant & Fields & { secret?: string; inactive?: boolean }) => {
+          const body: EndpointCreate = {
+            url,
+            ...fieldsOf(opts),
+            ...(opts.secret !== undefined ? { secret: opts.secret } : {}),
+            ...(opts.inactive ? { active: false } : {}),
+          };
+          printOne(opts, await clientFor(opts).endpoints.create(opts.tenant, body));
+        },
+      ),
+    );
+
+  withFields(withTenant(apiCommand(endpoints, 'update <endpointId>', 'change an endpoint')))
+    .option('--endpoint-url <url>', 'new URL')
+    .option('--active <bool>', 'true re-enables, false pauses', (v) => {
+      if (v !== 'true' && v !== 'false') throw new InvalidArgumentError('--active must be true or false');
+      return v === 'true';
+    })
+    .action(
+      run(
+        async (
+          id: string,
+          opts: ApiOptions & Tenant & Fields & { endpointUrl?: string; active?: boolean },
+        ) => {
+          const patch: EndpointPatch = {
+            ...fieldsOf(opts),
+            ...(opts.endpointUrl !== undefined ? { url: opts.endpointUrl } : {}),
+            ...(opts.active !== undefined ? { active: opts.active } : {}),
+          };
+          printOne(opts, await clientFor(opts).endpoints.update(opts.tenant, id, patch));
+        },
+      ),
+    );
+
+  withTenant(apiCommand(endpoints, 'delete <endpointId>', 'delete an endpoint and its deliveries')).action(
+    run(async (id: string, opts: ApiOptions & Tenant) => {
+      await clientFor(opts).endpoints.delete(opts.tenant, id);
+      printDone(opts, `deleted endpoint ${id}`);
+    }),
+  );
+
+  withTenant(
+    apiCommand(endpoints, 'delete-by-url <url>', 'delete every endpoint of the tenant with this URL'),
+  ).action(
+    run(async (url: string, opts: ApiOptions & Tenant) => {
+      await clientFor(opts).endpoints.deleteByUrl(opts.tenant, url);
+      printDone(opts, `deleted endpoints with URL ${url}`);
+    }),
+  );
+
+  withTenant(
+    apiCommand(endpoints, 'secret <endpointId>', "print the endpoint's current signing secret"),
+  ).action(
+    run(async (id: string, opts: ApiOptions & Tenant) => {
+      const { secret } = await clientFor(opts).endpoints.secret(opts.tenant, id);
+      printDone(opts, secret, { secret });
+    }),
+  );
+
+  withTenant(
+    apiCommand(endpoints, 'rotate-secret <endpointId>', 'new secret; the old one signs alongside for 24 h'),
+  )
+    .option('--secret <secret>', 'the new secret (default: generated)')
+    .action(
+      run(async (id: string, opts: ApiOptions & Tenant & { secret?: string }) => {
+        const { secret } = await clientFor(opts).endpoints.rotateSecret(
+          opts.tenant,
+          id,
+          opts.secret !== undefined ? { secret: opts.secret } : {},
+        );
+        printDone(opts, secret, { secret });
+      }),
+    );
+
+  withTenant(
+    apiCommand(endpoints, 'test <endpointId>', "send a test event now (the type's example, or --data)"),
+  )
+    .requiredOption('--type <eventType>', 'event type')
+    .option('--data <json>', 'event data (a JSON object)')
+    .action(
+      run(async (id: string, opts: ApiOptions & Tenant & { type: string; data?: string }) => {
+        const result = await clientFor(opts).endpoints.test(opts.tenant, id, {
+          eventType: opts.type,
+          ...(opts.data !== undefined ? { data: jsonObject('--data', opts.data) } : {}),
+        });
+        printDone(opts, `sent event ${result.event.id} as delivery ${result.deliveryId}`, result);
+      }),
+    );
+
+  withTenant(apiCommand(endpoints, 'recover <endpointId>', 're-queue failed deliveries created in a window'))
+    .requiredOption('--since <time>', 'ISO 8601 start of the window')
+    .option('--until <time>', 'ISO 8601 end of the window (default now)')
+    .action(
+      run(async (id: string, opts: ApiOptions & Tenant & { since: string; until?: string }) => {
+        const result = await clientFor(opts).endpoints.recover(opts.tenant, id, {
+          since: opts.since,
+          ...(opts.until !== undefined ? { until: opts.until } : {}),
+        });
+        printDone(opts, `re-queued ${result.recovered} failed deliveries`, result);
+      }),
+    );
+}
