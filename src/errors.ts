@@ -15,6 +15,7 @@ export const ErrorCodes = {
   DATA_SCHEMA_MISMATCH: { status: 400, message: 'The event data does not match the event type schema' },
   INVALID_FILTER: { status: 400, message: 'The filter is not valid' },
   BLOCKED_ADDRESS: { status: 400, message: 'The URL points to an address Herald may not deliver to' },
+  MALFORMED_REQUEST: { status: 400, message: 'The request is not well-formed HTTP' },
   // 401/403 — who you are and what you may do
   UNAUTHORIZED: { status: 401, message: 'A valid API key is required' },
   FORBIDDEN: { status: 403, message: 'This key may not use this route' },
@@ -27,8 +28,9 @@ export const ErrorCodes = {
   ENDPOINT_NOT_FOUND: { status: 404, message: 'No such endpoint' },
   EVENT_NOT_FOUND: { status: 404, message: 'No such event' },
   DELIVERY_NOT_FOUND: { status: 404, message: 'No such delivery' },
-  // 405/409/413/415/429
+  // 405/408/409/413/415/429/431
   METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed' },
+  REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time' },
   TENANT_EXISTS: { status: 409, message: 'A tenant with this id already exists' },
   EVENT_TYPE_EXISTS: { status: 409, message: 'An event type with this name already exists' },
   ENDPOINT_EXISTS: { status: 409, message: 'An endpoint with this id already exists' },
@@ -37,6 +39,7 @@ export const ErrorCodes = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, message: 'The request body must be application/json' },
   LIMIT_EXCEEDED: { status: 422, message: 'A configured limit was reached' },
   RATE_LIMITED: { status: 429, message: 'Too many requests' },
+  HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too many or too large' },
   // 5xx — only for faults that are not the caller's
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is not ready' },
   INTERNAL: { status: 500, message: 'Internal error' },

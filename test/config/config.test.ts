@@ -51,3 +51,42 @@ test('the CLI prints one line and exits 2 on a bad value', () => {
   assert.equal(res.stderr.trim().split('\n').length, 1);
   assert.match(res.stderr, /PORT/);
 });
+
+test('rate limit, header limit and previous-key options', () => {
+  const d = loadConfig({}, {});
+  assert.deepEqual(
+    [d.apiRateLimit, d.apiRateLimitBurst, d.adminRateLimit, d.maxHeaderCount, d.maxHeaderBytes],
+    [100, 0, 0, 100, 16384],
+  );
+  assert.deepEqual(d.encryptionKeyPrevious, []);
+  const k1 = Buffer.alloc(32, 1).toString('base64');
+  const k2 = Buffer.alloc(32, 2).toString('base64');
+  const c = loadConfig(
+    { apiRateLimit: '0' },
+    {
+      HERALD_API_RATE_LIMIT: '5',
+      HERALD_API_RATE_LIMIT_BURST: '7',
+      HERALD_ADMIN_RATE_LIMIT: '1000',
+      HERALD_MAX_HEADERS: '50',
+      HERALD_MAX_HEADER_BYTES: '8192',
+      HERALD_ENCRYPTION_KEY_PREVIOUS: `${k1}, ${k2}`,
+    },
+  );
+  assert.deepEqual(
+    [c.apiRateLimit, c.apiRateLimitBurst, c.adminRateLimit, c.maxHeaderCount, c.maxHeaderBytes],
+    [0, 7, 1000, 50, 8192],
+  );
+  assert.deepEqual(c.encryptionKeyPrevious, [k1, k2]);
+  for (const [env, re] of [
+    [{ HERALD_API_RATE_LIMIT: '-1' }, /HERALD_API_RATE_LIMIT/],
+    [{ HERALD_ADMIN_RATE_LIMIT: 'fast' }, /HERALD_ADMIN_RATE_LIMIT/],
+    [{ HERALD_MAX_HEADERS: '5' }, /HERALD_MAX_HEADERS/],
+    [{ HERALD_MAX_HEADER_BYTES: '100' }, /HERALD_MAX_HEADER_BYTES/],
+    [{ HERALD_ENCRYPTION_KEY_PREVIOUS: `${k1},short` }, /HERALD_ENCRYPTION_KEY_PREVIOUS/],
+  ] as Array<[Record<string, string>, RegExp]>) {
+    assert.throws(
+      () => loadConfig({}, env),
+      (err: unknown) => err instanceof ConfigError && re.test(err.message),
+    );
+  }
+});

@@ -17,7 +17,23 @@ export const ClientId = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', minLeng
 
 export const TenantParams = Type.Object({ tenantId: Type.String({ maxLength: 200 }) });
 
-/** Free-form metadata: a flat-ish JSON object the caller keeps with a resource. */
-export const Metadata = Type.Record(Type.String({ maxLength: 256 }), Type.Unknown(), { maxProperties: 64 });
+export const MAX_METADATA_VALUE_LENGTH = 2048;
+
+/**
+ * Free-form metadata the caller keeps with a resource: a flat JSON object (as in Stripe and Svix) of
+ * at most 64 keys of ≤ 256 characters, whose values are strings of ≤ 2048 characters, numbers,
+ * booleans or null — so a resource's metadata stays small (≤ ~150 KiB) whatever the body limit.
+ */
+export const Metadata = Type.Record(
+  Type.String({ maxLength: 256 }),
+  Type.Union([
+    Type.String({ maxLength: MAX_METADATA_VALUE_LENGTH }),
+    Type.Number(),
+    Type.Boolean(),
+    Type.Null(),
+  ]),
+  // A Record's key schema does not bound key length in JSON Schema; propertyNames does.
+  { maxProperties: 64, propertyNames: { maxLength: 256 } },
+);
 
 export const Timestamp = Type.String({ format: 'date-time' });

@@ -107,6 +107,7 @@ const Filter = Type.Record(Type.String(), Type.Unknown(), {
   description: 'payload filter (docs/filters.md); null = every event of the subscribed types',
 });
 
+// As long as an event's origin may be (Origin in event.ts), so any origin can be ignored.
 const IgnoreOrigins = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
   maxItems: 50,
   description: 'origins whose events this endpoint must not get',

@@ -14,9 +14,10 @@ export const EventData = Type.Record(Type.String(), Type.Unknown(), {
   description: 'the payload, a JSON object',
 });
 
+// 128, as an endpoint's ignoreOrigins entries, so any origin can be ignored.
 export const Origin = Type.String({
   minLength: 1,
-  maxLength: 256,
+  maxLength: 128,
   description: 'where the event came from; endpoints can ignore origins',
 });
 

@@ -1,0 +1,128 @@
+/**
+ * The API rate limit: a token bucket per presented key (the admin key, each tenant key) and, for
+ * requests without a key, per client IP. A refused request answers 429 `RATE_LIMITED` with
+ * `Retry-After`; every limited response carries `RateLimit-Limit`, `RateLimit-Remaining` and
+ * `RateLimit-Reset` (IETF draft-ietf-httpapi-ratelimit-headers).
+ *
+ * The check runs in `onRequest` before authentication, on the SHA-256 of the presented key, so a
+ * flood is refused before it costs a database lookup. Memory is bounded: a bucket that has refilled
+ * is the same as no bucket and is dropped, and at most `maxBuckets` are kept (least recently used
+ * go first).
+ */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HeraldError } from '../errors.ts';
+import { digestsEqual, hashKey } from '../security/api-keys.ts';
+import { presentedKey } from './auth.ts';
+import type { AppContext } from './context.ts';
+
+export interface TokenBucketOptions {
+  /** Tokens added per second. */
+  ratePerSecond: number;
+  /** Bucket size: requests that may be made at once. */
+  burst: number;
+  /** Milliseconds since some epoch; injected in tests. */
+  now: () => number;
+  /** Most buckets kept in memory. */
+  maxBuckets?: number;
+}
+
+export interface TakeResult {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** Seconds until the bucket is full again. */
+  resetSeconds: number;
+  /** Seconds until one request is allowed again (0 when allowed). */
+  retryAfterSeconds: number;
+}
+
+interface Bucket {
+  tokens: number;
+  updatedMs: number;
+}
+
+export const DEFAULT_MAX_BUCKETS = 50_000;
+
+/**
+ * Token buckets by name.
+ *
+ * @example const limiter = createTokenBuckets({ ratePerSecond: 10, burst: 20, now: Date.now });
+ *          limiter.take('key:ab12').allowed
+ */
+export function createTokenBuckets(options: TokenBucketOptions) {
+  const { ratePerSecond: rate, burst } = options;
+  const maxBuckets = options.maxBuckets ?? DEFAULT_MAX_BUCKETS;
+  const fullAfterMs = (burst / rate) * 1000;
+  // A Map iterates in insertion order; re-inserting on every use keeps it least-recently-used first.
+  const buckets = new Map<string, Bucket>();
+
+  function evictIdle(nowMs: number): void {
+    for (const [name, b] of buckets) {
+      if (nowMs - b.updatedMs < fullAfterMs && buckets.size <= maxBuckets) break;
+      buckets.delete(name);
+    }
+  }
+
+  return {
+    take(name: string): TakeResult {
+      const nowMs = options.now();
+      const b = buckets.get(name);
+      let tokens = burst;
+      if (b) {
+        tokens = Math.min(burst, b.tokens + (Math.max(0, nowMs - b.updatedMs) / 1000) * rate);
+        buckets.delete(name);
+      }
+      const allowed = tokens >= 1;
+      if (allowed) tokens -= 1;
+      buckets.set(name, { tokens, updatedMs: nowMs });
+      evictIdle(nowMs);
+      return {
+        allowed,
+        limit: burst,
+        remaining: Math.floor(tokens),
+        resetSeconds: Math.ceil((burst - tokens) / rate),
+        retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((1 - tokens) / rate)),
+      };
+    },
+    /** How many buckets are held (for tests of the memory bound). */
+    size(): number {
+      return buckets.size;
+    },
+  };
+}
+
+function limiterFor(ratePerSecond: number, burst: number, now: () => number) {
+  if (ratePerSecond <= 0) return undefined;
+  return createTokenBuckets({ ratePerSecond, burst: burst > 0 ? burst : ratePerSecond * 2, now });
+}
+
+/**
+ * The onRequest hook. Register it before authentication:
+ * `app.addHook('onRequest', createRateLimit(ctx))`.
+ */
+export function createRateLimit(ctx: AppContext) {
+  const now = () => ctx.clock.now().getTime();
+  const { apiRateLimit, apiRateLimitBurst, adminRateLimit } = ctx.config;
+  const clients = limiterFor(apiRateLimit, apiRateLimitBurst, now);
+  // The admin key has its own rate (off by default: the operator's publishers are trusted).
+  const admin = limiterFor(adminRateLimit, 0, now);
+
+  return async function rateLimit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    const key = presentedKey(request);
+    let result: TakeResult | undefined;
+    if (key === undefined) {
+      result = clients?.take(`ip:${request.ip}`);
+    } else {
+      const digest = hashKey(key);
+      result = digestsEqual(digest, ctx.adminKeyHash) ? admin?.take('admin') : clients?.take(`key:${digest}`);
+    }
+    if (!result) return;
+    void reply.header('ratelimit-limit', result.limit);
+    void reply.header('ratelimit-remaining', result.remaining);
+    void reply.header('ratelimit-reset', result.resetSeconds);
+    if (!result.allowed) {
+      void reply.header('retry-after', result.retryAfterSeconds);
+      throw new HeraldError('RATE_LIMITED', `Too many requests; retry after ${result.retryAfterSeconds} s`);
+    }
+  };
+}
