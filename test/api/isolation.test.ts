@@ -26,6 +26,7 @@ async function snapshot(t: TestApp, tenantId: string): Promise<string> {
 forEachStorage('tenant isolation', (kind) => {
   let t: TestApp;
   let keyB: string;
+  let portalB: string;
   const ids: Record<string, string> = {
     tenantId: 'tenant-a',
     keyId: 'key_tenant-a',
@@ -37,6 +38,7 @@ forEachStorage('tenant isolation', (kind) => {
     for (const id of ['tenant-a', 'tenant-b']) await t.request('POST', '/v1/tenants', { id, name: id });
     await t.tenantKey('tenant-a');
     keyB = await t.tenantKey('tenant-b');
+    portalB = (await t.request('POST', '/v1/tenants/tenant-b/portal-sessions', {})).json().token;
     await t.request('POST', '/v1/event-types', { name: 'invoice.created', example: { n: 1 } });
     const ep = await t.request('POST', '/v1/tenants/tenant-a/endpoints', { url: 'http://127.0.0.1:9/hook' });
     if (ep.statusCode === 201) ids['endpointId'] = ep.json().id;
@@ -53,34 +55,46 @@ forEachStorage('tenant isolation', (kind) => {
   });
   after(() => t.close());
 
-  test("another tenant's key reaches none of tenant A's routes", async () => {
-    const doc = t.app.swagger() as { paths: Record<string, Record<string, unknown>> };
-    const before = await snapshot(t, 'tenant-a');
-    let checked = 0;
-    for (const [path, ops] of Object.entries(doc.paths)) {
-      if (!path.startsWith('/v1/')) continue;
-      for (const method of Object.keys(ops).map((m) => m.toUpperCase())) {
-        const url = path.replace(/\{([^}]+)\}/g, (_m, name: string) => encodeURIComponent(ids[name] ?? 'x'));
-        const body = method === 'GET' || method === 'DELETE' ? undefined : {};
-        const res = await t.request(method, url, body, keyB);
-        const scoped = path.startsWith('/v1/tenants/{tenantId}');
-        const catalogRead = path.startsWith('/v1/event-types') && method === 'GET';
-        if (scoped) {
-          // 404 as if A did not exist; admin-only routes under a tenant (PATCH/DELETE tenant) say 403
-          // whichever tenant is named, so neither answer tells B anything about A.
-          assert.ok([403, 404].includes(res.statusCode), `${method} ${url} → ${res.statusCode} ${res.body}`);
-        } else if (!catalogRead) {
-          assert.equal(res.statusCode, 403, `${method} ${url} → ${res.statusCode} ${res.body}`);
+  // B's tenant key, and B's portal session token (which must act exactly like it).
+  for (const [credential, keyOfB] of [
+    ['key', () => keyB],
+    ['portal session', () => portalB],
+  ] as const)
+    test(`another tenant's ${credential} reaches none of tenant A's routes`, async () => {
+      const doc = t.app.swagger() as { paths: Record<string, Record<string, unknown>> };
+      const before = await snapshot(t, 'tenant-a');
+      let checked = 0;
+      for (const [path, ops] of Object.entries(doc.paths)) {
+        if (!path.startsWith('/v1/')) continue;
+        for (const method of Object.keys(ops).map((m) => m.toUpperCase())) {
+          const url = path.replace(/\{([^}]+)\}/g, (_m, name: string) =>
+            encodeURIComponent(ids[name] ?? 'x'),
+          );
+          const body = method === 'GET' || method === 'DELETE' ? undefined : {};
+          const res = await t.request(method, url, body, keyOfB());
+          const scoped = path.startsWith('/v1/tenants/{tenantId}');
+          const catalogRead = path.startsWith('/v1/event-types') && method === 'GET';
+          if (scoped) {
+            // 404 as if A did not exist; admin-only routes under a tenant (PATCH/DELETE tenant) say 403
+            // whichever tenant is named, so neither answer tells B anything about A.
+            assert.ok(
+              [403, 404].includes(res.statusCode),
+              `${method} ${url} → ${res.statusCode} ${res.body}`,
+            );
+          } else if (!catalogRead) {
+            assert.equal(res.statusCode, 403, `${method} ${url} → ${res.statusCode} ${res.body}`);
+          }
+          checked++;
         }
-        checked++;
       }
-    }
-    assert.ok(checked >= 5);
-    assert.equal(await snapshot(t, 'tenant-a'), before, "tenant A's rows changed");
-  });
+      assert.ok(checked >= 5);
+      assert.equal(await snapshot(t, 'tenant-a'), before, "tenant A's rows changed");
+    });
 
   test('a tenant key works on its own tenant', async () => {
     const res = await t.request('GET', '/v1/tenants/tenant-b', undefined, keyB);
     assert.equal(res.statusCode, 200);
+    const viaPortal = await t.request('GET', '/v1/tenants/tenant-b', undefined, portalB);
+    assert.equal(viaPortal.statusCode, 200);
   });
 });

@@ -1,0 +1,270 @@
+/**
+ * The dashboard and the portal in a real browser: Herald runs as a child process (embedded storage,
+ * temp data dir), a loopback receiver takes its webhooks, and playwright-core drives Debian's
+ * Chromium. Screenshots of the main pages go to test-results/.
+ *
+ * Run with `npm run e2e` (not part of `npm test`).
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import {
+  api,
+  type HeraldProcess,
+  killSpawned,
+  startHeraldProcess,
+  until,
+} from '../test/support/processes.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+const SHOTS = join(import.meta.dirname, '..', 'test-results');
+const adminKey = `hk_admin_e2e${'x'.repeat(32)}`;
+
+let herald: HeraldProcess;
+let browser: Browser;
+let receiver: Server;
+let receiverUrl: string;
+let dataDir: string;
+const received: string[] = [];
+const pageErrors: string[] = [];
+
+async function call(method: string, path: string, body?: unknown) {
+  return api(herald.url!, adminKey, method, path, body);
+}
+
+async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`pageerror: ${e.message}`));
+  page.on('console', (m) => {
+    // A 4xx the page shows on purpose (validation, 404) is logged by Chromium as a failed resource.
+    if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
+  });
+  return page;
+}
+
+const shot = (page: Page, name: string) =>
+  page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
+
+before(async () => {
+  mkdirSync(SHOTS, { recursive: true });
+  dataDir = mkdtempSync(join(tmpdir(), 'herald-e2e-'));
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += c));
+    req.on('end', () => {
+      received.push(body);
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('thanks');
+    });
+  });
+  await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+  receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  herald = await startHeraldProcess('serve', {
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    HERALD_DATA_DIR: dataDir,
+    HERALD_ADMIN_KEY: adminKey,
+    HERALD_ALLOW_PRIVATE_NETWORKS: 'true',
+  });
+  for (const [id, name] of [
+    ['acme', 'Acme Invoicing'],
+    ['globex', 'Globex Shipping'],
+  ]) {
+    assert.equal((await call('POST', '/v1/tenants', { id, name })).status, 201);
+  }
+  await call('POST', '/v1/event-types', {
+    name: 'invoice.created',
+    description: 'An invoice was issued',
+    example: { invoiceId: 'inv_1', amount: 4200, currency: 'EUR' },
+  });
+  await call('POST', '/v1/event-types', { name: 'invoice.paid', example: { invoiceId: 'inv_1' } });
+  const globex = await call('POST', '/v1/tenants/globex/endpoints', {
+    url: 'http://127.0.0.1:9/globex-private-hook',
+    name: 'Globex warehouse',
+  });
+  assert.equal(globex.status, 201);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_FLAGS, headless: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await killSpawned();
+  await new Promise((resolve) => receiver?.close(resolve));
+  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+});
+
+test('the pages are served with a strict CSP and the right content types', async () => {
+  const res = await fetch(`${herald.url}/ui`);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /^text\/html/);
+  const csp = res.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /default-src 'none'/);
+  assert.match(csp, /script-src 'self' 'sha256-[A-Za-z0-9+/=]+'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
+  const js = await fetch(`${herald.url}/ui/static/dashboard.js`);
+  assert.match(js.headers.get('content-type') ?? '', /^text\/javascript/);
+  const etag = js.headers.get('etag')!;
+  assert.equal(
+    (await fetch(`${herald.url}/ui/static/dashboard.js`, { headers: { 'if-none-match': etag } })).status,
+    304,
+  );
+  assert.equal((await fetch(`${herald.url}/ui/static/../../api/app.ts`)).status, 404);
+});
+
+test('operator: sign in, create an endpoint, watch a delivery, retry it, rotate the secret', async () => {
+  const page = await newPage();
+  await page.goto(`${herald.url}/ui`);
+  await page.getByLabel('Admin key').fill('hk_admin_wrong');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByText('This key is not valid.').waitFor();
+  await page.getByLabel('Admin key').fill(adminKey);
+  await page.getByLabel('Admin key').press('Enter');
+  await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+  await page.getByRole('cell', { name: 'Acme Invoicing' }).waitFor();
+  assert.equal(await page.evaluate("sessionStorage.getItem('herald.adminKey')"), adminKey);
+  await shot(page, 'tenants');
+
+  // The form shows the API's validation error at the URL field, then creates the endpoint.
+  await page.goto(`${herald.url}/ui#/t/acme/endpoints/new`);
+  await page.getByLabel('Name').fill('Acme ledger');
+  await page.getByLabel('URL').fill('ftp://example.com/x');
+  await page.getByRole('button', { name: 'Create endpoint' }).click();
+  const urlError = page.locator('[data-field-error="ep-url"]');
+  await urlError.waitFor();
+  assert.match((await urlError.textContent()) ?? '', /http/);
+  assert.equal(await page.getByLabel('URL').getAttribute('aria-invalid'), 'true');
+  await page.getByLabel('URL').fill(receiverUrl);
+  await page.getByLabel('All event types').uncheck();
+  await page.getByLabel('invoice.created').check();
+  await page.getByRole('button', { name: 'Add header' }).click();
+  await page.getByLabel('Header 1 name').fill('X-Team');
+  await page.getByLabel('Header 1 value').fill('billing');
+  await shot(page, 'endpoint-form');
+  await page.getByRole('button', { name: 'Create endpoint' }).click();
+  await page.getByRole('heading', { name: 'Acme ledger' }).waitFor();
+  const endpointId = decodeURIComponent(/endpoints\/([^/]+)$/.exec(page.url())![1]!);
+  const stored = (await call('GET', `/v1/tenants/acme/endpoints/${endpointId}`)).body as {
+    eventTypes: string[];
+    headers: Record<string, string>;
+  };
+  assert.deepEqual(stored.eventTypes, ['invoice.created']);
+  assert.deepEqual(stored.headers, { 'X-Team': 'billing' });
+
+  // Publish through the API; the live deliveries log shows it without a reload.
+  await page.goto(`${herald.url}/ui#/t/acme/deliveries`);
+  await page.getByRole('heading', { name: 'Deliveries' }).waitFor();
+  await page.getByText('No deliveries match.').waitFor();
+  const published = await call('POST', '/v1/tenants/acme/events', {
+    type: 'invoice.created',
+    data: { invoiceId: 'inv_42', amount: 100 },
+  });
+  assert.equal(published.status, 202);
+  const row = page.locator('tr[data-delivery-id]').first();
+  await row.waitFor({ timeout: 20_000 });
+  await until('the receiver to get the webhook', () => received.length >= 1);
+  await page.locator('tr[data-delivery-id] .badge-succeeded').first().waitFor({ timeout: 20_000 });
+  await shot(page, 'deliveries');
+
+  // Open it: its attempt, then retry it and watch a second attempt arrive.
+  await row.getByRole('link').click();
+  await page.locator('[data-attempt="1"]').waitFor();
+  assert.match((await page.locator('[data-attempt="1"]').textContent()) ?? '', /200/);
+  await page.getByRole('button', { name: 'Retry now' }).click();
+  await page.locator('[data-attempt="2"]').waitFor({ timeout: 20_000 });
+  assert.equal(received.length, 2);
+  await page.locator('[data-attempt="2"] summary', { hasText: 'Request headers' }).click();
+  await page.locator('[data-attempt="2"]').getByText('webhook-signature').waitFor();
+  await shot(page, 'delivery');
+
+  // The endpoint's secret: reveal, rotate (two steps), and the API agrees on the new one.
+  await page.goto(`${herald.url}/ui#/t/acme/endpoints/${encodeURIComponent(endpointId)}`);
+  await page.getByRole('button', { name: 'Reveal secret' }).click();
+  const secret = page.getByTestId('secret');
+  await until('the secret', async () => ((await secret.textContent()) ?? '').startsWith('whsec_'));
+  const before = (await secret.textContent()) ?? '';
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await page.getByRole('button', { name: 'Confirm rotation' }).click();
+  await page.getByText('Rotated.').waitFor();
+  const afterRotation = (await secret.textContent()) ?? '';
+  assert.notEqual(afterRotation, before);
+  const apiSecret = (await call('GET', `/v1/tenants/acme/endpoints/${endpointId}/secret`)).body as {
+    secret: string;
+  };
+  assert.equal(apiSecret.secret, afterRotation);
+  await page.getByTestId('success-rate').waitFor();
+  assert.equal((await page.getByTestId('success-rate').textContent()) ?? '', '100.0 %');
+
+  // The emulator sends the type's example.
+  await page.getByRole('button', { name: 'Send test event' }).click();
+  await page.getByText('Open its delivery').waitFor();
+  await until('the test event', () => received.some((b) => b.includes('inv_1')));
+  await shot(page, 'endpoint');
+
+  await page.getByRole('link', { name: 'Health' }).click();
+  await page.getByTestId('due').waitFor();
+  await shot(page, 'dashboard');
+  await page.getByRole('link', { name: 'Event types' }).click();
+  await page.getByRole('heading', { name: 'invoice.created' }).waitFor();
+  await page.context().close();
+});
+
+test("portal: a signed link shows its tenant's pages and nothing of another tenant", async () => {
+  const session = await call('POST', '/v1/tenants/acme/portal-sessions', { expiresIn: 600 });
+  assert.equal(session.status, 201);
+  const { url, token } = session.body as { url: string; token: string };
+  for (const viewport of [
+    { width: 1280, height: 860 },
+    { width: 390, height: 844 },
+  ]) {
+    const page = await newPage(viewport);
+    await page.goto(url);
+    await page.getByRole('heading', { name: 'Endpoints' }).waitFor();
+    await page.getByRole('link', { name: 'Acme ledger' }).waitFor();
+    // The token left the address bar for sessionStorage.
+    assert.doesNotMatch(page.url(), /token=/);
+    assert.equal(await page.evaluate("sessionStorage.getItem('herald.portalToken')"), token);
+    const text = (await page.locator('body').textContent()) ?? '';
+    assert.doesNotMatch(text, /Globex|globex-private-hook/);
+    const phone = viewport.width < 600;
+    await shot(page, phone ? 'portal-phone' : 'portal');
+    if (!phone) {
+      await page.getByRole('link', { name: 'Deliveries' }).click();
+      await page.locator('tr[data-delivery-id]').first().waitFor();
+      assert.doesNotMatch((await page.locator('body').textContent()) ?? '', /globex/i);
+      // Even asked directly, the API answers the portal's token as if globex did not exist.
+      const statuses = await page.evaluate(async (t) => {
+        const h = { authorization: `Bearer ${t}` };
+        return Promise.all(
+          ['/v1/tenants/globex/endpoints', '/v1/tenants', '/v1/stats'].map(
+            async (p) => (await fetch(p, { headers: h })).status,
+          ),
+        );
+      }, token);
+      assert.deepEqual(statuses, [404, 403, 403]);
+    }
+    await page.context().close();
+  }
+  // A tampered link lands on the "expired" message, not on data.
+  const page = await newPage();
+  await page.goto(url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
+  await page.getByText('This portal link has expired.').waitFor();
+  await page.context().close();
+});
+
+test('no page logged an error', () => {
+  assert.deepEqual(pageErrors, []);
+});

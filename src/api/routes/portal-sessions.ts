@@ -1,0 +1,64 @@
+/**
+ * `POST /v1/tenants/{tid}/portal-sessions`: the operator mints a short-lived link into the tenant
+ * portal, to embed in its own product. The token rides in the URL's fragment (`/portal#token=…`), so
+ * browsers never send it to a server and it stays out of access logs.
+ */
+import { Type } from 'typebox';
+import { getTenant } from '../../store/tenants.ts';
+import {
+  PORTAL_SESSION_DEFAULT_SECONDS,
+  PORTAL_SESSION_MAX_SECONDS,
+  PORTAL_SESSION_MIN_SECONDS,
+  portalSigningKey,
+  signPortalToken,
+} from '../../web/portal-token.ts';
+import type { App, AppContext } from '../context.ts';
+import { TenantParams, Timestamp } from '../schemas/common.ts';
+
+export function portalSessionRoutes(app: App, ctx: AppContext): void {
+  const key = portalSigningKey(ctx.adminKeyHash);
+  app.post(
+    '/v1/tenants/:tenantId/portal-sessions',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['tenants'],
+        summary: 'Create a signed, short-lived link into the tenant portal',
+        description:
+          "The token reaches only this tenant's routes, like a tenant key, until `expiresAt`. " +
+          'It cannot be revoked one by one; changing the admin key ends every session.',
+        params: TenantParams,
+        body: Type.Union([
+          Type.Object(
+            {
+              expiresIn: Type.Optional(
+                Type.Integer({
+                  minimum: PORTAL_SESSION_MIN_SECONDS,
+                  maximum: PORTAL_SESSION_MAX_SECONDS,
+                  description: `lifetime in seconds (default ${PORTAL_SESSION_DEFAULT_SECONDS})`,
+                }),
+              ),
+            },
+            { additionalProperties: false },
+          ),
+          Type.Null(),
+        ]),
+        response: {
+          201: Type.Object({
+            url: Type.String({ description: 'absolute link to the portal, the token in its fragment' }),
+            token: Type.String({ description: 'the bearer credential itself, for API calls' }),
+            expiresAt: Timestamp,
+          }),
+        },
+      },
+    },
+    async (req, reply) => {
+      const tenant = await getTenant(ctx.db, req.params.tenantId);
+      const seconds = req.body?.expiresIn ?? PORTAL_SESSION_DEFAULT_SECONDS;
+      const expiresAt = new Date(Math.floor(ctx.clock.now().getTime() / 1000 + seconds) * 1000);
+      const token = signPortalToken(key, { tenantId: tenant.id, expiresAt });
+      const url = `${req.protocol}://${req.host}/portal#token=${encodeURIComponent(token)}`;
+      return reply.code(201).send({ url, token, expiresAt: expiresAt.toISOString() });
+    },
+  );
+}

@@ -1,0 +1,3 @@
+// One import for every page: htm bound to preact, and the hooks.
+export { html, render } from 'htm/preact';
+export { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';

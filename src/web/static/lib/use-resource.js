@@ -1,0 +1,32 @@
+// Loads data for a page, optionally polling (the live views), and keeps the last good answer
+// while a reload is in flight so the page does not flicker.
+import { useCallback, useEffect, useRef, useState } from './html.js';
+
+export function useResource(load, deps, { pollMs } = {}) {
+  const [state, setState] = useState({ data: undefined, error: undefined, loading: true });
+  const loadRef = useRef(load);
+  loadRef.current = load;
+  const generation = useRef(0);
+
+  const reload = useCallback(async () => {
+    const mine = ++generation.current;
+    try {
+      const data = await loadRef.current();
+      if (mine === generation.current) setState({ data, error: undefined, loading: false });
+    } catch (error) {
+      if (mine === generation.current) setState((s) => ({ data: s.data, error, loading: false }));
+    }
+  }, deps);
+
+  useEffect(() => {
+    setState({ data: undefined, error: undefined, loading: true });
+    reload();
+    if (!pollMs) return undefined;
+    const timer = setInterval(() => {
+      if (document.visibilityState !== 'hidden') reload();
+    }, pollMs);
+    return () => clearInterval(timer);
+  }, [reload, pollMs]);
+
+  return { ...state, reload };
+}

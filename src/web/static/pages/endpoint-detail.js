@@ -1,0 +1,114 @@
+// One endpoint: its settings, its secret (reveal, copy, rotate), 24 h success rate and latency, the
+// emulator ("send test event") and recovery of failed deliveries.
+import { EndpointState } from '../components/badges.js';
+import { BarChart } from '../components/chart.js';
+import { CopyButton } from '../components/copy-button.js';
+import { ErrorBanner, Notice } from '../components/field.js';
+import { PageTitle } from '../components/layout.js';
+import { tenantPath } from '../lib/api.js';
+import { ago, ms, percent } from '../lib/format.js';
+import { html, useState } from '../lib/html.js';
+import { useResource } from '../lib/use-resource.js';
+import { RecoverForm } from './recover-form.js';
+import { TestEventForm } from './test-event-form.js';
+
+function SecretPanel({ api, path }) {
+  const [secret, setSecret] = useState(null);
+  const [confirming, setConfirming] = useState(false);
+  const [error, setError] = useState(null);
+  const [notice, setNotice] = useState(null);
+  async function reveal() {
+    setError(null);
+    try {
+      setSecret((await api.get(`${path}/secret`)).secret);
+    } catch (err) {
+      setError(err);
+    }
+  }
+  async function rotate() {
+    setError(null);
+    try {
+      setSecret((await api.post(`${path}/rotate-secret`, {})).secret);
+      setNotice('Rotated. The previous secret keeps signing alongside the new one for 24 hours.');
+    } catch (err) {
+      setError(err);
+    }
+    setConfirming(false);
+  }
+  return html`<section class="card" aria-labelledby="secret-h">
+    <h2 id="secret-h">Signing secret</h2>
+    <${ErrorBanner} error=${error} />
+    ${notice ? html`<${Notice}>${notice}<//>` : null}
+    <div class="row">
+      <code class="secret" data-testid="secret">${secret ?? '••••••••••••••••••••••••'}</code>
+    </div>
+    <div class="row">
+      ${
+        secret
+          ? html`<button type="button" class="secondary" onClick=${() => setSecret(null)}>Hide</button><${CopyButton} text=${secret} />`
+          : html`<button type="button" class="secondary" onClick=${reveal}>Reveal secret</button>`
+      }
+      ${
+        confirming
+          ? html`<button type="button" class="danger" onClick=${rotate}>Confirm rotation</button>
+            <button type="button" class="secondary" onClick=${() => setConfirming(false)}>Keep the secret</button>`
+          : html`<button type="button" class="secondary" onClick=${() => setConfirming(true)}>Rotate secret</button>`
+      }
+    </div>
+  </section>`;
+}
+
+function StatsPanel({ api, path }) {
+  const { data, error } = useResource(() => api.get(`${path}/stats`, { window: '24h' }), [api, path], {
+    pollMs: 30_000,
+  });
+  if (error) return html`<${ErrorBanner} error=${error} />`;
+  if (!data) return html`<p>Loading figures…</p>`;
+  const rateBuckets = data.buckets.map((b) => ({
+    start: b.start,
+    ok: b.succeeded,
+    failed: b.attempts - b.succeeded,
+  }));
+  return html`<section class="card" aria-labelledby="stats-h">
+    <h2 id="stats-h">Last 24 hours</h2>
+    <dl class="figures">
+      <div><dt>Success rate</dt><dd data-testid="success-rate">${percent(data.totals.successRate)}</dd></div>
+      <div><dt>Attempts</dt><dd>${data.totals.attempts}</dd></div>
+      <div><dt>Average latency</dt><dd>${ms(data.totals.avgDurationMs)}</dd></div>
+      <div><dt>Last attempt</dt><dd>${data.lastAttempt ? ago(data.lastAttempt.startedAt) : 'never'}</dd></div>
+    </dl>
+    <div class="charts">
+      <${BarChart} title="Attempts per hour by outcome" buckets=${rateBuckets}
+        series=${[{ key: 'ok', label: 'succeeded', cls: 's-ok' }, { key: 'failed', label: 'failed', cls: 's-bad' }]} />
+      <${BarChart} title="Latency per hour (average, ms)" buckets=${data.buckets}
+        series=${[{ key: 'avgDurationMs', label: 'average ms', cls: 's-info' }]} format=${(n) => `${Math.round(n)}`} />
+    </div>
+  </section>`;
+}
+
+export function EndpointDetailPage({ api, tenantId, base, params }) {
+  const path = `${tenantPath(tenantId)}/endpoints/${encodeURIComponent(params.endpointId)}`;
+  const { data: e, error } = useResource(() => api.get(path), [api, path]);
+  if (error) return html`<${ErrorBanner} error=${error} />`;
+  if (!e) return html`<p>Loading…</p>`;
+  const href = `${base}/endpoints/${encodeURIComponent(e.id)}`;
+  return html`<${PageTitle} sub=${html`<span class="mono">${e.url}</span>`}>${e.name || 'Endpoint'}<//>
+    <div class="row">
+      <a class="button" href=${`${href}/edit`}>Edit</a>
+      <a class="button secondary" href=${`${base}/deliveries?endpointId=${encodeURIComponent(e.id)}`}>Deliveries</a>
+    </div>
+    <section class="card" aria-labelledby="settings-h">
+      <h2 id="settings-h">Settings</h2>
+      <dl class="props">
+        <dt>State</dt><dd><${EndpointState} endpoint=${e} /></dd>
+        <dt>Id</dt><dd class="mono">${e.id}</dd>
+        <dt>Event types</dt><dd class="mono">${e.eventTypes.join(', ')}</dd>
+        <dt>Profile</dt><dd>${e.profile}</dd>
+        <dt>Extra headers</dt><dd class="mono">${Object.keys(e.headers ?? {}).length ? Object.entries(e.headers).map(([k, v]) => html`<div>${k}: ${v}</div>`) : '—'}</dd>
+      </dl>
+    </section>
+    <${SecretPanel} api=${api} path=${path} />
+    <${StatsPanel} api=${api} path=${path} />
+    <${TestEventForm} api=${api} path=${path} base=${base} />
+    <${RecoverForm} api=${api} path=${path} />`;
+}

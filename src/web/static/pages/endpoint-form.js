@@ -1,0 +1,181 @@
+// Create or edit an endpoint. The API validates; its refusal's `details` carry the path of each bad
+// field (`body.url`, `url`, `headers.X-Foo`), and each is shown at its field.
+import { describedBy, ErrorBanner, Field } from '../components/field.js';
+import { PageTitle } from '../components/layout.js';
+import { tenantPath } from '../lib/api.js';
+import { html, useEffect, useState } from '../lib/html.js';
+import { PROFILES } from '../lib/profiles.js';
+import { navigate } from '../lib/router.js';
+import { useResource } from '../lib/use-resource.js';
+
+const FIELDS = ['name', 'url', 'eventTypes', 'profile', 'headers', 'active'];
+
+/** Field name → message, from an ApiError's details; what matches no field goes to `_form`. */
+export function fieldErrors(error) {
+  const out = {};
+  for (const d of error?.details ?? []) {
+    const path = String(d.path ?? '').replace(/^body\.?/, '');
+    const field = FIELDS.find((f) => path === f || path.startsWith(`${f}.`) || path.startsWith(`${f}[`));
+    const key = field ?? '_form';
+    const msg = field && path !== field ? `${path.slice(field.length + 1)} ${d.message}` : d.message;
+    out[key] = out[key] ? `${out[key]}; ${msg}` : msg;
+  }
+  if (error && Object.keys(out).length === 0) out._form = error.message;
+  return out;
+}
+
+const emptyForm = {
+  name: '',
+  url: '',
+  allTypes: true,
+  types: [],
+  patterns: '',
+  profile: 'standard',
+  headers: [],
+  active: true,
+};
+
+function fromEndpoint(e) {
+  const all = e.eventTypes.length === 0 || e.eventTypes.includes('*');
+  return {
+    name: e.name ?? '',
+    url: e.url,
+    allTypes: all,
+    types: all ? [] : e.eventTypes.filter((t) => !t.endsWith('*')),
+    patterns: all ? '' : e.eventTypes.filter((t) => t.endsWith('*')).join(', '),
+    profile: e.profile,
+    headers: Object.entries(e.headers ?? {}).map(([name, value]) => ({ name, value })),
+    active: e.active,
+  };
+}
+
+function toBody(f, editing) {
+  const patterns = f.patterns
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const eventTypes = f.allTypes ? ['*'] : [...f.types, ...patterns];
+  const body = {
+    url: f.url.trim(),
+    eventTypes,
+    profile: f.profile,
+    headers: Object.fromEntries(f.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value])),
+    active: f.active,
+  };
+  if (f.name.trim()) body.name = f.name.trim();
+  else if (editing) body.name = null;
+  return body;
+}
+
+export function EndpointFormPage({ api, tenantId, base, params }) {
+  const editing = params.endpointId !== undefined;
+  const catalog = useResource(() => api.get('/v1/event-types', { limit: 250 }), [api]);
+  const existing = useResource(
+    () =>
+      editing ? api.get(`${tenantPath(tenantId)}/endpoints/${encodeURIComponent(params.endpointId)}`) : null,
+    [api, tenantId, params.endpointId],
+  );
+  const [form, setForm] = useState(emptyForm);
+  const [errors, setErrors] = useState({});
+  const [apiError, setApiError] = useState(null);
+  const [saving, setSaving] = useState(false);
+  useEffect(() => {
+    if (existing.data) setForm(fromEndpoint(existing.data));
+  }, [existing.data]);
+
+  const set = (key) => (e) =>
+    setForm({
+      ...form,
+      [key]: e.currentTarget.type === 'checkbox' ? e.currentTarget.checked : e.currentTarget.value,
+    });
+  const toggleType = (name) => (e) =>
+    setForm({
+      ...form,
+      types: e.currentTarget.checked ? [...form.types, name] : form.types.filter((t) => t !== name),
+    });
+  const setHeader = (i, key) => (e) =>
+    setForm({
+      ...form,
+      headers: form.headers.map((h, j) => (j === i ? { ...h, [key]: e.currentTarget.value } : h)),
+    });
+
+  async function submit(e) {
+    e.preventDefault();
+    setSaving(true);
+    setErrors({});
+    setApiError(null);
+    try {
+      const path = `${tenantPath(tenantId)}/endpoints`;
+      const saved = editing
+        ? await api.patch(`${path}/${encodeURIComponent(params.endpointId)}`, toBody(form, true))
+        : await api.post(path, toBody(form, false));
+      navigate(`${base}/endpoints/${encodeURIComponent(saved.id)}`);
+    } catch (err) {
+      setApiError(err);
+      setErrors(fieldErrors(err));
+      // Move focus to the first field in error so keyboard users land on it.
+      setTimeout(() => document.querySelector('[aria-invalid="true"]')?.focus(), 0);
+    } finally {
+      setSaving(false);
+    }
+  }
+
+  const types = catalog.data?.data ?? [];
+  return html`<${PageTitle}>${editing ? 'Edit endpoint' : 'New endpoint'}<//>
+    <${ErrorBanner} error=${existing.error ?? catalog.error} />
+    <form class="form" onSubmit=${submit} novalidate>
+      ${errors._form ? html`<p class="banner error" role="alert">${errors._form}</p>` : null}
+      ${apiError && !errors._form ? html`<p class="banner error" role="alert">The endpoint was not saved: ${apiError.message}</p>` : null}
+      <${Field} id="ep-name" label="Name" error=${errors.name} hint="Optional; shown instead of the URL in lists.">
+        <input id="ep-name" type="text" value=${form.name} onInput=${set('name')} ...${describedBy('ep-name', errors.name, true)} />
+      <//>
+      <${Field} id="ep-url" label="URL" error=${errors.url}>
+        <input id="ep-url" type="url" required value=${form.url} onInput=${set('url')} placeholder="https://example.com/webhooks" ...${describedBy('ep-url', errors.url)} />
+      <//>
+      <fieldset class=${`field${errors.eventTypes ? ' has-error' : ''}`} aria-describedby=${errors.eventTypes ? 'ep-types-error' : undefined}>
+        <legend>Event types</legend>
+        <label class="check"><input type="checkbox" id="ep-all-types" checked=${form.allTypes} onChange=${set('allTypes')} /> All event types</label>
+        ${
+          form.allTypes
+            ? null
+            : html`<div class="checks">
+              ${types.map(
+                (t) =>
+                  html`<label class="check"><input type="checkbox" checked=${form.types.includes(t.name)} onChange=${toggleType(t.name)} /> <span class="mono">${t.name}</span></label>`,
+              )}
+              ${types.length === 0 ? html`<p class="muted">The catalog is empty; use patterns below.</p>` : null}
+            </div>
+            <label for="ep-patterns">Other types or patterns (comma-separated, e.g. <span class="mono">invoice.*</span>)</label>
+            <input id="ep-patterns" type="text" value=${form.patterns} onInput=${set('patterns')} />`
+        }
+        ${errors.eventTypes ? html`<p class="field-error" id="ep-types-error" data-field-error="eventTypes">${errors.eventTypes}</p>` : null}
+      </fieldset>
+      <${Field} id="ep-profile" label="Profile (wire format)" error=${errors.profile}>
+        <select id="ep-profile" value=${form.profile} onChange=${set('profile')} ...${describedBy('ep-profile', errors.profile)}>
+          ${PROFILES.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+        </select>
+      <//>
+      <fieldset class=${`field${errors.headers ? ' has-error' : ''}`}>
+        <legend>Extra headers</legend>
+        ${form.headers.map(
+          (h, i) => html`<div class="row header-row">
+            <label class="visually-hidden" for=${`ep-h-name-${i}`}>Header ${i + 1} name</label>
+            <input id=${`ep-h-name-${i}`} type="text" placeholder="X-Header" value=${h.name} onInput=${setHeader(i, 'name')} />
+            <label class="visually-hidden" for=${`ep-h-value-${i}`}>Header ${i + 1} value</label>
+            <input id=${`ep-h-value-${i}`} type="text" placeholder="value" value=${h.value} onInput=${setHeader(i, 'value')} />
+            <button type="button" class="secondary" aria-label=${`Remove header ${i + 1}`} onClick=${() => setForm({ ...form, headers: form.headers.filter((_, j) => j !== i) })}>Remove</button>
+          </div>`,
+        )}
+        <button type="button" class="secondary" onClick=${() => setForm({ ...form, headers: [...form.headers, { name: '', value: '' }] })}>Add header</button>
+        ${errors.headers ? html`<p class="field-error" data-field-error="headers">${errors.headers}</p>` : null}
+      </fieldset>
+      <div class="field">
+        <label class="check"><input id="ep-active" type="checkbox" checked=${form.active} onChange=${set('active')} /> Active (deliveries are sent)</label>
+        ${errors.active ? html`<p class="field-error">${errors.active}</p>` : null}
+      </div>
+      <div class="row">
+        <button type="submit" disabled=${saving}>${saving ? 'Saving…' : editing ? 'Save changes' : 'Create endpoint'}</button>
+        <a class="button secondary" href=${editing ? `${base}/endpoints/${encodeURIComponent(params.endpointId)}` : `${base}/endpoints`}>Cancel</a>
+      </div>
+    </form>`;
+}

@@ -1,0 +1,61 @@
+// The operator's health page (GET /v1/stats): due backlog, oldest due delivery, failing and
+// disabled endpoints, attempts per minute by outcome. Refreshed every 5 s.
+import { BarChart } from '../components/chart.js';
+import { ErrorBanner } from '../components/field.js';
+import { PageTitle } from '../components/layout.js';
+import { ago, duration, formatTime } from '../lib/format.js';
+import { html } from '../lib/html.js';
+import { useResource } from '../lib/use-resource.js';
+
+const endpointHref = (e) =>
+  `#/t/${encodeURIComponent(e.tenantId)}/endpoints/${encodeURIComponent(e.endpointId)}`;
+
+export function HealthPage({ api }) {
+  const { data: s, error } = useResource(() => api.get('/v1/stats', { window: '1h' }), [api], {
+    pollMs: 5000,
+  });
+  return html`<${PageTitle} sub="Refreshed every 5 seconds">Health<//>
+    <${ErrorBanner} error=${error} />
+    ${
+      s
+        ? html`<dl class="figures big">
+          <div><dt>Due backlog</dt><dd data-testid="due">${s.queue.due}</dd></div>
+          <div><dt>Oldest due delivery</dt><dd>${s.queue.due > 0 ? html`waiting ${duration(s.queue.oldestDueAgeSeconds)}` : 'none'}</dd></div>
+          <div><dt>Failing endpoints</dt><dd>${s.endpoints.failing}</dd></div>
+          <div><dt>Disabled endpoints</dt><dd>${s.endpoints.disabled}</dd></div>
+        </dl>
+        <section class="card">
+          <${BarChart} title="Attempts per minute by outcome, last hour" buckets=${s.attempts.buckets}
+            series=${[
+              { key: 'succeeded', label: 'succeeded (2xx)', cls: 's-ok' },
+              { key: 'rejected', label: 'other status', cls: 's-warn' },
+              { key: 'errored', label: 'no answer', cls: 's-bad' },
+            ]} />
+        </section>
+        <div class="columns">
+          <section class="card" aria-labelledby="failing-h">
+            <h2 id="failing-h">Failing endpoints</h2>
+            ${
+              s.endpoints.failingList.length === 0
+                ? html`<p class="muted">None.</p>`
+                : html`<ul class="plain">${s.endpoints.failingList.map(
+                    (e) =>
+                      html`<li><a href=${endpointHref(e)}>${e.name || e.url}</a> <span class="muted">${e.tenantId} · failing since ${ago(e.failingSince)}</span></li>`,
+                  )}</ul>`
+            }
+          </section>
+          <section class="card" aria-labelledby="disabled-h">
+            <h2 id="disabled-h">Disabled endpoints</h2>
+            ${
+              s.endpoints.disabledList.length === 0
+                ? html`<p class="muted">None.</p>`
+                : html`<ul class="plain">${s.endpoints.disabledList.map(
+                    (e) =>
+                      html`<li><a href=${endpointHref(e)}>${e.name || e.url}</a> <span class="muted">${e.tenantId}${e.disabledReason ? ` · ${e.disabledReason}` : ''}${e.disabledAt ? ` · ${formatTime(e.disabledAt)}` : ''}</span></li>`,
+                  )}</ul>`
+            }
+          </section>
+        </div>`
+        : html`<p>Loading…</p>`
+    }`;
+}

@@ -1,0 +1,99 @@
+/**
+ * Serves the operator dashboard (/ui) and the tenant portal (/portal). Both are static pages that
+ * talk to the public HTTP API with a key the browser holds (the admin key, or a portal session
+ * token), so the routes themselves are public. Documents get a strict Content-Security-Policy:
+ * scripts only from Herald itself plus the one inline import map, pinned by its hash.
+ */
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { App } from '../api/context.ts';
+import { loadStaticDir, loadVendor, type StaticFile } from './static-files.ts';
+
+const STATIC_PREFIX = '/ui/static';
+const VENDOR_PREFIX = '/ui/vendor';
+
+const escapeHtml = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function shell(title: string, entry: string, importMap: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)}</title>
+<link rel="stylesheet" href="${STATIC_PREFIX}/app.css">
+<script type="importmap">${importMap}</script>
+<script type="module" src="${STATIC_PREFIX}/${entry}"></script>
+</head>
+<body>
+<div id="app"><p class="boot">Loading…</p></div>
+<noscript><p class="boot">Herald's ${escapeHtml(title)} needs JavaScript.</p></noscript>
+</body>
+</html>
+`;
+}
+
+function csp(importMapHash: string): string {
+  return [
+    "default-src 'none'",
+    `script-src 'self' 'sha256-${importMapHash}'`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "connect-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+function sendFile(req: FastifyRequest, reply: FastifyReply, file: StaticFile, cacheControl: string) {
+  void reply.header('cache-control', cacheControl).header('etag', file.etag);
+  void reply.header('x-content-type-options', 'nosniff');
+  if (req.headers['if-none-match'] === file.etag) return reply.code(304).send();
+  return reply.type(file.contentType).send(file.body);
+}
+
+/** Registers /ui, /portal and their files. Called once from buildApp. */
+export function webRoutes(app: App): void {
+  const files = loadStaticDir(join(import.meta.dirname, 'static'));
+  const vendor = loadVendor(VENDOR_PREFIX);
+  // Inline JSON: `<` is escaped so the map can never close its script element.
+  const importMap = JSON.stringify(vendor.importMap).replace(/</g, '\\u003c');
+  const hash = createHash('sha256').update(importMap).digest('base64');
+  const policy = csp(hash);
+  const config = { access: 'public' as const };
+  const schema = { hide: true };
+
+  const pages: Array<[path: string, title: string, entry: string]> = [
+    ['/ui', 'Herald dashboard', 'dashboard.js'],
+    ['/portal', 'Webhooks portal', 'portal.js'],
+  ];
+  for (const [path, title, entry] of pages) {
+    const html = shell(title, entry, importMap);
+    app.get(path, { config, schema }, async (_req, reply) =>
+      reply
+        .header('content-security-policy', policy)
+        .header('cache-control', 'no-cache')
+        .header('x-content-type-options', 'nosniff')
+        .header('referrer-policy', 'no-referrer')
+        .header('cross-origin-opener-policy', 'same-origin')
+        .type('text/html; charset=utf-8')
+        .send(html),
+    );
+  }
+
+  // Herald's own files change with Herald, so they are revalidated (ETag); the libraries carry
+  // their version in the URL and are cached for a year.
+  app.get(`${STATIC_PREFIX}/*`, { config, schema }, async (req, reply) => {
+    const file = files.get((req.params as { '*': string })['*']);
+    if (!file) return reply.callNotFound();
+    return sendFile(req, reply, file, 'no-cache');
+  });
+  app.get(`${VENDOR_PREFIX}/*`, { config, schema }, async (req, reply) => {
+    const file = vendor.files.get((req.params as { '*': string })['*']);
+    if (!file) return reply.callNotFound();
+    return sendFile(req, reply, file, 'public, max-age=31536000, immutable');
+  });
+}

@@ -1,0 +1,132 @@
+/**
+ * Portal sessions: `POST /v1/tenants/{tid}/portal-sessions` mints a signed, expiring link whose token
+ * acts as a key of that tenant only — its own routes work, another tenant answers 404, admin routes
+ * 403, and an expired, tampered or forged token 401.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { hashKey } from '../../src/security/api-keys.ts';
+import { portalSigningKey, signPortalToken } from '../../src/web/portal-token.ts';
+import { makeTestApp, type TestApp } from '../support/app.ts';
+import { manualClock } from '../support/delivery-fixtures.ts';
+import { forEachStorage } from '../support/storage.ts';
+
+forEachStorage('portal sessions', (kind) => {
+  let t: TestApp;
+  const clock = manualClock(new Date('2030-01-01T00:00:00Z'));
+
+  before(async () => {
+    t = await makeTestApp(kind, { clock });
+    for (const id of ['acme', 'globex']) await t.request('POST', '/v1/tenants', { id, name: id });
+  });
+  after(() => t?.close());
+
+  async function session(tenantId: string, body?: unknown) {
+    const res = await t.request('POST', `/v1/tenants/${tenantId}/portal-sessions`, body);
+    assert.equal(res.statusCode, 201, res.body);
+    return res.json() as { url: string; token: string; expiresAt: string };
+  }
+
+  test('answers a portal link with the token in its fragment, expiring in an hour by default', async () => {
+    const s = await session('acme');
+    const url = new URL(s.url);
+    assert.equal(url.pathname, '/portal');
+    assert.equal(url.search, '');
+    assert.equal(new URLSearchParams(url.hash.slice(1)).get('token'), s.token);
+    assert.match(s.token, /^hps_[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+    assert.equal(s.expiresAt, '2030-01-01T01:00:00.000Z');
+    const short = await session('acme', { expiresIn: 120 });
+    assert.equal(short.expiresAt, '2030-01-01T00:02:00.000Z');
+  });
+
+  test('bounds expiresIn and refuses unknown tenants and fields', async () => {
+    for (const body of [{ expiresIn: 10 }, { expiresIn: 86_401 }, { expiresIn: '60' }, { ttl: 60 }]) {
+      const res = await t.request('POST', '/v1/tenants/acme/portal-sessions', body);
+      assert.equal(res.statusCode, 400, JSON.stringify(body));
+      assert.equal(res.json().error.code, 'VALIDATION_FAILED');
+    }
+    const res = await t.request('POST', '/v1/tenants/nobody/portal-sessions', {});
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json().error.code, 'TENANT_NOT_FOUND');
+  });
+
+  test("the token reaches its tenant's routes", async () => {
+    const { token } = await session('acme');
+    assert.equal((await t.request('GET', '/v1/tenants/acme', undefined, token)).statusCode, 200);
+    const created = await t.request(
+      'POST',
+      '/v1/tenants/acme/endpoints',
+      { url: 'http://127.0.0.1:9/hook' },
+      token,
+    );
+    assert.equal(created.statusCode, 201, created.body);
+    const list = await t.request('GET', '/v1/tenants/acme/endpoints', undefined, token);
+    assert.equal(list.json().data.length, 1);
+    assert.equal((await t.request('GET', '/v1/event-types', undefined, token)).statusCode, 200);
+  });
+
+  test('another tenant answers 404 and admin routes 403', async () => {
+    const { token } = await session('acme');
+    for (const path of [
+      '/v1/tenants/globex',
+      '/v1/tenants/globex/endpoints',
+      '/v1/tenants/globex/deliveries',
+    ]) {
+      const res = await t.request('GET', path, undefined, token);
+      assert.equal(res.statusCode, 404, path);
+      assert.equal(res.json().error.code, 'TENANT_NOT_FOUND');
+    }
+    for (const [method, path] of [
+      ['GET', '/v1/tenants'],
+      ['GET', '/v1/stats'],
+      ['POST', '/v1/tenants/acme/portal-sessions'],
+      ['POST', '/v1/tenants/globex/portal-sessions'],
+      ['DELETE', '/v1/tenants/acme'],
+      ['POST', '/v1/event-types'],
+    ] as const) {
+      const res = await t.request(method, path, method === 'POST' ? {} : undefined, token);
+      assert.equal(res.statusCode, 403, `${method} ${path}: ${res.body}`);
+    }
+  });
+
+  test('an expired token is refused with 401', async () => {
+    const { token } = await session('acme', { expiresIn: 60 });
+    assert.equal((await t.request('GET', '/v1/tenants/acme', undefined, token)).statusCode, 200);
+    clock.advance(59_000);
+    assert.equal((await t.request('GET', '/v1/tenants/acme', undefined, token)).statusCode, 200);
+    clock.advance(1_000);
+    const res = await t.request('GET', '/v1/tenants/acme', undefined, token);
+    assert.equal(res.statusCode, 401);
+    assert.equal(res.json().error.code, 'UNAUTHORIZED');
+  });
+
+  test('a tampered or forged token is refused with 401', async () => {
+    const { token } = await session('acme');
+    const [payload, sig] = token.slice('hps_'.length).split('.') as [string, string];
+    // The same claims for another tenant, with acme's signature.
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+    const otherPayload = Buffer.from(JSON.stringify({ ...claims, tid: 'globex' })).toString('base64url');
+    const flip = (s: string, i: number) => s.slice(0, i) + (s[i] === 'A' ? 'B' : 'A') + s.slice(i + 1);
+    const candidates = [
+      `hps_${otherPayload}.${sig}`,
+      `hps_${payload}.${flip(sig, 0)}`,
+      `hps_${payload}.${flip(sig, sig.length - 1)}`,
+      `hps_${payload}.${sig}A`,
+      `hps_${payload}.${sig}.x`,
+      `hps_${payload}`,
+      'hps_',
+      // Signed with another admin key's derivation: a different Herald's token.
+      signPortalToken(portalSigningKey(hashKey('hk_admin_other')), {
+        tenantId: 'acme',
+        expiresAt: new Date('2030-01-02T00:00:00Z'),
+      }),
+    ];
+    for (const bad of candidates) {
+      const res = await t.request('GET', '/v1/tenants/acme', undefined, bad);
+      assert.equal(res.statusCode, 401, bad);
+    }
+    // A token this Herald signed for globex is globex's, not acme's.
+    const globex = await session('globex');
+    assert.equal((await t.request('GET', '/v1/tenants/acme', undefined, globex.token)).statusCode, 404);
+  });
+});
