@@ -4,6 +4,17 @@
 # as well as embedded PGlite; without PostgreSQL its half is skipped and reported, unless CI=true.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Two seed products document their receivers in PHP; the tests run those receivers for real.
+if ! command -v php >/dev/null; then
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "php not found: installing php-cli (Debian) for the PHP receiver tests" >&2
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq && apt-get install -y -qq --no-install-recommends php-cli >/dev/null
+  else
+    echo "php not found: install php-cli (e.g. sudo apt-get install php-cli), then run the tests again" >&2
+    exit 1
+  fi
+fi
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else

@@ -7,17 +7,23 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { HeraldError } from '../errors.ts';
+import { webRoutes } from '../web/web-routes.ts';
 import { createAuthenticator } from './auth.ts';
 import type { App, AppContext } from './context.ts';
 import { errorHandler } from './error-handler.ts';
+import { installHeaderLimits } from './header-limits.ts';
 import { parseJsonBody } from './json-body.ts';
+import { createRateLimit } from './rate-limit.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { deliveryRoutes } from './routes/deliveries.ts';
 import { endpointActionRoutes } from './routes/endpoint-actions.ts';
+import { endpointStatsRoutes } from './routes/endpoint-stats.ts';
 import { endpointRoutes } from './routes/endpoints.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { eventRoutes } from './routes/events.ts';
+import { operatorStatsRoutes } from './routes/operator-stats.ts';
 import { opsRoutes } from './routes/ops.ts';
+import { portalSessionRoutes } from './routes/portal-sessions.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { validatorCompiler } from './validator.ts';
 
@@ -61,6 +67,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
   await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
 
+  installHeaderLimits(app, ctx);
+  app.addHook('onRequest', createRateLimit(ctx));
   app.addHook('onRequest', createAuthenticator(ctx));
 
   opsRoutes(app, ctx);
@@ -71,5 +79,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   deliveryRoutes(app, ctx);
   endpointRoutes(app, ctx);
   endpointActionRoutes(app, ctx);
+  endpointStatsRoutes(app, ctx);
+  operatorStatsRoutes(app, ctx);
+  portalSessionRoutes(app, ctx);
+  webRoutes(app);
   return app;
 }

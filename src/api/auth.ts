@@ -8,9 +8,10 @@ import type { FastifyRequest } from 'fastify';
 import { one } from '../db/db.ts';
 import { HeraldError } from '../errors.ts';
 import { digestsEqual, hashKey } from '../security/api-keys.ts';
+import { PORTAL_TOKEN_PREFIX, portalSigningKey, verifyPortalToken } from '../web/portal-token.ts';
 import type { AppContext, Principal } from './context.ts';
 
-function presentedKey(request: FastifyRequest): string | undefined {
+export function presentedKey(request: FastifyRequest): string | undefined {
   const auth = request.headers.authorization;
   if (typeof auth === 'string') {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
@@ -25,8 +26,14 @@ const LAST_USED_EVERY_MS = 60_000;
 
 export function createAuthenticator(ctx: AppContext) {
   const lastUsedWritten = new Map<string, number>();
+  const portalKey = portalSigningKey(ctx.adminKeyHash);
 
   async function resolve(key: string): Promise<Principal | undefined> {
+    // A portal session token (src/web/portal-token.ts) acts as a key of its tenant until it expires.
+    if (key.startsWith(PORTAL_TOKEN_PREFIX)) {
+      const session = verifyPortalToken(portalKey, key, ctx.clock.now());
+      return session ? { kind: 'tenant', tenantId: session.tenantId, keyId: 'portal-session' } : undefined;
+    }
     const digest = hashKey(key);
     if (digestsEqual(digest, ctx.adminKeyHash)) return { kind: 'admin' };
     const row = await one<{ id: string; tenant_id: string; key_hash: string }>(

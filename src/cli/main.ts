@@ -7,6 +7,12 @@ import { DataDirLockedError } from '../db/data-dir.ts';
 import { migrate } from '../db/migrate.ts';
 import { openStorage } from '../db/open-storage.ts';
 import { type Roles, startHerald } from '../server/start.ts';
+import { registerDeliveries } from './commands/deliveries.ts';
+import { registerEndpoints } from './commands/endpoints.ts';
+import { registerEvents, registerSend } from './commands/events.ts';
+import { registerListen } from './commands/listen.ts';
+import { registerRotateEncryptionKey } from './commands/rotate-encryption-key.ts';
+import { registerTenants } from './commands/tenants.ts';
 
 function addConfigOptions(cmd: Command): Command {
   for (const opt of OPTIONS) {
@@ -117,4 +123,11 @@ addConfigOptions(program.command('migrate').description('apply database migratio
   },
 );
 
+registerRotateEncryptionKey(program, { addConfigOptions, flagsOf, fail });
+registerListen(program);
+registerSend(program);
+registerTenants(program);
+registerEndpoints(program);
+registerEvents(program);
+registerDeliveries(program);
 await program.parseAsync(process.argv);

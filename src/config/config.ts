@@ -21,6 +21,20 @@ export interface Config {
   disableAfterSeconds: number;
   retentionDays: number;
   maxEndpointsPerTenant: number;
+  /** Old encryption keys: they still decrypt, never encrypt (during a key rotation). */
+  encryptionKeyPrevious: string[];
+  /** Requests per second per tenant key (and per client IP without a key); 0 = no limit. */
+  apiRateLimit: number;
+  /** Requests a key may make at once before the per-second rate applies; 0 = twice the rate. */
+  apiRateLimitBurst: number;
+  /** Requests per second for the admin key; 0 = no limit (the operator's own publishers). */
+  adminRateLimit: number;
+  /** Most request headers one request may carry. */
+  maxHeaderCount: number;
+  /** Most bytes of request headers (names and values) one request may carry. */
+  maxHeaderBytes: number;
+  /** Most delivery requests in flight at once to one endpoint, per dispatcher. */
+  maxInFlightPerEndpoint: number;
 }
 
 export class ConfigError extends Error {
@@ -88,6 +102,20 @@ function cidrList(raw: string, name: string): string[] {
       throw new ConfigError(name, `"${item}" is not a CIDR like 10.0.0.0/8`);
     }
   }
+  return items;
+}
+
+function base64Key(raw: string, name: string): string {
+  if (Buffer.from(raw, 'base64').length !== 32) throw new ConfigError(name, 'must be 32 bytes, base64');
+  return raw;
+}
+
+function base64KeyList(raw: string, name: string): string[] {
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  for (const item of items) base64Key(item, name);
   return items;
 }
 
@@ -160,11 +188,16 @@ export const OPTIONS = [
     flag: 'encryption-key',
     description: 'base64 32-byte key that encrypts secrets at rest; generated once in embedded mode',
     default: undefined,
-    parse: (raw, name) => {
-      if (Buffer.from(raw, 'base64').length !== 32) throw new ConfigError(name, 'must be 32 bytes, base64');
-      return raw;
-    },
+    parse: base64Key,
   } satisfies OptionSpec<'encryptionKey'>,
+  {
+    key: 'encryptionKeyPrevious',
+    env: 'HERALD_ENCRYPTION_KEY_PREVIOUS',
+    flag: 'encryption-key-previous',
+    description: 'comma-separated old encryption keys that still decrypt (while rotating the key)',
+    default: [],
+    parse: base64KeyList,
+  } satisfies OptionSpec<'encryptionKeyPrevious'>,
   {
     key: 'logLevel',
     env: 'LOG_LEVEL',
@@ -200,6 +233,54 @@ export const OPTIONS = [
     default: 1000,
     parse: integer(1, 1_000_000),
   } satisfies OptionSpec<'maxEndpointsPerTenant'>,
+  {
+    key: 'apiRateLimit',
+    env: 'HERALD_API_RATE_LIMIT',
+    flag: 'api-rate-limit',
+    description: 'API requests per second per tenant key, and per client IP without a key; 0 = off',
+    default: 100,
+    parse: integer(0, 1_000_000),
+  } satisfies OptionSpec<'apiRateLimit'>,
+  {
+    key: 'apiRateLimitBurst',
+    env: 'HERALD_API_RATE_LIMIT_BURST',
+    flag: 'api-rate-limit-burst',
+    description: 'requests a key may make at once on top of the rate; 0 = twice the rate',
+    default: 0,
+    parse: integer(0, 10_000_000),
+  } satisfies OptionSpec<'apiRateLimitBurst'>,
+  {
+    key: 'adminRateLimit',
+    env: 'HERALD_ADMIN_RATE_LIMIT',
+    flag: 'admin-rate-limit',
+    description: 'API requests per second for the admin key; 0 = off',
+    default: 0,
+    parse: integer(0, 1_000_000),
+  } satisfies OptionSpec<'adminRateLimit'>,
+  {
+    key: 'maxHeaderCount',
+    env: 'HERALD_MAX_HEADERS',
+    flag: 'max-headers',
+    description: 'most request headers one API request may carry',
+    default: 100,
+    parse: integer(10, 1000),
+  } satisfies OptionSpec<'maxHeaderCount'>,
+  {
+    key: 'maxHeaderBytes',
+    env: 'HERALD_MAX_HEADER_BYTES',
+    flag: 'max-header-bytes',
+    description: 'most bytes of request headers one API request may carry',
+    default: 16384,
+    parse: integer(1024, 1_048_576),
+  } satisfies OptionSpec<'maxHeaderBytes'>,
+  {
+    key: 'maxInFlightPerEndpoint',
+    env: 'HERALD_MAX_IN_FLIGHT_PER_ENDPOINT',
+    flag: 'max-in-flight-per-endpoint',
+    description: 'most delivery requests one dispatcher has out at once to one endpoint',
+    default: 64,
+    parse: integer(1, 10_000),
+  } satisfies OptionSpec<'maxInFlightPerEndpoint'>,
 ] as const;
 
 /**

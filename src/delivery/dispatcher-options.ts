@@ -19,6 +19,8 @@ export interface DispatcherConfig {
   batchSize: number;
   /** Most requests in flight at once. */
   concurrency: number;
+  /** Most requests in flight at once to one endpoint (endpoint-slots.ts). */
+  maxInFlightPerEndpoint: number;
   /** Lease on a claimed delivery, on top of its endpoint's total timeout. */
   leaseMs: number;
   /** Longest idle wait between claims. */
@@ -40,6 +42,7 @@ export interface DispatcherConfig {
 export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
   batchSize: 100,
   concurrency: 200,
+  maxInFlightPerEndpoint: 64,
   leaseMs: 30_000,
   pollIntervalMs: 1_000,
   defaultRetrySchedule: DEFAULT_RETRY_SCHEDULE,

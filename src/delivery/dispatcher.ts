@@ -16,7 +16,7 @@
 import type { Dispatcher as UndiciDispatcher } from 'undici';
 import { systemClock } from '../api/context.ts';
 import type { AttemptOutcome } from '../metrics/metrics.ts';
-import { standardProfile } from '../profiles/standard.ts';
+import { ALL_PROFILES } from '../profiles/index.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
 import { DELIVERY_CHANNEL } from '../queue/notify.ts';
 import { type DeliverContext, deliverOne, type Outcome } from './deliver-one.ts';
@@ -27,6 +27,7 @@ import {
   type DispatcherOptions,
   defaultWorkerId,
 } from './dispatcher-options.ts';
+import { createEndpointSlots } from './endpoint-slots.ts';
 import { silentLogger } from './logger.ts';
 import { createOutcomeRecorder } from './outcome-recorder.ts';
 import { createRateLimiter } from './rate-limiter.ts';
@@ -62,7 +63,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     clock,
     random: options.random ?? Math.random,
     limiter: createRateLimiter(),
-    profiles: new Map((options.profiles ?? [standardProfile]).map((p) => [p.name, p])),
+    profiles: new Map((options.profiles ?? ALL_PROFILES).map((p) => [p.name, p])),
     dispatcherFor(connectTimeoutMs) {
       if (connectTimeoutMs === null || !options.agentForConnectTimeout) return options.agent;
       let agent = agents.get(connectTimeoutMs);
@@ -82,6 +83,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   // Claimed and waiting for a free slot: claimed ahead, or handed over by publishing in this process.
   const ready: ClaimedDelivery[] = [];
   let reservedForHandoff = 0;
+  const slots = createEndpointSlots(cfg.maxInFlightPerEndpoint);
   let idleWaiters: Array<() => void> = [];
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   let stopping: Promise<void> | undefined;
@@ -136,7 +138,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     // Claim ahead: up to one batch beyond the free slots, so a slot that frees finds work at once
     // instead of waiting out a claim round trip. Still, a claim per finished request would cost a
     // round trip each: wait for a worthwhile batch of room, unless nothing at all is held.
-    const room = cfg.concurrency + cfg.batchSize - inFlight.size - ready.length - reservedForHandoff;
+    const room =
+      cfg.concurrency + cfg.batchSize - inFlight.size - ready.length - slots.waiting - reservedForHandoff;
     const worthwhile = Math.max(1, Math.floor(Math.min(cfg.batchSize, cfg.concurrency) / 4));
     if (room <= 0 || (inFlight.size + ready.length > 0 && room < worthwhile)) return;
     const limit = Math.min(cfg.batchSize, room);
@@ -187,15 +190,20 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     }
   }
 
+  const release = (d: ClaimedDelivery, delayMs: number) =>
+    recorder.add({ kind: 'release', release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs } });
+
   function begin(d: ClaimedDelivery): void {
     if (state !== 'running') {
       // Claimed while stopping began: give it straight back.
-      recorder.add({
-        kind: 'release',
-        release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs: 0 },
-      });
+      release(d, 0);
       return;
     }
+    if (slots.admit(d) === 'start') send(d);
+  }
+
+  /** Sends `d`, whose endpoint slot is already taken. */
+  function send(d: ClaimedDelivery): void {
     const controller = new AbortController();
     inFlight.set(d.id, controller);
     deliverOne(d, ctx, controller.signal)
@@ -206,14 +214,16 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         },
         (err: unknown) => {
           log.error({ err, deliveryId: d.id }, 'delivery crashed; releasing it');
-          recorder.add({
-            kind: 'release',
-            release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs: 0 },
-          });
+          release(d, 0);
         },
       )
       .finally(() => {
         inFlight.delete(d.id);
+        const next = slots.finish(d.endpointId);
+        if (next) {
+          if (state === 'running') send(next);
+          else release(next, 0);
+        }
         if (inFlight.size === 0) for (const resolve of idleWaiters.splice(0)) resolve();
         pump();
       });
@@ -229,6 +239,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     clearTimer();
     // Never sent: give them straight back (begin releases while stopping).
     for (const d of ready.splice(0)) begin(d);
+    for (const d of slots.takeWaiting()) release(d, 0);
     const stopListening = unlisten;
     unlisten = undefined;
     await stopListening?.().catch((err: unknown) => log.warn({ err }, 'UNLISTEN failed'));
@@ -285,7 +296,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       reserve(n) {
         if (state !== 'running') return 0;
         // Room for one more round of requests beyond the slots: they wait briefly, leased.
-        const room = 2 * cfg.concurrency - inFlight.size - ready.length - reservedForHandoff;
+        const room = 2 * cfg.concurrency - inFlight.size - ready.length - slots.waiting - reservedForHandoff;
         const taken = Math.max(0, Math.min(n, room));
         reservedForHandoff += taken;
         return taken;

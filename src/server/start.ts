@@ -61,7 +61,7 @@ export async function startHerald(
       db: storage.db,
       config,
       adminKeyHash: hashKey(storage.adminKey),
-      secretBox: createSecretBox(storage.encryptionKey),
+      secretBox: createSecretBox(storage.encryptionKey, config.encryptionKeyPrevious),
       clock: systemClock,
       metrics: createMetrics({ db: storage.db, processMetrics: true }),
     };
@@ -81,7 +81,7 @@ export async function startHerald(
           createGuardedAgent({ policy, connectTimeoutMs, keepAliveTimeout: 30_000, connections: 64 }),
         ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
         logger: dispatcherLog,
-        ...(options.dispatcher ? { config: options.dispatcher } : {}),
+        config: { maxInFlightPerEndpoint: config.maxInFlightPerEndpoint, ...options.dispatcher },
       });
       const maintenance = createMaintenance({
         db: storage.db,

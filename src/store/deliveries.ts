@@ -101,6 +101,7 @@ export interface DeliveryQuery {
   endpointId?: string;
   status?: DeliveryStatus;
   eventId?: string;
+  eventType?: string;
   before?: string;
   limit: number;
 }
@@ -129,6 +130,7 @@ export async function listDeliveries(
   if (opts.endpointId !== undefined) where.push(`d.endpoint_id = ${param(opts.endpointId)}`);
   if (opts.status !== undefined) where.push(`d.status = ${param(opts.status)}`);
   if (opts.eventId !== undefined) where.push(holdsEvent(param(opts.eventId)));
+  if (opts.eventType !== undefined) where.push(`d.event_type = ${param(opts.eventType)}`);
   if (opts.before !== undefined) where.push(`d.id < ${param(opts.before)}`);
   const rows = await q.query<DeliveryRow>(
     `SELECT ${COLUMNS} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.id DESC LIMIT ${param(opts.limit)}`,

@@ -23,6 +23,7 @@ interface DeliveryJson {
   endpointId: string;
   eventId: string;
   eventIds: string[];
+  eventType: string;
   status: string;
   sequence: number;
   attemptCount: number;
@@ -56,7 +57,7 @@ forEachStorage('deliveries', (kind) => {
     return res.json() as { data: DeliveryJson[]; nextCursor: string | null };
   };
 
-  test('list: newest first, by endpoint, status and event (batched ones too), paged', async () => {
+  test('list: newest first, by endpoint, status, event (batched ones too) and event type, paged', async () => {
     const { id: tid } = await tenant();
     const all = await addEndpoint(t, tid);
     const courier = await addEndpoint(t, tid, { profile: 'courier-invoice', eventTypes: ['invoice.*'] });
@@ -118,6 +119,15 @@ forEachStorage('deliveries', (kind) => {
     );
     assert.equal((await list(tid, '?status=pending')).data.length, 5);
 
+    // By event type: a batched delivery is listed under its first event's type.
+    const notes = await list(tid, '?eventType=note.added');
+    assert.deepEqual(
+      notes.data.map((d) => [d.endpointId, d.eventType]),
+      [[all, 'note.added']],
+    );
+    assert.equal((await list(tid, '?eventType=invoice.voided&endpointId=' + all)).data.length, 1);
+    assert.equal((await list(tid, '?eventType=invoice.refunded')).data.length, 0);
+
     const first = await list(tid, '?limit=4');
     assert.equal(first.data.length, 4);
     assert.ok(first.nextCursor);
@@ -128,6 +138,8 @@ forEachStorage('deliveries', (kind) => {
     );
     assert.equal(second.nextCursor, null);
 
+    const badType = await t.request('GET', `/v1/tenants/${tid}/deliveries?eventType=${'x'.repeat(200)}`);
+    assert.equal(badType.statusCode, 400);
     const badStatus = await t.request('GET', `/v1/tenants/${tid}/deliveries?status=lost`);
     assert.equal(badStatus.statusCode, 400);
     assert.equal(badStatus.json().error.code, 'VALIDATION_FAILED');

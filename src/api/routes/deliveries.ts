@@ -4,7 +4,13 @@ import { getDelivery, listDeliveries, retryDelivery } from '../../store/deliveri
 import type { App, AppContext } from '../context.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
 import { TenantParams } from '../schemas/common.ts';
-import { DeliveryDetailOut, DeliveryOut, DeliveryParams, DeliveryStatus } from '../schemas/event.ts';
+import {
+  DeliveryDetailOut,
+  DeliveryOut,
+  DeliveryParams,
+  DeliveryStatus,
+  EventTypeName,
+} from '../schemas/event.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 200 });
 
@@ -25,12 +31,13 @@ export function deliveryRoutes(app: App, ctx: AppContext): void {
           endpointId: Type.Optional(Id),
           status: Type.Optional(DeliveryStatus),
           eventId: Type.Optional(Id),
+          eventType: Type.Optional(EventTypeName),
         }),
         response: { 200: PageOf(DeliveryOut) },
       },
     },
     async (req) => {
-      const { limit = DEFAULT_LIMIT, cursor, endpointId, status, eventId } = req.query;
+      const { limit = DEFAULT_LIMIT, cursor, endpointId, status, eventId, eventType } = req.query;
       const before = decodeCursor(cursor);
       const rows = await listDeliveries(ctx.db, req.params.tenantId, {
         limit: limit + 1,
@@ -38,6 +45,7 @@ export function deliveryRoutes(app: App, ctx: AppContext): void {
         ...(endpointId !== undefined ? { endpointId } : {}),
         ...(status !== undefined ? { status } : {}),
         ...(eventId !== undefined ? { eventId } : {}),
+        ...(eventType !== undefined ? { eventType } : {}),
       });
       return page(rows, limit, (d) => d.id);
     },

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import type { ServerResponse } from 'node:http';
+import { after, before, test } from 'node:test';
+import { Agent } from 'undici';
+import { createDispatcher } from '../../src/delivery/dispatcher.ts';
+import { createEndpointSlots } from '../../src/delivery/endpoint-slots.ts';
+import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
+import {
+  deliveryState,
+  insertEndpoint,
+  insertTenant,
+  publishOne,
+  startReceiver,
+  testSecretBox,
+  waitFor,
+} from '../support/delivery-fixtures.ts';
+import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
+
+const delivery = (id: string, endpointId: string) => ({ id, endpointId }) as ClaimedDelivery;
+
+test('slots: a cap per endpoint, and the freed slot passes to the next in line', () => {
+  const slots = createEndpointSlots(2);
+  assert.equal(slots.admit(delivery('a1', 'A')), 'start');
+  assert.equal(slots.admit(delivery('a2', 'A')), 'start');
+  assert.equal(slots.admit(delivery('b1', 'B')), 'start', 'another endpoint has its own slots');
+  assert.equal(slots.admit(delivery('a3', 'A')), 'queued');
+  assert.equal(slots.admit(delivery('a4', 'A')), 'queued');
+  assert.equal(slots.waiting, 2);
+  assert.equal(slots.finish('A')?.id, 'a3');
+  assert.equal(slots.finish('A')?.id, 'a4');
+  assert.equal(slots.waiting, 0);
+  assert.equal(slots.finish('A'), undefined);
+  assert.equal(slots.finish('A'), undefined);
+  assert.equal(slots.admit(delivery('a6', 'A')), 'start');
+  assert.equal(slots.admit(delivery('a7', 'A')), 'start');
+  assert.equal(slots.admit(delivery('a8', 'A')), 'queued');
+  assert.deepEqual(
+    slots.takeWaiting().map((d) => d.id),
+    ['a8'],
+  );
+});
+
+forEachStorage('per-endpoint concurrency cap', (kind) => {
+  let t: TestDb;
+  const agent = new Agent({ connect: { timeout: 1000 } });
+  before(async () => {
+    t = await freshDb(kind);
+  });
+  after(async () => {
+    await agent.close();
+    await t.close();
+  });
+
+  test('an endpoint never has more requests out than its cap, and every delivery arrives', async () => {
+    const held: ServerResponse[] = [];
+    let out = 0;
+    let most = 0;
+    const r = await startReceiver((_req, res) => {
+      out++;
+      most = Math.max(most, out);
+      held.push(res);
+      res.on('finish', () => out--);
+    });
+    const tenant = await insertTenant(t.db);
+    const ep = await insertEndpoint(t.db, tenant, { url: r.url });
+    const ids: string[] = [];
+    for (let i = 0; i < 7; i++) ids.push((await publishOne(t.db, tenant, ep.id)).deliveryId);
+    const d = createDispatcher({
+      db: t.db,
+      secretBox: testSecretBox,
+      agent,
+      config: { maxInFlightPerEndpoint: 2, pollIntervalMs: 20 },
+    });
+    await d.start();
+    try {
+      let answered = 0;
+      while (answered < 7) {
+        await waitFor('a request held', () => held.length > 0);
+        // Let the dispatcher try to exceed the cap before answering.
+        await waitFor('the cap reached or the rest answered', () => out === Math.min(2, 7 - answered));
+        held.shift()!.end('ok');
+        answered++;
+      }
+      for (const id of ids) {
+        await waitFor('succeeded', async () => (await deliveryState(t.db, id)).status === 'succeeded');
+      }
+      assert.equal(most, 2);
+      assert.equal(r.requests.length, 7);
+    } finally {
+      await d.stop({ graceMs: 100 });
+      await r.close();
+    }
+  });
+});
