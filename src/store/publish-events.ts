@@ -10,28 +10,23 @@
  * deliveries go to this process's dispatcher without a claim.
  */
 import type { Db, Queryable } from '../db/db.ts';
-import { type FanOutEndpoint, planDeliveries } from '../delivery/fan-out.ts';
-import { jsonEqual } from '../delivery/filter.ts';
-import { type ErrorDetail, HeraldError } from '../errors.ts';
+import { planDeliveries } from '../delivery/fan-out.ts';
+import { HeraldError } from '../errors.ts';
 import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
 import { newId } from '../ids.ts';
-import {
-  type ClaimedDelivery,
-  ENDPOINT_CONFIG_COLUMNS,
-  type EndpointConfigRow,
-  toClaimedEndpoint,
-} from '../queue/claim-deliveries.ts';
+import { type ClaimedDelivery, ENDPOINT_CONFIG_COLUMNS } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff } from '../queue/handoff.ts';
 import { notFoundUnder } from './deliveries.ts';
 import { findEventType } from './event-types.ts';
-import { EVENT_COLUMNS, type EventRow, type HeraldEvent, toEvent } from './events.ts';
+import type { HeraldEvent } from './events.ts';
 import {
   type InsertedDelivery,
   insertDeliveries,
   insertEventsAndDeliveries,
-  type NewDelivery,
   type NewEventRow,
 } from './insert-deliveries.ts';
+import { type Candidate, handedOver, reserveHandoff, type StoredTimes } from './publish-handoff.ts';
+import { at, claimIdempotencyKey, firstEvents, sameCall } from './publish-repeats.ts';
 
 export const TEST_EVENT_ORIGIN = 'herald.test';
 
@@ -42,9 +37,6 @@ export interface EventInput {
   origin?: string;
   occurredAt?: string;
 }
-
-/** Where each event's refusal points: `data` for a single event, `events.3.data` in a batch. */
-const at = (single: boolean, i: number, field: string) => (single ? field : `events.${i}.${field}`);
 
 /** Refuses data that does not match its event type's schema; unknown types are allowed. */
 async function checkSchemas(q: Queryable, events: EventInput[], single: boolean): Promise<void> {
@@ -83,77 +75,6 @@ export interface PublishOptions {
   endpointId?: string;
   /** The dispatcher of this process, to hand the new deliveries to directly (src/queue/handoff.ts). */
   handoff?: DeliveryHandoff | undefined;
-}
-
-/** Whether a repeat under the same Idempotency-Key asks for the same events as the first call. */
-function sameCall(first: HeraldEvent[], inputs: EventInput[]): boolean {
-  return (
-    first.length === inputs.length &&
-    inputs.every((e, i) => {
-      const f = first[i]!;
-      return (
-        f.type === e.type &&
-        (e.id === undefined || e.id === f.id) &&
-        (f.data === null || jsonEqual(f.data, e.data))
-      );
-    })
-  );
-}
-
-type Candidate = FanOutEndpoint & EndpointConfigRow & { active: boolean };
-type StoredTimes = Map<string, { created_at: Date; occurred_at: Date | null }>;
-
-/**
- * Marks as many planned deliveries as the handoff has room for to be inserted claimed by it; answers
- * the count reserved. fifo deliveries and inactive endpoints keep to the claim's rules.
- */
-function reserveHandoff(
-  planned: NewDelivery[],
-  endpoints: Map<string, Candidate>,
-  handoff: DeliveryHandoff | undefined,
-): number {
-  if (!handoff) return 0;
-  const eligible = planned.filter((d) => !d.fifo && endpoints.get(d.endpointId)?.active);
-  const reserved = eligible.length > 0 ? handoff.reserve(eligible.length) : 0;
-  for (const d of eligible.slice(0, reserved)) {
-    const ep = endpoints.get(d.endpointId)!;
-    d.leaseMs = handoff.leaseMs + (ep.total_timeout_ms ?? handoff.defaultTotalTimeoutMs);
-  }
-  return reserved;
-}
-
-/** The claimed deliveries as the dispatcher takes them, built from what publishing already holds. */
-function handedOver(
-  tenantId: string,
-  inserted: InsertedDelivery[],
-  endpoints: Map<string, Candidate>,
-  events: Map<string, EventInput & { id: string }>,
-  stored: StoredTimes,
-): ClaimedDelivery[] {
-  return inserted
-    .filter((d) => d.claimed)
-    .map((d) => ({
-      id: d.id,
-      tenantId,
-      endpointId: d.endpointId,
-      eventType: d.eventType,
-      sequence: d.sequence,
-      fifo: d.fifo,
-      attemptNumber: 1,
-      endpoint: toClaimedEndpoint(d.endpointId, endpoints.get(d.endpointId)!),
-      events: d.eventIds.map((id) => {
-        const e = events.get(id)!;
-        const times = stored.get(id)!;
-        return {
-          id,
-          type: e.type,
-          data: e.data,
-          purged: false,
-          occurredAt: times.occurred_at,
-          createdAt: times.created_at,
-        };
-      }),
-    }));
 }
 
 /**
@@ -315,69 +236,6 @@ function result(
       sequence: d.sequence,
     })),
   };
-}
-
-/**
- * Takes the Idempotency-Key for this call, or answers the events of the call that took it first.
- * A concurrent call with the same key waits on the row until the first commits (or rolls back).
- */
-async function claimIdempotencyKey(
-  tx: Queryable,
-  tenantId: string,
-  key: string,
-  events: Array<{ id: string }>,
-): Promise<HeraldEvent[] | undefined> {
-  const claimed = await tx.query(
-    `INSERT INTO idempotency_keys (tenant_id, key, event_ids) VALUES ($1, $2, $3::text[])
-     ON CONFLICT (tenant_id, key) DO NOTHING RETURNING key`,
-    [tenantId, key, events.map((e) => e.id)],
-  );
-  if (claimed.length > 0) return undefined;
-  const rows = await tx.query<EventRow & { ord: number }>(
-    `SELECT ${EVENT_COLUMNS}, k.ord FROM idempotency_keys ik
-     CROSS JOIN LATERAL unnest(ik.event_ids) WITH ORDINALITY AS k(id, ord)
-     JOIN events e ON e.tenant_id = ik.tenant_id AND e.id = k.id
-     WHERE ik.tenant_id = $1 AND ik.key = $2 ORDER BY k.ord`,
-    [tenantId, key],
-  );
-  return rows.map(toEvent);
-}
-
-/**
- * The stored events for ids this call repeats; IDEMPOTENCY_CONFLICT (409) when one of them was
- * published with another type or other data (compared as JSON values: key order and number
- * spelling do not matter). A purged payload no longer tells, so it counts as the same.
- */
-async function firstEvents(
-  tx: Queryable,
-  tenantId: string,
-  events: Array<EventInput & { id: string }>,
-  created: Map<string, unknown>,
-  single: boolean,
-): Promise<Map<string, HeraldEvent>> {
-  const index = new Map(events.map((e, i) => [e.id, i]));
-  const rows = await tx.query<EventRow>(
-    `SELECT ${EVENT_COLUMNS} FROM events e WHERE e.tenant_id = $1 AND e.id = ANY($2::text[])`,
-    [tenantId, events.filter((e) => !created.has(e.id)).map((e) => e.id)],
-  );
-  const conflicts: ErrorDetail[] = [];
-  for (const r of rows) {
-    const i = index.get(r.id)!;
-    const e = events[i]!;
-    if (r.type === e.type && (r.data === null || jsonEqual(r.data, e.data))) continue;
-    conflicts.push({
-      path: at(single, i, 'id'),
-      message: 'was already used for an event with another type or data',
-    });
-  }
-  if (conflicts.length > 0) {
-    throw new HeraldError(
-      'IDEMPOTENCY_CONFLICT',
-      `${conflicts[0]!.path}: ${conflicts[0]!.message}`,
-      conflicts,
-    );
-  }
-  return new Map(rows.map((r) => [r.id, toEvent(r)]));
 }
 
 /**
