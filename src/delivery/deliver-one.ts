@@ -161,12 +161,13 @@ function loggedHeaders(headers: Record<string, string>): Record<string, string> 
 /**
  * Sends one claimed delivery and answers its outcome; never throws.
  *
- * @example const outcome = await deliverOne(claimed, ctx, abortController.signal)
+ * @example const outcome = await deliverOne(claimed, ctx, new AbortController())
  */
 export async function deliverOne(
   d: ClaimedDelivery,
   ctx: DeliverContext,
-  signal: AbortSignal,
+  /** This delivery's own: aborting it abandons the request (drain); the sender uses it for the timeout too. */
+  controller: AbortController,
 ): Promise<Outcome> {
   const startedAt = ctx.clock.now();
   const nowMs = startedAt.getTime();
@@ -195,7 +196,7 @@ export async function deliverOne(
       dispatcher: ctx.dispatcherFor(req.timeouts.connectMs),
       totalTimeoutMs: req.timeouts.totalMs,
       maxExcerptBytes: ctx.maxExcerptBytes,
-      signal,
+      controller,
     });
     // A refused OAuth token (expired early, revoked): the next attempt fetches a new one.
     if (sent.statusCode === 401 && req.oauthToken)

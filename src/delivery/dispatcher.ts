@@ -206,7 +206,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   function send(d: ClaimedDelivery): void {
     const controller = new AbortController();
     inFlight.set(d.id, controller);
-    deliverOne(d, ctx, controller.signal)
+    deliverOne(d, ctx, controller)
       .then(
         (outcome) => {
           observe(d, outcome);

@@ -10,8 +10,18 @@ import { createHmac } from 'node:crypto';
 import type { Profile, RenderedRequest, RenderInput } from './profile.ts';
 
 /** The HMAC key of a Standard Webhooks secret: the base64 after the optional `whsec_` prefix. */
+const decodedKeys = new Map<string, Buffer>();
+
 export function standardKey(secret: string): Buffer {
-  return Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+  let key = decodedKeys.get(secret);
+  if (!key) {
+    key = Buffer.from(secret.startsWith('whsec_') ? secret.slice('whsec_'.length) : secret, 'base64');
+    // Every request of an endpoint signs with the same key: decode it once (bounded, like the
+    // dispatcher's cache of opened secrets).
+    if (decodedKeys.size >= 10_000) decodedKeys.clear();
+    decodedKeys.set(secret, key);
+  }
+  return key;
 }
 
 /**
