@@ -86,7 +86,8 @@ export function createMaintenance(opts: {
           retentionDays: cfg.retentionDays,
           shouldStop: () => stopped,
         });
-        if (result.attemptsDeleted + result.payloadsPurged > 0) log.info({ ...result }, 'retention purge');
+        if (result.attemptsDeleted + result.payloadsPurged + result.idempotencyKeysDeleted > 0)
+          log.info({ ...result }, 'retention purge');
       },
     },
   ];

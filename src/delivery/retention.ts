@@ -5,6 +5,8 @@
  * transaction, and it checks `shouldStop` between chunks so a draining process is not held up.
  *
  * An event with a delivery still pending keeps its payload: that delivery must still be sendable.
+ * Idempotency-Keys older than the window are deleted too (a repeat after that is a new call, as with
+ * Stripe's keys after 24 h); repeats by event id keep working, since event rows stay.
  */
 import type { Queryable } from '../db/db.ts';
 
@@ -18,11 +20,20 @@ export interface RetentionOptions {
 export interface RetentionResult {
   attemptsDeleted: number;
   payloadsPurged: number;
+  idempotencyKeysDeleted: number;
 }
 
 const DELETE_ATTEMPTS = `
 WITH doomed AS (SELECT id FROM attempts WHERE created_at < $1 LIMIT $2),
 deleted AS (DELETE FROM attempts a USING doomed WHERE a.id = doomed.id RETURNING 1)
+SELECT count(*)::int AS n FROM deleted`;
+
+const DELETE_IDEMPOTENCY_KEYS = `
+WITH doomed AS (SELECT tenant_id, key FROM idempotency_keys WHERE created_at < $1 LIMIT $2),
+deleted AS (
+  DELETE FROM idempotency_keys k USING doomed
+  WHERE k.tenant_id = doomed.tenant_id AND k.key = doomed.key RETURNING 1
+)
 SELECT count(*)::int AS n FROM deleted`;
 
 const PURGE_PAYLOADS = `
@@ -60,5 +71,6 @@ export async function purgeExpired(q: Queryable, opts: RetentionOptions): Promis
   const cutoff = new Date(opts.now.getTime() - opts.retentionDays * 86_400_000);
   const attemptsDeleted = await inChunks(q, DELETE_ATTEMPTS, cutoff, opts);
   const payloadsPurged = await inChunks(q, PURGE_PAYLOADS, cutoff, opts);
-  return { attemptsDeleted, payloadsPurged };
+  const idempotencyKeysDeleted = await inChunks(q, DELETE_IDEMPOTENCY_KEYS, cutoff, opts);
+  return { attemptsDeleted, payloadsPurged, idempotencyKeysDeleted };
 }

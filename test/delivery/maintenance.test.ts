@@ -52,7 +52,7 @@ forEachStorage('maintenance jobs', (kind) => {
     );
   }
 
-  test('retention deletes old attempts and purges old payloads in chunks, sparing pending deliveries', async () => {
+  test('retention deletes old attempts and Idempotency-Keys and purges old payloads in chunks, sparing pending deliveries', async () => {
     const now = new Date('2030-06-01T00:00:00Z');
     const old = new Date(now.getTime() - 31 * DAY);
     const recent = new Date(now.getTime() - 29 * DAY);
@@ -63,9 +63,24 @@ forEachStorage('maintenance jobs', (kind) => {
     await insertAttempt(done.deliveryId, ep.id, recent);
     const stillPending = await publishOne(t.db, tenant, ep.id, { createdAt: old, data: { keep: true } });
     const young = await insertEvent(t.db, tenant, { createdAt: recent, data: { young: true } });
+    for (const [key, at] of [
+      ['old-1', old],
+      ['old-2', old],
+      ['old-3', old],
+      ['recent', recent],
+    ] as const) {
+      await t.db.query(
+        `INSERT INTO idempotency_keys (tenant_id, key, event_ids, created_at) VALUES ($1, $2, '{}', $3)`,
+        [tenant, key, at],
+      );
+    }
 
     const result = await purgeExpired(t.db, { now, retentionDays: 30, chunkSize: 2 });
-    assert.deepEqual(result, { attemptsDeleted: 5, payloadsPurged: 1 });
+    assert.deepEqual(result, { attemptsDeleted: 5, payloadsPurged: 1, idempotencyKeysDeleted: 3 });
+    assert.deepEqual(
+      (await t.db.query<{ key: string }>('SELECT key FROM idempotency_keys')).map((r) => r.key),
+      ['recent'],
+    );
     const [{ n }] = (await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM attempts')) as [
       { n: number },
     ];
@@ -84,6 +99,7 @@ forEachStorage('maintenance jobs', (kind) => {
     assert.deepEqual(await purgeExpired(t.db, { now, retentionDays: 1, shouldStop: () => true }), {
       attemptsDeleted: 0,
       payloadsPurged: 0,
+      idempotencyKeysDeleted: 0,
     });
   });
 
