@@ -35,6 +35,8 @@ export interface Config {
   maxHeaderBytes: number;
   /** Most delivery requests in flight at once to one endpoint, per dispatcher. */
   maxInFlightPerEndpoint: number;
+  /** A claim's lease on top of the endpoint's total timeout, in seconds. */
+  leaseSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -281,6 +283,15 @@ export const OPTIONS = [
     default: 64,
     parse: integer(1, 10_000),
   } satisfies OptionSpec<'maxInFlightPerEndpoint'>,
+  {
+    key: 'leaseSeconds',
+    env: 'HERALD_LEASE',
+    flag: 'lease',
+    description:
+      "how long a claimed delivery stays a worker's, on top of the endpoint's total timeout; a crashed worker's deliveries are sent again after it (e.g. 30s)",
+    default: 30,
+    parse: parseDuration,
+  } satisfies OptionSpec<'leaseSeconds'>,
 ] as const;
 
 /**

@@ -89,7 +89,11 @@ export async function startHerald(
           createGuardedAgent({ policy, connectTimeoutMs, keepAliveTimeout: 30_000, connections }),
         ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
         logger: dispatcherLog,
-        config: { maxInFlightPerEndpoint: config.maxInFlightPerEndpoint, ...options.dispatcher },
+        config: {
+          maxInFlightPerEndpoint: config.maxInFlightPerEndpoint,
+          leaseMs: config.leaseSeconds * 1000,
+          ...options.dispatcher,
+        },
       });
       const maintenance = createMaintenance({
         db: storage.db,

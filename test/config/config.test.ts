@@ -90,3 +90,17 @@ test('rate limit, header limit and previous-key options', () => {
     );
   }
 });
+
+test('dispatcher options: the lease and the per-endpoint cap', () => {
+  const d = loadConfig({}, {});
+  assert.equal(d.leaseSeconds, 30);
+  assert.equal(d.maxInFlightPerEndpoint, 64);
+  const c = loadConfig(
+    { leaseSeconds: '2m' },
+    { HERALD_LEASE: '5s', HERALD_MAX_IN_FLIGHT_PER_ENDPOINT: '8' },
+  );
+  assert.equal(c.leaseSeconds, 120);
+  assert.equal(c.maxInFlightPerEndpoint, 8);
+  assert.throws(() => loadConfig({}, { HERALD_LEASE: 'soon' }), ConfigError);
+  assert.throws(() => loadConfig({}, { HERALD_MAX_IN_FLIGHT_PER_ENDPOINT: '0' }), ConfigError);
+});

@@ -6,9 +6,9 @@
  * the receiver has seen at least 100 of them. A second `herald serve` on the same storage — for the
  * embedded mode the same data directory, whose lock the dead process left behind and which must be
  * taken over — then delivers everything the first one did not finish: every event id arrives at least
- * once. The requests the killed process had in flight were claimed under a lease (30 s plus the
- * endpoint's total timeout, 5 s here; Herald has no setting to shorten it for a process), so they are
- * re-sent only once that lease has run out: this is what most of the test's time is spent on.
+ * once. The requests the killed process had in flight were claimed under a lease (`HERALD_LEASE`,
+ * 3 s here, plus the endpoint's total timeout, 5 s), so they are re-sent only once that lease has
+ * run out: this is what most of the test's time is spent on.
  *
  * Both storage modes run side by side (the lease wait dominates and is idle time).
  */
@@ -36,19 +36,18 @@ import { isPostgresReachable, type StorageKind, TEST_DATABASE_URL } from '../sup
 const EVENTS = 1_000;
 /**
  * How long the receiver takes to answer before the kill: keeps deliveries in flight and the delivery
- * rate low (Herald opens at most 64 connections per origin: ~64 requests/s here), so however slowly
- * the 1,000 events are published, the kill lands long before they have all arrived.
+ * rate low (Herald sends at most 64 requests at once to one endpoint: ~64 requests/s here), so
+ * however slowly the 1,000 events are published, the kill lands long before they have all arrived.
  */
 const SLOW_ANSWER_MS = 1_000;
 /**
- * Endpoint timeouts: the lease of a claim is 30 s + totalMs. Herald claims up to 200 deliveries, and
- * a request's total timeout also runs while it waits in undici's queue for one of the 64 connections:
- * the fourth such wave ends 4 s after its claim, so 5 s keeps every attempt before the kill a success
- * (2 s would record most of them as timeouts the receiver may never have seen).
+ * Endpoint timeouts: a request's total timeout runs only once it is sent (deliveries over the
+ * endpoint's cap wait in Herald, not in the HTTP pool), so 5 s is well above the 1 s answers.
  */
 const TIMEOUTS = { connectMs: 1_000, totalMs: 5_000 };
-/** From the restart until the last event id has arrived: the lease (35 s) plus a wide margin. */
-const RECOVERY_DEADLINE_MS = 75_000;
+const LEASE = '3s';
+/** From the restart until the last event id has arrived: the lease (3 s + 5 s) plus a wide margin. */
+const RECOVERY_DEADLINE_MS = 45_000;
 
 const adminKey = `hk_admin_e2e_${randomBytes(12).toString('hex')}`;
 const root = mkdtempSync(join(tmpdir(), 'herald-crash-'));
@@ -99,6 +98,7 @@ async function crashAndRecover(t: TestContext, kind: StorageKind): Promise<void>
     LOG_LEVEL: 'warn',
     HERALD_ADMIN_KEY: adminKey,
     HERALD_ALLOW_PRIVATE_NETWORKS: 'true',
+    HERALD_LEASE: LEASE,
     ...(await storageEnv(kind)),
   };
   const ids = Array.from({ length: EVENTS }, (_, i) => `ev-${i}`);
