@@ -5,6 +5,9 @@
  * concurrency, so every Herald figure is also given as a ratio to it. The receiver runs in a child
  * process; Herald (API + dispatcher, as `herald serve`) runs in this one.
  *
+ * `dispatcherOnlyPerSecond` / `nodeCpuMicrosPerDelivery`: BENCH_EVENTS deliveries inserted due with
+ * SQL, so only the dispatcher works; the Node CPU this process spent per delivery.
+ *
  * Options (environment): BENCH_MODES=postgres,pglite  BENCH_EVENTS=20000  BENCH_FUTURE=1000000
  *   BENCH_LATENCY_SECONDS=10  TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
  * Loopback only; every loop is bounded in count and time.
@@ -240,6 +243,39 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
       p50: round(percentile(lat, 50), 2),
       p99: round(percentile(lat, 99), 2),
     };
+
+    // The dispatcher alone: EVENTS deliveries inserted due (no API work), and the Node CPU each costs.
+    {
+      const db = herald.ctx.db;
+      const [ep] = await db.query<{ id: string }>(
+        "SELECT id FROM endpoints WHERE tenant_id = 'bench' LIMIT 1",
+      );
+      await db.query(
+        `INSERT INTO events (tenant_id, id, type, data, batch_id)
+         VALUES ('bench', 'dispatcher-only', 'invoice.created', '{"n":1}', 'bat_dispatcher_only')`,
+      );
+      await rx.reset();
+      // Inserted a minute ahead, then made due at once and the dispatcher woken: the clock starts
+      // when the work is there, not while 20,000 rows are being written.
+      await db.query(
+        `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
+         SELECT 'dlv_dispatcher_only_' || g, 'bench', $1, 'dispatcher-only', '{dispatcher-only}', 'invoice.created',
+                2000000000 + g, now() + interval '1 minute'
+         FROM generate_series(1, $2::int) g`,
+        [ep!.id, EVENTS],
+      );
+      const cpu0 = process.cpuUsage();
+      const d0 = performance.now();
+      await db.query(
+        `WITH due AS (UPDATE deliveries SET next_attempt_at = now() WHERE event_id = 'dispatcher-only' RETURNING 1)
+         SELECT pg_notify('herald_deliveries', '') FROM (SELECT count(*) FROM due) AS n`,
+      );
+      const d1 = await waitForCount(rx, EVENTS);
+      const cpu = process.cpuUsage(cpu0);
+      out['dispatcherOnlyPerSecond'] = round(EVENTS / ((d1 - d0) / 1000));
+      // Includes the receiver's polling from this process (tiny).
+      out['nodeCpuMicrosPerDelivery'] = round((cpu.user + cpu.system) / EVENTS);
+    }
 
     // Fan-out: one event to 1,000 endpoints.
     await api(herald, 'POST', '/v1/tenants', { id: 'fan', name: 'Fan-out' });
