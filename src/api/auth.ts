@@ -21,6 +21,19 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return typeof header === 'string' && header.length > 0 ? header : undefined;
 }
 
+// The rate limit and authentication both need the presented key's SHA-256: computed once a request.
+const digests = new WeakMap<FastifyRequest, string>();
+
+/** The SHA-256 hex of `key` (the request's presented key), computed once per request. */
+export function presentedKeyDigest(request: FastifyRequest, key: string): string {
+  let digest = digests.get(request);
+  if (digest === undefined) {
+    digest = hashKey(key);
+    digests.set(request, digest);
+  }
+  return digest;
+}
+
 // last_used_at is advisory: write it at most once a minute per key instead of on every request.
 const LAST_USED_EVERY_MS = 60_000;
 
@@ -28,13 +41,13 @@ export function createAuthenticator(ctx: AppContext) {
   const lastUsedWritten = new Map<string, number>();
   const portalKey = portalSigningKey(ctx.adminKeyHash);
 
-  async function resolve(key: string): Promise<Principal | undefined> {
+  async function resolve(request: FastifyRequest, key: string): Promise<Principal | undefined> {
     // A portal session token (src/web/portal-token.ts) acts as a key of its tenant until it expires.
     if (key.startsWith(PORTAL_TOKEN_PREFIX)) {
       const session = verifyPortalToken(portalKey, key, ctx.clock.now());
       return session ? { kind: 'tenant', tenantId: session.tenantId, keyId: 'portal-session' } : undefined;
     }
-    const digest = hashKey(key);
+    const digest = presentedKeyDigest(request, key);
     if (digestsEqual(digest, ctx.adminKeyHash)) return { kind: 'admin' };
     const row = await one<{ id: string; tenant_id: string; key_hash: string }>(
       ctx.db,
@@ -55,7 +68,7 @@ export function createAuthenticator(ctx: AppContext) {
     const access = request.routeOptions.config.access ?? 'admin';
     if (access === 'public' || request.is404) return;
     const key = presentedKey(request);
-    const principal = key ? await resolve(key) : undefined;
+    const principal = key ? await resolve(request, key) : undefined;
     if (!principal) throw new HeraldError('UNAUTHORIZED');
     request.principal = principal;
     if (principal.kind === 'admin' || access === 'any') return;

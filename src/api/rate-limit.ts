@@ -11,8 +11,8 @@
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HeraldError } from '../errors.ts';
-import { digestsEqual, hashKey } from '../security/api-keys.ts';
-import { presentedKey } from './auth.ts';
+import { digestsEqual } from '../security/api-keys.ts';
+import { presentedKey, presentedKeyDigest } from './auth.ts';
 import type { AppContext } from './context.ts';
 
 export interface TokenBucketOptions {
@@ -108,12 +108,13 @@ export function createRateLimit(ctx: AppContext) {
   const admin = limiterFor(adminRateLimit, 0, now);
 
   return async function rateLimit(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+    if (!clients && !admin) return;
     const key = presentedKey(request);
     let result: TakeResult | undefined;
     if (key === undefined) {
       result = clients?.take(`ip:${request.ip}`);
     } else {
-      const digest = hashKey(key);
+      const digest = presentedKeyDigest(request, key);
       result = digestsEqual(digest, ctx.adminKeyHash) ? admin?.take('admin') : clients?.take(`key:${digest}`);
     }
     if (!result) return;
