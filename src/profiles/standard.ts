@@ -8,6 +8,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { Profile, RenderedRequest, RenderInput } from './profile.ts';
+import { onlyEvent, unixSeconds } from './render-helpers.ts';
 
 /** The HMAC key of a Standard Webhooks secret: the base64 after the optional `whsec_` prefix. */
 const decodedKeys = new Map<string, Buffer>();
@@ -43,18 +44,16 @@ export function standardSignature(
 
 export const standardProfile: Profile = {
   name: 'standard',
-  render({ endpoint, sequence, attempt, events, clock }: RenderInput): RenderedRequest {
-    const event = events[0];
+  render(input: RenderInput): RenderedRequest {
+    const { endpoint, sequence, attempt, clock } = input;
     // Standard Webhooks has one event per message; publishing creates one delivery per event for it.
-    if (!event || events.length !== 1) {
-      throw new Error(`the standard profile sends one event per request, got ${events.length}`);
-    }
+    const event = onlyEvent(input, 'standard');
     const body = JSON.stringify({
       type: event.type,
       timestamp: (event.occurredAt ?? event.createdAt).toISOString(),
       data: event.data,
     });
-    const timestamp = Math.floor(clock.now().getTime() / 1000);
+    const timestamp = unixSeconds(clock);
     const secrets = [
       endpoint.secrets.current,
       ...(endpoint.secrets.previous ? [endpoint.secrets.previous] : []),
