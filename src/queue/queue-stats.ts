@@ -23,7 +23,7 @@ export async function queueStats(q: Queryable, opts: { now?: Date | null } = {})
     `SELECT count(*) AS due,
        extract(epoch FROM ${NOW} - min(d.next_attempt_at))::float8 AS age
      FROM deliveries d JOIN endpoints e ON e.id = d.endpoint_id
-     WHERE d.status = 'pending' AND d.next_attempt_at <= ${NOW} AND e.active`,
+     WHERE d.next_attempt_at <= ${NOW} AND e.active`,
     [nowParam(opts.now)],
   );
   return { due: Number(row?.due ?? 0), oldestDueAgeSeconds: Math.max(0, row?.age ?? 0) };

@@ -112,7 +112,10 @@ forEachStorage('deliveries', (kind) => {
     assert.equal(voided.data.length, 1);
     assert.deepEqual(voided.data[0]!.eventIds, [single.id]);
 
-    await sql(`UPDATE deliveries SET status = 'failed', completed_at = now() WHERE id = $1`, [ids[0]]);
+    await sql(
+      `UPDATE deliveries SET status = 'failed', completed_at = now(), next_attempt_at = NULL WHERE id = $1`,
+      [ids[0]],
+    );
     assert.deepEqual(
       (await list(tid, '?status=failed')).data.map((d) => d.id),
       [ids[0]],
@@ -287,7 +290,7 @@ forEachStorage('deliveries', (kind) => {
       );
     }
     await sql(
-      `UPDATE deliveries SET status = 'failed', completed_at = now(), created_at = '2024-01-05T12:00:00Z'
+      `UPDATE deliveries SET status = 'failed', completed_at = now(), next_attempt_at = NULL, created_at = '2024-01-05T12:00:00Z'
        WHERE endpoint_id = $1`,
       [ep2],
     );

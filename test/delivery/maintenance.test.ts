@@ -58,7 +58,9 @@ forEachStorage('maintenance jobs', (kind) => {
     const recent = new Date(now.getTime() - 29 * DAY);
     const ep = await insertEndpoint(t.db, tenant, { url: URL });
     const done = await publishOne(t.db, tenant, ep.id, { createdAt: old, data: { keep: false } });
-    await t.db.query(`UPDATE deliveries SET status = 'succeeded' WHERE id = $1`, [done.deliveryId]);
+    await t.db.query(`UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL WHERE id = $1`, [
+      done.deliveryId,
+    ]);
     for (let i = 0; i < 5; i++) await insertAttempt(done.deliveryId, ep.id, old);
     await insertAttempt(done.deliveryId, ep.id, recent);
     const stillPending = await publishOne(t.db, tenant, ep.id, { createdAt: old, data: { keep: true } });

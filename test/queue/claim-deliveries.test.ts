@@ -36,7 +36,9 @@ forEachStorage('claim deliveries', (kind) => {
   });
   /** Takes every due row out of the way so each test starts from an empty due set. */
   async function settle(): Promise<void> {
-    await t.db.query(`UPDATE deliveries SET status = 'succeeded' WHERE status = 'pending'`);
+    await t.db.query(
+      `UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL WHERE status = 'pending'`,
+    );
   }
 
   test('claims due rows oldest first with what sending needs, and leases them', async () => {
@@ -139,9 +141,10 @@ forEachStorage('claim deliveries', (kind) => {
     assert.equal(first.deliveries[0]!.fifo, true);
     // While the head is in flight its successor waits, even though it is due.
     assert.equal((await claimDeliveries(t.db, opts())).deliveries.length, 0);
-    await t.db.query(`UPDATE deliveries SET status = 'succeeded', locked_by = NULL WHERE id = $1`, [
-      d1.deliveryId,
-    ]);
+    await t.db.query(
+      `UPDATE deliveries SET status = 'succeeded', locked_by = NULL, next_attempt_at = NULL WHERE id = $1`,
+      [d1.deliveryId],
+    );
     assert.deepEqual(
       (await claimDeliveries(t.db, opts())).deliveries.map((d) => d.id),
       [d2.deliveryId],
