@@ -4,7 +4,7 @@
  * latency when the body's data carries `sentAt` (epoch ms with fractions).
  *
  * Protocol over IPC: parent sends {cmd:'reset'} | {cmd:'stats'}; child answers {port} once
- * listening and {count, latencies} to 'stats'.
+ * listening and {count, latencies, cpuMicros} to 'stats' (cpuMicros: the CPU it has used so far).
  */
 import { createServer } from 'node:http';
 
@@ -41,7 +41,8 @@ process.on('message', (msg: { cmd: string }) => {
     latencies = [];
     process.send?.({ ok: true });
   } else if (msg.cmd === 'stats') {
-    process.send?.({ count, latencies });
+    const cpu = process.cpuUsage();
+    process.send?.({ count, latencies, cpuMicros: cpu.user + cpu.system });
   }
 });
 process.on('disconnect', () => process.exit(0));

@@ -17,7 +17,7 @@ import type { SecretBox } from '../security/secret-box.ts';
 import { createOAuthTokens, type OAuthClientCredentials, OAuthTokenError } from './oauth-tokens.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { nextStep } from './retry-policy.ts';
-import { cleanText, type SendResult, send } from './sender.ts';
+import { type Cancellation, cleanText, type SendResult, send } from './sender.ts';
 
 export type Outcome =
   | { kind: 'attempt'; record: AttemptRecord; fifo: boolean }
@@ -161,13 +161,13 @@ function loggedHeaders(headers: Record<string, string>): Record<string, string> 
 /**
  * Sends one claimed delivery and answers its outcome; never throws.
  *
- * @example const outcome = await deliverOne(claimed, ctx, new AbortController())
+ * @example const outcome = await deliverOne(claimed, ctx, newCancellation())
  */
 export async function deliverOne(
   d: ClaimedDelivery,
   ctx: DeliverContext,
-  /** This delivery's own: aborting it abandons the request (drain); the sender uses it for the timeout too. */
-  controller: AbortController,
+  /** This delivery's own: cancelling it abandons the request (drain). */
+  cancellation: Cancellation,
 ): Promise<Outcome> {
   const startedAt = ctx.clock.now();
   const nowMs = startedAt.getTime();
@@ -196,7 +196,7 @@ export async function deliverOne(
       dispatcher: ctx.dispatcherFor(req.timeouts.connectMs),
       totalTimeoutMs: req.timeouts.totalMs,
       maxExcerptBytes: ctx.maxExcerptBytes,
-      controller,
+      cancellation,
     });
     // A refused OAuth token (expired early, revoked): the next attempt fetches a new one.
     if (sent.statusCode === 401 && req.oauthToken)

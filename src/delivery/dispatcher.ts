@@ -31,6 +31,7 @@ import { createEndpointSlots } from './endpoint-slots.ts';
 import { silentLogger } from './logger.ts';
 import { createOutcomeRecorder } from './outcome-recorder.ts';
 import { createRateLimiter } from './rate-limiter.ts';
+import { type Cancellation, cancel, newCancellation } from './sender.ts';
 
 export {
   DEFAULT_DISPATCHER_CONFIG,
@@ -79,7 +80,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     userAgent: 'Herald-Webhooks/1.0',
   };
 
-  const inFlight = new Map<string, AbortController>();
+  const inFlight = new Map<string, Cancellation>();
   // Claimed and waiting for a free slot: claimed ahead, or handed over by publishing in this process.
   const ready: ClaimedDelivery[] = [];
   let reservedForHandoff = 0;
@@ -204,9 +205,9 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
 
   /** Sends `d`, whose endpoint slot is already taken. */
   function send(d: ClaimedDelivery): void {
-    const controller = new AbortController();
-    inFlight.set(d.id, controller);
-    deliverOne(d, ctx, controller)
+    const cancellation = newCancellation();
+    inFlight.set(d.id, cancellation);
+    deliverOne(d, ctx, cancellation)
       .then(
         (outcome) => {
           observe(d, outcome);
@@ -253,7 +254,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       clearTimeout(graceTimer);
       if (inFlight.size > 0)
         log.info({ inFlight: inFlight.size }, 'grace period over: releasing in-flight deliveries');
-      for (const controller of inFlight.values()) controller.abort();
+      for (const c of inFlight.values()) cancel(c);
       await idle();
     }
     await recorder.flush();

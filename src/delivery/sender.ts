@@ -3,15 +3,18 @@
  * the status and response excerpt when the endpoint answered, or an error kind when it did not.
  *
  * - POST through the given undici dispatcher (the SSRF-guarded agent: a keep-alive pool per origin,
- *   its connect timeout, address checks at connect time). `request()` never follows redirects, so a
- *   3xx is just a failed attempt.
- * - The total timeout covers connecting, waiting for headers and reading the excerpt, enforced with
- *   an AbortSignal.
- * - At most `maxExcerptBytes` of the response body is read; the rest is discarded by destroying the
- *   body (the connection is then closed instead of reused, which only happens for large answers).
+ *   its connect timeout, address checks at connect time), with undici's low-level `dispatch` and a
+ *   handler: no response stream, promise chain or AbortSignal per request — this is the hot path,
+ *   and `request()`'s machinery cost more than the rest of an attempt (docs/performance.md).
+ *   Nothing here follows redirects, so a 3xx is just a failed attempt.
+ * - The total timeout covers queueing for a connection, connecting, waiting for headers and reading
+ *   the excerpt: when it fires the attempt is over at once, and the request is aborted as soon as
+ *   undici lets it be.
+ * - At most `maxExcerptBytes` of the response body is kept; the rest is not read (the request is
+ *   aborted, so the connection is closed instead of reused, which only happens for large answers).
  */
 import { performance } from 'node:perf_hooks';
-import { type Dispatcher, request } from 'undici';
+import type { Dispatcher } from 'undici';
 
 export type SendErrorKind =
   | 'timeout'
@@ -22,6 +25,25 @@ export type SendErrorKind =
   | 'http_status'
   | 'aborted';
 
+/**
+ * Abandoning a request from outside (drain), without an AbortController per request: set
+ * `cancelled` and call `onCancel` (which the sender sets while the request is out).
+ */
+export interface Cancellation {
+  cancelled: boolean;
+  onCancel: (() => void) | null;
+}
+
+export function newCancellation(): Cancellation {
+  return { cancelled: false, onCancel: null };
+}
+
+/** Abandons the request, if any, that `send` is making under `c`. */
+export function cancel(c: Cancellation): void {
+  c.cancelled = true;
+  c.onCancel?.();
+}
+
 export interface SendInput {
   url: string;
   headers: Record<string, string>;
@@ -31,11 +53,8 @@ export interface SendInput {
   maxExcerptBytes?: number;
   /** Aborts the request from outside (drain); the result is then `aborted`. */
   signal?: AbortSignal;
-  /**
-   * Instead of `signal`: the caller's own controller for this one request, used for the total
-   * timeout too (saves a controller and a listener per request). Aborted by the caller → `aborted`.
-   */
-  controller?: AbortController;
+  /** The same, cheaper, for the dispatcher's many requests. */
+  cancellation?: Cancellation;
 }
 
 export interface SendResult {
@@ -98,39 +117,135 @@ function classify(err: unknown): { kind: SendErrorKind; message: string } {
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value !== undefined) out[name] = cleanText(Array.isArray(value) ? value.join(', ') : value, 4000);
   }
   return out;
 }
 
+/** `origin` and `path` of each URL sent to, parsed once (endpoint URLs repeat endlessly). */
+const targets = new Map<string, { origin: string; path: string }>();
+function targetOf(url: string): { origin: string; path: string } {
+  let t = targets.get(url);
+  if (!t) {
+    const u = new URL(url);
+    t = { origin: u.origin, path: `${u.pathname}${u.search}` };
+    if (targets.size >= 10_000) targets.clear();
+    targets.set(url, t);
+  }
+  return t;
+}
+
+/** Ends a request early (excerpt full, timeout, drain); its own callbacks are then ignored. */
+class Stop extends Error {}
+
 /**
- * Reads up to `max` bytes of the body, then destroys it (the rest is never read). Event-driven
- * rather than `for await`: this runs once per attempt, and an async iterator per response costs
- * more than the 2-byte answers most receivers give.
+ * One request's undici handler and its outcome. Settles exactly once: on the end of the response,
+ * an error, the total timeout or an outside abort, whichever comes first.
  */
-function readExcerpt(body: Dispatcher.ResponseData['body'], max: number): Promise<string> {
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let settled = false;
-    const finish = () => {
-      if (settled) return;
-      settled = true;
-      if (!body.destroyed) body.destroy();
-      const all = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      resolve(cleanText(all.subarray(0, max).toString('utf8'), max));
-    };
-    body.on('data', (chunk: Buffer) => {
-      chunks.push(chunk);
-      size += chunk.length;
-      if (size >= max) finish();
+class Exchange implements Dispatcher.DispatchHandler {
+  private controller: Dispatcher.DispatchController | null = null;
+  private stopReason: Stop | null = null;
+  private statusCode = 0;
+  private headers: Record<string, string | string[] | undefined> = {};
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+  private readonly started = performance.now();
+  private timer: NodeJS.Timeout | undefined;
+  resolve!: (r: SendResult) => void;
+
+  constructor(
+    private readonly input: SendInput,
+    private readonly max: number,
+  ) {}
+
+  start(): void {
+    this.timer = setTimeout(() => {
+      this.finishError('timeout', `no response within ${this.input.totalTimeoutMs} ms`);
+    }, this.input.totalTimeoutMs);
+  }
+
+  /** Stops the request: now if it is on a connection, else as soon as it gets one. */
+  stop(): void {
+    this.stopReason ??= new Stop('stopped');
+    this.controller?.abort(this.stopReason);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.stopReason || this.settled) controller.abort(this.stopReason ?? new Stop('stopped'));
+  }
+
+  onResponseStart(
+    _c: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    if (statusCode < 200) return; // 1xx: the real answer follows
+    this.statusCode = statusCode;
+    this.headers = headers;
+  }
+
+  onResponseData(_c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.settled) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= this.max) {
+      this.finishResponse();
+      this.stop();
+    }
+  }
+
+  onResponseEnd(): void {
+    this.finishResponse();
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.settled) return;
+    // A body cut short (reset) still leaves what was read: the status has already decided.
+    if (this.statusCode !== 0) {
+      this.finishResponse();
+    } else if (this.input.cancellation?.cancelled || this.input.signal?.aborted) {
+      this.finishError('aborted', 'aborted: Herald is stopping');
+    } else {
+      const { kind, message } = classify(err);
+      this.finishError(kind, cleanText(message));
+    }
+  }
+
+  private settle(r: SendResult): void {
+    this.settled = true;
+    clearTimeout(this.timer);
+    if (this.input.cancellation) this.input.cancellation.onCancel = null;
+    this.resolve(r);
+  }
+
+  private finishResponse(): void {
+    if (this.settled) return;
+    const all = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const ok = this.statusCode >= 200 && this.statusCode < 300;
+    this.settle({
+      statusCode: this.statusCode,
+      ...(ok ? {} : { errorKind: 'http_status' as const, errorMessage: `HTTP ${this.statusCode}` }),
+      durationMs: Math.round(performance.now() - this.started),
+      excerpt: all.length === 0 ? '' : cleanText(all.subarray(0, this.max).toString('utf8'), this.max),
+      responseHeaders: flattenHeaders(this.headers),
     });
-    // A body cut short (reset, timeout) still leaves what was read: the status has already decided.
-    body.on('end', finish);
-    body.on('error', finish);
-    body.on('close', finish);
-  });
+  }
+
+  finishError(kind: SendErrorKind, message: string): void {
+    if (this.settled) return;
+    this.settle({
+      errorKind: kind,
+      errorMessage: message,
+      durationMs: Math.round(performance.now() - this.started),
+      excerpt: '',
+      responseHeaders: {},
+    });
+    this.stop();
+  }
 }
 
 /**
@@ -138,49 +253,43 @@ function readExcerpt(body: Dispatcher.ResponseData['body'], max: number): Promis
  *
  * @example const r = await send({ url, headers, body, dispatcher: agent, totalTimeoutMs: 15_000 })
  */
-export async function send(input: SendInput): Promise<SendResult> {
-  const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
-  const controller = input.controller ?? new AbortController();
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    controller.abort(new Error('total timeout'));
-  }, input.totalTimeoutMs);
-  const onOuterAbort = () => controller.abort(new Error('aborted'));
-  if (input.signal?.aborted) onOuterAbort();
-  input.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  try {
-    const res = await request(input.url, {
-      method: 'POST',
-      headers: input.headers,
-      body: input.body,
-      dispatcher: input.dispatcher,
-      signal: controller.signal,
-      // undici's own timers stay out of the way: the total timeout above is the one that counts.
-      headersTimeout: input.totalTimeoutMs + 1000,
-      bodyTimeout: input.totalTimeoutMs + 1000,
-    });
-    const excerpt = await readExcerpt(res.body, input.maxExcerptBytes ?? DEFAULT_MAX_EXCERPT_BYTES);
-    const ok = res.statusCode >= 200 && res.statusCode < 300;
-    return {
-      statusCode: res.statusCode,
-      ...(ok ? {} : { errorKind: 'http_status' as const, errorMessage: `HTTP ${res.statusCode}` }),
-      durationMs: elapsed(),
-      excerpt,
-      responseHeaders: flattenHeaders(res.headers),
-    };
-  } catch (err) {
-    const base = { durationMs: elapsed(), excerpt: '', responseHeaders: {} };
-    if (timedOut) {
-      return { ...base, errorKind: 'timeout', errorMessage: `no response within ${input.totalTimeoutMs} ms` };
-    }
-    if (input.signal?.aborted || input.controller?.signal.aborted)
-      return { ...base, errorKind: 'aborted', errorMessage: 'aborted: Herald is stopping' };
-    const { kind, message } = classify(err);
-    return { ...base, errorKind: kind, errorMessage: cleanText(message) };
-  } finally {
-    clearTimeout(timer);
-    input.signal?.removeEventListener('abort', onOuterAbort);
+export function send(input: SendInput): Promise<SendResult> {
+  const exchange = new Exchange(input, input.maxExcerptBytes ?? DEFAULT_MAX_EXCERPT_BYTES);
+  const result = new Promise<SendResult>((resolve) => {
+    exchange.resolve = resolve;
+  });
+  const outside = input.cancellation;
+  const onAbort = () => exchange.finishError('aborted', 'aborted: Herald is stopping');
+  if (outside?.cancelled || input.signal?.aborted) {
+    onAbort();
+    return result;
   }
+  if (outside) outside.onCancel = onAbort;
+  if (input.signal) {
+    const signal = input.signal;
+    signal.addEventListener('abort', onAbort, { once: true });
+    void result.then(() => signal.removeEventListener('abort', onAbort));
+  }
+  exchange.start();
+  try {
+    const { origin, path } = targetOf(input.url);
+    input.dispatcher.dispatch(
+      {
+        origin,
+        path,
+        method: 'POST',
+        headers: input.headers,
+        body: input.body,
+        // undici's own timers stay out of the way: the total timeout above is the one that counts.
+        headersTimeout: input.totalTimeoutMs + 1000,
+        bodyTimeout: input.totalTimeoutMs + 1000,
+      },
+      exchange,
+    );
+  } catch (err) {
+    // Refused before it was queued (a header undici will not send, say).
+    const { kind, message } = classify(err);
+    exchange.finishError(kind, cleanText(message));
+  }
+  return result;
 }

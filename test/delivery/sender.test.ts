@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
-import { send } from '../../src/delivery/sender.ts';
+import { cancel, newCancellation, send } from '../../src/delivery/sender.ts';
 import { type Receiver, startReceiver } from '../support/delivery-fixtures.ts';
 
 let receiver: Receiver;
@@ -105,4 +105,29 @@ test('an outside abort (drain) is reported as aborted', async () => {
   const pending = send({ ...base(), signal: controller.signal });
   setImmediate(() => controller.abort());
   assert.equal((await pending).errorKind, 'aborted');
+});
+
+test('the total timeout also covers waiting for a connection of a full pool', async () => {
+  receiver.handle(() => {});
+  const single = new Agent({ connections: 1 });
+  const first = send({ ...base(), dispatcher: single, totalTimeoutMs: 400 });
+  const second = send({ ...base(), dispatcher: single, totalTimeoutMs: 100 });
+  // The second never got the one connection: it is over at its own timeout, not the first's.
+  const r = await Promise.race([second, first.then(() => 'first finished first' as const)]);
+  assert.notEqual(r, 'first finished first');
+  assert.equal((r as Awaited<typeof second>).errorKind, 'timeout');
+  assert.equal((await first).errorKind, 'timeout');
+  await single.destroy();
+});
+
+test('a cancellation abandons the request: aborted, and a cancelled one is never sent', async () => {
+  receiver.handle(() => {});
+  const c = newCancellation();
+  const pending = send({ ...base(), cancellation: c });
+  setImmediate(() => cancel(c));
+  assert.equal((await pending).errorKind, 'aborted');
+  const before = receiver.requests.length;
+  const late = await send({ ...base(), cancellation: c });
+  assert.equal(late.errorKind, 'aborted');
+  assert.equal(receiver.requests.length, before);
 });
