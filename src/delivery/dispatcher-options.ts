@@ -23,6 +23,13 @@ export interface DispatcherConfig {
   maxInFlightPerEndpoint: number;
   /** Lease on a claimed delivery, on top of its endpoint's total timeout. */
   leaseMs: number;
+  /**
+   * Most deliveries held claimed at once — in flight, waiting for a slot, or handed over by
+   * publishing in this process (handoff.ts) — so memory stays bounded. A delivery held longer than
+   * half its lease before its request starts is given back instead of sent late (another worker may
+   * be about to take it over).
+   */
+  maxHeld: number;
   /** Longest idle wait between claims. */
   pollIntervalMs: number;
   defaultRetrySchedule: readonly number[];
@@ -44,6 +51,7 @@ export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
   concurrency: 200,
   maxInFlightPerEndpoint: 64,
   leaseMs: 30_000,
+  maxHeld: 2_000,
   pollIntervalMs: 1_000,
   defaultRetrySchedule: DEFAULT_RETRY_SCHEDULE,
   defaultTotalTimeoutMs: 15_000,

@@ -145,6 +145,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     if (room <= 0 || (inFlight.size + ready.length > 0 && room < worthwhile)) return;
     const limit = Math.min(cfg.batchSize, room);
     moreDue = false;
+    // Before the statement: the lease starts no earlier than this.
+    const claimedAt = performance.now();
     claiming = claimDeliveries(db, {
       workerId,
       limit,
@@ -156,6 +158,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       .then(
         ({ deliveries, scanned }) => {
           if (scanned >= limit) moreDue = true;
+          for (const d of deliveries) d.heldSince = claimedAt;
           ready.push(...deliveries);
           if (!moreDue) armTimer(cfg.pollIntervalMs);
         },
@@ -194,13 +197,38 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   const release = (d: ClaimedDelivery, delayMs: number) =>
     recorder.add({ kind: 'release', release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs } });
 
+  // Held this long unsent, a claim is given back rather than sent: its lease (leaseMs plus the
+  // request's own timeout) must outlast the request.
+  const maxHoldMs = cfg.leaseMs / 2;
+  let heldTooLong = 0;
+  function stale(d: ClaimedDelivery): boolean {
+    if (d.heldSince === undefined || performance.now() - d.heldSince <= maxHoldMs) return false;
+    release(d, 0);
+    if (heldTooLong++ === 0) {
+      queueMicrotask(() => {
+        log.warn({ released: heldTooLong, heldMs: maxHoldMs }, 'claims held too long unsent were given back');
+        heldTooLong = 0;
+      });
+    }
+    return true;
+  }
+
   function begin(d: ClaimedDelivery): void {
     if (state !== 'running') {
       // Claimed while stopping began: give it straight back.
       release(d, 0);
       return;
     }
+    if (stale(d)) return;
     if (slots.admit(d) === 'start') send(d);
+  }
+
+  /** The endpoint's next waiting delivery that is still worth sending, its slot already taken. */
+  function nextWaiting(endpointId: string): ClaimedDelivery | undefined {
+    for (;;) {
+      const next = slots.finish(endpointId);
+      if (!next || state !== 'running' || !stale(next)) return next;
+    }
   }
 
   /** Sends `d`, whose endpoint slot is already taken. */
@@ -220,7 +248,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       )
       .finally(() => {
         inFlight.delete(d.id);
-        const next = slots.finish(d.endpointId);
+        const next = nextWaiting(d.endpointId);
         if (next) {
           if (state === 'running') send(next);
           else release(next, 0);
@@ -296,14 +324,17 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       queueNow,
       reserve(n) {
         if (state !== 'running') return 0;
-        // Room for one more round of requests beyond the slots: they wait briefly, leased.
-        const room = 2 * cfg.concurrency - inFlight.size - ready.length - slots.waiting - reservedForHandoff;
+        // Beyond the free slots they wait in memory, leased; `stale` bounds how long.
+        const room = cfg.maxHeld - inFlight.size - ready.length - slots.waiting - reservedForHandoff;
         const taken = Math.max(0, Math.min(n, room));
         reservedForHandoff += taken;
         return taken;
       },
       accept(deliveries, reserved) {
         reservedForHandoff -= reserved;
+        // The lease began one statement earlier; half a lease of margin (`stale`) covers that.
+        const now = performance.now();
+        for (const d of deliveries) d.heldSince = now;
         ready.push(...deliveries);
         pump();
       },

@@ -71,6 +71,8 @@ export interface ClaimedDelivery {
   endpoint: ClaimedEndpoint;
   /** In the delivery's order; a missing event shows as purged. */
   events: ClaimedEvent[];
+  /** Set by the dispatcher: when it got the claim (performance.now()), to bound how long it holds it. */
+  heldSince?: number;
 }
 
 export interface ClaimResult {

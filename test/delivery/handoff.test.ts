@@ -9,6 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import { Agent } from 'undici';
 import type { Clock } from '../../src/api/context.ts';
 import { createDispatcher, type DeliveryDispatcher } from '../../src/delivery/dispatcher.ts';
+import { type DeliveryLogger, silentLogger } from '../../src/delivery/logger.ts';
 import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
 import { publishEvents } from '../../src/store/publish-events.ts';
 import {
@@ -48,16 +49,23 @@ forEachStorage('direct handoff', (kind) => {
     await t.close();
   });
 
-  function dispatcher(opts: { clock?: Clock; concurrency?: number } = {}): DeliveryDispatcher {
+  function dispatcher(
+    opts: { clock?: Clock; concurrency?: number; leaseMs?: number; logger?: DeliveryLogger } = {},
+  ): DeliveryDispatcher {
     const d = createDispatcher({
       db: t.db,
       secretBox: testSecretBox,
       agent,
       ...(opts.clock ? { clock: opts.clock } : {}),
+      ...(opts.logger ? { logger: opts.logger } : {}),
       random: () => 0.5,
       // No LISTEN and a long poll: only the handoff can make these deliveries go out quickly.
       listen: false,
-      config: { pollIntervalMs: 60_000, ...(opts.concurrency ? { concurrency: opts.concurrency } : {}) },
+      config: {
+        pollIntervalMs: 60_000,
+        ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
+        ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}),
+      },
     });
     open.push(d);
     return d;
@@ -169,6 +177,36 @@ forEachStorage('direct handoff', (kind) => {
       (err: { code?: string }) => err.code === 'IDEMPOTENCY_CONFLICT',
     );
     assert.equal(reserved, 0);
+  });
+
+  test('a handed-over delivery held past half its lease is given back and claimed afresh, not sent late', async () => {
+    const r = await receiver();
+    let first = true;
+    r.handle((_req, res) => {
+      // The first request holds the only slot for longer than half the 200 ms lease.
+      const delay = first ? 400 : 0;
+      first = false;
+      setTimeout(() => res.end('ok'), delay);
+    });
+    await endpoint(r);
+    const warnings: object[] = [];
+    const d = dispatcher({
+      concurrency: 1,
+      leaseMs: 200,
+      logger: { ...silentLogger, warn: (obj) => warnings.push(obj) },
+    });
+    await d.start();
+    const { deliveries } = await publishEvents(t.db, tenant, events(2), { handoff: d.handoff });
+    const [, second] = deliveries;
+    const s = await waitFor('the second delivered', async () => {
+      const s = await deliveryState(t.db, second!.id);
+      return s.status === 'succeeded' && s;
+    });
+    assert.equal(r.requests.length, 2);
+    // Given back (its handoff claim undone), then claimed again: one attempt in all.
+    assert.equal(s.attempt_count, 1);
+    assert.equal((await attemptsOf(t.db, second!.id)).length, 1);
+    assert.ok(warnings.some((w) => (w as { released?: number }).released === 1));
   });
 
   test('deliveries handed to a process that died are claimed by another after the lease', async () => {
