@@ -17,6 +17,7 @@ import { HeraldError, invalid } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import { removeEndpointTraffic } from './endpoint-removal.ts';
 
 /** The auth as answers show it: who and where, never a token, password or client secret. */
 export type RedactedAuth =
@@ -292,25 +293,38 @@ export async function updateEndpoint(
   });
 }
 
-export async function deleteEndpoint(q: Queryable, tenantId: string, id: string): Promise<void> {
-  const rows = await q.query('DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id', [
-    tenantId,
-    id,
-  ]);
-  if (rows.length === 0) throw await notFound(q, tenantId);
+/** Deletes the endpoint with its deliveries and their attempts. */
+export async function deleteEndpoint(db: Db, tenantId: string, id: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    const rows = await tx.query<{ id: string }>(
+      'DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id',
+      [tenantId, id],
+    );
+    if (rows.length === 0) throw await notFound(tx, tenantId);
+    await removeEndpointTraffic(
+      tx,
+      rows.map((r) => r.id),
+    );
+  });
 }
 
 /**
  * Deletes every endpoint of the tenant with one of these URLs (Altoviz's unregister); returns how
  * many. ENDPOINT_NOT_FOUND when there was none.
  */
-export async function deleteEndpointsByUrl(q: Queryable, tenantId: string, urls: string[]): Promise<number> {
-  const rows = await q.query(
-    'DELETE FROM endpoints WHERE tenant_id = $1 AND url = ANY ($2::text[]) RETURNING id',
-    [tenantId, urls],
-  );
-  if (rows.length === 0) throw await notFound(q, tenantId);
-  return rows.length;
+export async function deleteEndpointsByUrl(db: Db, tenantId: string, urls: string[]): Promise<number> {
+  return db.transaction(async (tx) => {
+    const rows = await tx.query<{ id: string }>(
+      'DELETE FROM endpoints WHERE tenant_id = $1 AND url = ANY ($2::text[]) RETURNING id',
+      [tenantId, urls],
+    );
+    if (rows.length === 0) throw await notFound(tx, tenantId);
+    await removeEndpointTraffic(
+      tx,
+      rows.map((r) => r.id),
+    );
+    return rows.length;
+  });
 }
 
 /** The endpoint's current signing secret, in plain text. */

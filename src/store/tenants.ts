@@ -1,6 +1,7 @@
 /** Tenants: the operator's customers. Deleting one deletes everything it owns (FK cascades). */
-import { one, type Queryable } from '../db/db.ts';
+import { type Db, one, type Queryable } from '../db/db.ts';
 import { HeraldError } from '../errors.ts';
+import { removeEndpointTraffic } from './endpoint-removal.ts';
 
 export interface Tenant {
   id: string;
@@ -69,7 +70,21 @@ export async function updateTenant(
   return toTenant(row);
 }
 
-export async function deleteTenant(q: Queryable, id: string): Promise<void> {
-  const rows = await q.query('DELETE FROM tenants WHERE id = $1 RETURNING id', [id]);
-  if (rows.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
+/** Deletes the tenant and everything it owns (endpoints, events, keys by cascade; traffic here). */
+export async function deleteTenant(db: Db, id: string): Promise<void> {
+  await db.transaction(async (tx) => {
+    // Locked first: publishing holds (and so waits for) these rows; see endpoint-removal.ts.
+    const endpoints = await tx.query<{ id: string }>(
+      'SELECT id FROM endpoints WHERE tenant_id = $1 ORDER BY id FOR UPDATE',
+      [id],
+    );
+    const rows = await tx.query('DELETE FROM tenants WHERE id = $1 RETURNING id', [id]);
+    if (rows.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
+    await removeEndpointTraffic(
+      tx,
+      endpoints.map((e) => e.id),
+    );
+    // Any delivery of an endpoint created meanwhile (the cascade took it).
+    await tx.query('DELETE FROM deliveries WHERE tenant_id = $1', [id]);
+  });
 }
