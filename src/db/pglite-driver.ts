@@ -3,7 +3,7 @@
  * holds its own mutex around a transaction, so concurrent callers queue rather than interleave.
  */
 import { PGlite, type Transaction } from '@electric-sql/pglite';
-import type { Db, Queryable } from './db.ts';
+import { type Db, type Queryable, type Sql, sqlText } from './db.ts';
 
 export interface PgliteOptions {
   /** A data directory on disk; omitted = in memory. */
@@ -14,8 +14,8 @@ export interface PgliteOptions {
 
 function wrapTx(tx: Transaction): Queryable {
   return {
-    async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      return (await tx.query<T>(sql, params as unknown[])).rows;
+    async query<T>(sql: Sql, params?: readonly unknown[]): Promise<T[]> {
+      return (await tx.query<T>(sqlText(sql), params as unknown[])).rows;
     },
     async exec(sql: string): Promise<void> {
       await tx.exec(sql);
@@ -33,8 +33,8 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { pg
   return {
     kind: 'pglite',
     pglite,
-    async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      return (await pglite.query<T>(sql, params as unknown[])).rows;
+    async query<T>(sql: Sql, params?: readonly unknown[]): Promise<T[]> {
+      return (await pglite.query<T>(sqlText(sql), params as unknown[])).rows;
     },
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       return pglite.transaction((tx) => fn(wrapTx(tx)));

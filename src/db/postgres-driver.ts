@@ -4,7 +4,7 @@
  * lost LISTEN connection only costs latency.
  */
 import pg from 'pg';
-import type { Db, Queryable } from './db.ts';
+import type { Db, Queryable, Sql } from './db.ts';
 
 const INT8_OID = 20;
 const types = {
@@ -21,6 +21,13 @@ export interface PostgresOptions {
   schema?: string;
   poolSize?: number;
   onError?: (err: Error) => void;
+}
+
+/** A prepared statement goes by its name: `pg` parses it once per connection, then only binds. */
+function config(sql: Sql, params: readonly unknown[] | undefined): pg.QueryConfig {
+  const values = params as unknown[] | undefined;
+  if (typeof sql === 'string') return { text: sql, ...(values ? { values } : {}) };
+  return { name: sql.name, text: sql.text, ...(values ? { values } : {}) };
 }
 
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
@@ -82,15 +89,15 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
 
   const db: Db = {
     kind: 'postgres',
-    async query<T>(sql: string, params?: readonly unknown[]): Promise<T[]> {
-      const res = await pool.query(sql, params as unknown[]);
+    async query<T>(sql: Sql, params?: readonly unknown[]): Promise<T[]> {
+      const res = await pool.query(config(sql, params));
       return res.rows as T[];
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
       const tx: Queryable = {
-        async query<R>(sql: string, params?: readonly unknown[]): Promise<R[]> {
-          return (await client.query(sql, params as unknown[])).rows as R[];
+        async query<R>(sql: Sql, params?: readonly unknown[]): Promise<R[]> {
+          return (await client.query(config(sql, params))).rows as R[];
         },
         async exec(sql: string): Promise<void> {
           await client.query(sql);

@@ -15,7 +15,7 @@
  *   pending, so re-enabling the endpoint resumes them (within `pausedForMs`, or at once if the
  *   re-enabling code also makes them due).
  */
-import type { Queryable } from '../db/db.ts';
+import { prepared, type Queryable } from '../db/db.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 export interface ClaimOptions {
@@ -142,7 +142,9 @@ interface Row extends EndpointConfigRow {
 
 const NOW = nowSql('$1');
 
-const CLAIM_SQL = `
+const CLAIM_SQL = prepared(
+  'herald_claim',
+  `
 -- The due rows alone, from the due index in its order, stopping after $2. Pending is implied by a
 -- due time (migration 005), and asking for the time alone keeps the planner's estimate of the due
 -- rows generous; with one table and that estimate the plan is an ordered index scan under the
@@ -190,7 +192,8 @@ SELECT s.paused, c.*, ${ENDPOINT_CONFIG_COLUMNS},
        FROM events v WHERE v.tenant_id = c.tenant_id AND v.id = x.id) ORDER BY x.n), '[]')
    FROM unnest(c.event_ids) WITH ORDINALITY AS x(id, n)) AS events
 FROM (SELECT count(*)::int AS paused FROM paused) s
-LEFT JOIN (claimed c JOIN endpoints e ON e.id = c.endpoint_id) ON true`;
+LEFT JOIN (claimed c JOIN endpoints e ON e.id = c.endpoint_id) ON true`,
+);
 
 function toEvents(row: Row): ClaimedEvent[] {
   const byId = new Map(row.events.flatMap((e) => (e ? [[e.id, e] as const] : [])));

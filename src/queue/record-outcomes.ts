@@ -8,7 +8,7 @@
  * number match): when a lease ran out and another worker re-claimed the row, the late result is kept
  * as an attempt but no longer decides the delivery's state.
  */
-import type { Queryable } from '../db/db.ts';
+import { prepared, type Queryable } from '../db/db.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 export type AttemptStatus = 'succeeded' | 'pending' | 'failed';
@@ -42,7 +42,9 @@ export interface RecordOptions {
 
 const NOW = nowSql('$1');
 
-const RECORD_SQL = `
+const RECORD_SQL = prepared(
+  'herald_record_outcomes',
+  `
 WITH input AS (
   -- The claim token (worker, 'pending') rides along as columns so that the UPDATE's conditions on it
   -- are join conditions, not filters the planner estimates on its own: with stale statistics it
@@ -97,7 +99,8 @@ endpoint_state AS (
   WHERE e.id = x.id AND (
     (x.ok AND e.failing_since IS NOT NULL) OR (NOT x.ok AND e.failing_since IS NULL) OR (x.gone AND e.active))
 )
-SELECT id FROM updated`;
+SELECT id FROM updated`,
+);
 
 /**
  * Each endpoint's state after the batch: its last result in the batch decides whether it is failing

@@ -4,7 +4,7 @@
  * down, `locked_by` is cleared — and the delivery falls due at the given delay, so the next worker
  * to claim it makes the same attempt number again.
  */
-import type { Queryable } from '../db/db.ts';
+import { prepared, type Queryable } from '../db/db.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 export interface Release {
@@ -16,7 +16,9 @@ export interface Release {
 
 const NOW = nowSql('$1');
 
-const RELEASE_SQL = `
+const RELEASE_SQL = prepared(
+  'herald_release',
+  `
 UPDATE deliveries d
 SET next_attempt_at = ${NOW} + x.delay_ms * interval '1 millisecond',
     locked_by = NULL,
@@ -27,7 +29,8 @@ FROM (SELECT u.*, $2::text AS claimed_by, 'pending'::text AS claimed_status
       FROM unnest($3::text[], $4::int[], $5::float8[]) AS u(id, attempt_number, delay_ms)) AS x
 WHERE d.id = x.id AND d.locked_by = x.claimed_by AND d.attempt_count = x.attempt_number
   AND d.status = x.claimed_status
-RETURNING d.id`;
+RETURNING d.id`,
+);
 
 /**
  * Gives claims back; answers the ids released (a claim already lost to another worker is skipped).

@@ -9,7 +9,7 @@
  *
  * A delivery with `leaseMs` is inserted already claimed by `workerId` (see src/queue/handoff.ts).
  */
-import type { Queryable } from '../db/db.ts';
+import { prepared, type Queryable } from '../db/db.ts';
 import { DELIVERY_CHANNEL } from '../queue/notify.ts';
 import { nowParam, nowSql } from '../queue/queue-time.ts';
 
@@ -76,13 +76,18 @@ ins AS (
 const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL, NULL::timestamptz, NULL::timestamptz
   FROM (SELECT pg_notify($6, '') FROM ins WHERE NOT ins.claimed LIMIT 1) AS notified`;
 
-const INSERT_DELIVERIES_SQL = `WITH ${DELIVERY_CTES}
+const INSERT_DELIVERIES_SQL = prepared(
+  'herald_insert_deliveries',
+  `WITH ${DELIVERY_CTES}
 SELECT 'd' AS kind, id, sequence, claimed, NULL::timestamptz AS created_at, NULL::timestamptz AS occurred_at
 FROM ins
-UNION ALL ${NOTIFY_ROW}`;
+UNION ALL ${NOTIFY_ROW}`,
+);
 
 // The whole publish in one statement: $7 batch id, $8 the events.
-const PUBLISH_SQL = `WITH ev AS (
+const PUBLISH_SQL = prepared(
+  'herald_publish',
+  `WITH ev AS (
   INSERT INTO events (tenant_id, id, type, data, origin, occurred_at, batch_id)
   SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, $7
   FROM json_to_recordset($8::json) AS e(id text, type text, data json, origin text, occurred_at timestamptz)
@@ -92,7 +97,8 @@ ${DELIVERY_CTES}
 SELECT 'd' AS kind, id, sequence, claimed, NULL::timestamptz AS created_at, NULL::timestamptz AS occurred_at
 FROM ins
 UNION ALL SELECT 'e', id, NULL, NULL, created_at, occurred_at FROM ev
-UNION ALL ${NOTIFY_ROW}`;
+UNION ALL ${NOTIFY_ROW}`,
+);
 
 interface ResultRow {
   kind: 'd' | 'e' | 'n';

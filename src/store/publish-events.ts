@@ -9,7 +9,7 @@
  * Idempotency-Key. Matching endpoints is done in JS. With a handoff (src/queue/handoff.ts) the new
  * deliveries go to this process's dispatcher without a claim.
  */
-import type { Db, Queryable } from '../db/db.ts';
+import { type Db, prepared, type Queryable } from '../db/db.ts';
 import { planDeliveries } from '../delivery/fan-out.ts';
 import { HeraldError } from '../errors.ts';
 import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
@@ -38,12 +38,29 @@ export interface EventInput {
   occurredAt?: string;
 }
 
+const SCHEMAS_SQL = prepared(
+  'herald_publish_schemas',
+  `SELECT name, schema, created_at AS c, updated_at AS u FROM event_types
+   WHERE name = ANY($1::text[]) AND schema IS NOT NULL`,
+);
+
+// The tenant row comes back even with no endpoints, so a missing tenant is told apart. A disabled
+// endpoint (410, failing too long) has `active = false`, with the reason beside it.
+const CANDIDATES_SQL = prepared(
+  'herald_publish_candidates',
+  `SELECT t.id AS tenant, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.active,
+     ${ENDPOINT_CONFIG_COLUMNS}
+   FROM tenants t
+   LEFT JOIN endpoints e ON e.tenant_id = t.id
+     AND CASE WHEN $2::text IS NULL THEN e.active ELSE e.id = $2 END
+   WHERE t.id = $1`,
+);
+
 /** Refuses data that does not match its event type's schema; unknown types are allowed. */
 async function checkSchemas(q: Queryable, events: EventInput[], single: boolean): Promise<void> {
   const names = [...new Set(events.map((e) => e.type))];
   const rows = await q.query<{ name: string; schema: Record<string, unknown> | null; c: Date; u: Date }>(
-    `SELECT name, schema, created_at AS c, updated_at AS u FROM event_types
-     WHERE name = ANY($1::text[]) AND schema IS NOT NULL`,
+    SCHEMAS_SQL,
     [names],
   );
   const types = new Map<string, EventTypeSchema>(
@@ -106,17 +123,10 @@ export async function publishEvents(
 
   const [, candidates] = await Promise.all([
     checkSchemas(db, inputs, single),
-    // The tenant row comes back even with no endpoints, so a missing tenant is told apart. A disabled
-    // endpoint (410, failing too long) has `active = false`, with the reason beside it.
-    db.query<{ tenant: string } & ({ id: null } | Candidate)>(
-      `SELECT t.id AS tenant, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.active,
-         ${ENDPOINT_CONFIG_COLUMNS}
-       FROM tenants t
-       LEFT JOIN endpoints e ON e.tenant_id = t.id
-         AND CASE WHEN $2::text IS NULL THEN e.active ELSE e.id = $2 END
-       WHERE t.id = $1`,
-      [tenantId, opts.endpointId ?? null],
-    ),
+    db.query<{ tenant: string } & ({ id: null } | Candidate)>(CANDIDATES_SQL, [
+      tenantId,
+      opts.endpointId ?? null,
+    ]),
   ]);
   if (candidates.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
   const endpoints = candidates.filter((c): c is { tenant: string } & Candidate => c.id !== null);
