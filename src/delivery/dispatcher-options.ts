@@ -30,6 +30,8 @@ export interface DispatcherConfig {
    * be about to take it over).
    */
   maxHeld: number;
+  /** Most event bytes (as JSON) of handed-over deliveries held at once: large payloads take fewer. */
+  maxHeldBytes: number;
   /** Longest idle wait between claims. */
   pollIntervalMs: number;
   defaultRetrySchedule: readonly number[];
@@ -51,7 +53,8 @@ export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
   concurrency: 200,
   maxInFlightPerEndpoint: 64,
   leaseMs: 30_000,
-  maxHeld: 2_000,
+  maxHeld: 10_000,
+  maxHeldBytes: 32 * 1024 * 1024,
   pollIntervalMs: 1_000,
   defaultRetrySchedule: DEFAULT_RETRY_SCHEDULE,
   defaultTotalTimeoutMs: 15_000,

@@ -84,6 +84,16 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   // Claimed and waiting for a free slot: claimed ahead, or handed over by publishing in this process.
   const ready: ClaimedDelivery[] = [];
   let reservedForHandoff = 0;
+  // Event bytes reserved by publishes in progress, and held by handed-over deliveries.
+  let reservedBytes = 0;
+  let heldBytes = 0;
+  /** A delivery leaves the dispatcher: its bytes no longer count. */
+  function letGo(d: ClaimedDelivery): void {
+    if (d.heldBytes) {
+      heldBytes -= d.heldBytes;
+      d.heldBytes = 0;
+    }
+  }
   const slots = createEndpointSlots(cfg.maxInFlightPerEndpoint);
   let idleWaiters: Array<() => void> = [];
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -194,8 +204,10 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     }
   }
 
-  const release = (d: ClaimedDelivery, delayMs: number) =>
+  const release = (d: ClaimedDelivery, delayMs: number) => {
+    letGo(d);
     recorder.add({ kind: 'release', release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs } });
+  };
 
   // Held this long unsent, a claim is given back rather than sent: its lease (leaseMs plus the
   // request's own timeout) must outlast the request.
@@ -247,6 +259,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         },
       )
       .finally(() => {
+        letGo(d);
         inFlight.delete(d.id);
         const next = nextWaiting(d.endpointId);
         if (next) {
@@ -322,16 +335,23 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       leaseMs: cfg.leaseMs,
       defaultTotalTimeoutMs: cfg.defaultTotalTimeoutMs,
       queueNow,
-      reserve(n) {
+      reserve(n, bytes) {
         if (state !== 'running') return 0;
+        if (heldBytes + reservedBytes + bytes > cfg.maxHeldBytes) return 0;
         // Beyond the free slots they wait in memory, leased; `stale` bounds how long.
         const room = cfg.maxHeld - inFlight.size - ready.length - slots.waiting - reservedForHandoff;
         const taken = Math.max(0, Math.min(n, room));
         reservedForHandoff += taken;
+        if (taken > 0) reservedBytes += bytes;
         return taken;
       },
-      accept(deliveries, reserved) {
+      accept(deliveries, reserved, bytes) {
         reservedForHandoff -= reserved;
+        if (reserved > 0) reservedBytes -= bytes;
+        if (deliveries.length > 0) {
+          heldBytes += bytes;
+          for (const d of deliveries) d.heldBytes = bytes / deliveries.length;
+        }
         // The lease began one statement earlier; half a lease of margin (`stale`) covers that.
         const now = performance.now();
         for (const d of deliveries) d.heldSince = now;

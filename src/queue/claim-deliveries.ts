@@ -73,6 +73,8 @@ export interface ClaimedDelivery {
   events: ClaimedEvent[];
   /** Set by the dispatcher: when it got the claim (performance.now()), to bound how long it holds it. */
   heldSince?: number;
+  /** Set by the dispatcher for handed-over deliveries: their share of the publish's event bytes. */
+  heldBytes?: number;
 }
 
 export interface ClaimResult {

@@ -8,7 +8,7 @@
  * an ordinary lease (`locked_by`, `attempt_count = 1`, `next_attempt_at = now + lease`). If the
  * process dies before sending, the lease runs out and any worker claims them as usual.
  *
- * A dispatcher only takes what it has room for (`reserve`); the rest is inserted due and unclaimed,
+ * A dispatcher only takes what it has room for (`reserve`: a count and a memory budget); the rest is inserted due and unclaimed,
  * for whichever worker claims first. fifo deliveries and deliveries of inactive endpoints are never
  * handed off: they must go through the claim's ordering and pause rules.
  */
@@ -22,11 +22,15 @@ export interface DeliveryHandoff {
   readonly defaultTotalTimeoutMs: number;
   /** The queue's injected time (tests), or null for the database's now(). */
   queueNow(): Date | null;
-  /** Reserves room for up to `n` deliveries; answers how many it will take (0 when stopping). */
-  reserve(n: number): number;
   /**
-   * After the commit: the deliveries inserted claimed by `workerId` (at most the reserved count), and
-   * the count reserved, so unused room is given back. Called with `[]` when the publish failed.
+   * Reserves room for up to `n` deliveries whose events take `bytes` (their JSON); answers how many
+   * it will take (0 when stopping, or when holding them would exceed its memory budget).
    */
-  accept(deliveries: ClaimedDelivery[], reserved: number): void;
+  reserve(n: number, bytes: number): number;
+  /**
+   * After the commit: the deliveries inserted claimed by `workerId` (at most the reserved count), the
+   * count reserved and the same `bytes`, so unused room is given back. Called with `[]` when the
+   * publish failed.
+   */
+  accept(deliveries: ClaimedDelivery[], reserved: number, bytes: number): void;
 }

@@ -179,7 +179,8 @@ export async function insertEventsAndDeliveries(
   q: Queryable,
   tenantId: string,
   batchId: string,
-  events: NewEventRow[],
+  /** The events as a JSON array of {@link NewEventRow}. */
+  eventsJson: string,
   deliveries: NewDelivery[],
   claimAs?: ClaimAs,
 ): Promise<{
@@ -189,7 +190,7 @@ export async function insertEventsAndDeliveries(
   const rows = await q.query<ResultRow>(PUBLISH_SQL, [
     ...deliveryParams(tenantId, deliveries, claimAs),
     batchId,
-    JSON.stringify(events),
+    eventsJson,
   ]);
   const stored = new Map<string, { created_at: Date; occurred_at: Date | null }>();
   for (const r of rows)

@@ -137,6 +137,8 @@ export async function publishEvents(
   const claimAs = handoff ? { workerId: handoff.workerId, now: handoff.queueNow() } : undefined;
   let reserved = 0;
   let handed: ClaimedDelivery[] = [];
+  // Serialised once: the insert's parameter, and the measure of what handing these over holds.
+  const eventsJson = JSON.stringify(events.map(eventRow));
 
   try {
     // Every id generated here, so none can repeat: the whole publish is one autocommitted statement.
@@ -146,12 +148,12 @@ export async function publishEvents(
       inputs.every((e) => e.id === undefined)
     ) {
       const planned = planDeliveries(events, endpoints);
-      reserved = reserveHandoff(planned, byId, handoff);
+      reserved = reserveHandoff(planned, byId, handoff, eventsJson.length);
       const { deliveries, stored } = await insertEventsAndDeliveries(
         db,
         tenantId,
         batchId,
-        events.map(eventRow),
+        eventsJson,
         planned,
         claimAs,
       );
@@ -178,14 +180,14 @@ export async function publishEvents(
            AS e(id text, type text, data json, origin text, occurred_at timestamptz)
          ON CONFLICT (tenant_id, id) DO NOTHING
          RETURNING id, created_at, occurred_at`,
-        [tenantId, batchId, JSON.stringify(events.map(eventRow))],
+        [tenantId, batchId, eventsJson],
       );
       const stored: StoredTimes = new Map(created.map((r) => [r.id, r]));
       const fresh = events.filter((e) => stored.has(e.id));
       const repeats =
         fresh.length < events.length ? await firstEvents(tx, tenantId, events, stored, single) : new Map();
       const planned = planDeliveries(fresh, endpoints, { targeted: opts.endpointId !== undefined });
-      reserved = reserveHandoff(planned, byId, handoff);
+      reserved = reserveHandoff(planned, byId, handoff, eventsJson.length);
       const deliveries = await insertDeliveries(tx, tenantId, planned, claimAs);
       if (opts.endpointId !== undefined && deliveries.length === 0 && fresh.length > 0) {
         throw new HeraldError('ENDPOINT_NOT_FOUND'); // deleted meanwhile: roll the event back too
@@ -201,7 +203,7 @@ export async function publishEvents(
     if ((err as { code?: unknown }).code === '23503') throw new HeraldError('TENANT_NOT_FOUND');
     throw err;
   } finally {
-    if (handoff && (reserved > 0 || handed.length > 0)) handoff.accept(handed, reserved);
+    if (handoff && (reserved > 0 || handed.length > 0)) handoff.accept(handed, reserved, eventsJson.length);
   }
 }
 

@@ -24,10 +24,12 @@ export function reserveHandoff(
   planned: NewDelivery[],
   endpoints: Map<string, Candidate>,
   handoff: DeliveryHandoff | undefined,
+  /** The size of the events' JSON: what holding them in memory costs, roughly. */
+  bytes: number,
 ): number {
   if (!handoff) return 0;
   const eligible = planned.filter((d) => !d.fifo && endpoints.get(d.endpointId)?.active);
-  const reserved = eligible.length > 0 ? handoff.reserve(eligible.length) : 0;
+  const reserved = eligible.length > 0 ? handoff.reserve(eligible.length, bytes) : 0;
   for (const d of eligible.slice(0, reserved)) {
     const ep = endpoints.get(d.endpointId)!;
     d.leaseMs = handoff.leaseMs + (ep.total_timeout_ms ?? handoff.defaultTotalTimeoutMs);

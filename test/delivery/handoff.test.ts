@@ -50,7 +50,13 @@ forEachStorage('direct handoff', (kind) => {
   });
 
   function dispatcher(
-    opts: { clock?: Clock; concurrency?: number; leaseMs?: number; logger?: DeliveryLogger } = {},
+    opts: {
+      clock?: Clock;
+      concurrency?: number;
+      leaseMs?: number;
+      maxHeldBytes?: number;
+      logger?: DeliveryLogger;
+    } = {},
   ): DeliveryDispatcher {
     const d = createDispatcher({
       db: t.db,
@@ -65,6 +71,7 @@ forEachStorage('direct handoff', (kind) => {
         pollIntervalMs: 60_000,
         ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
         ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}),
+        ...(opts.maxHeldBytes ? { maxHeldBytes: opts.maxHeldBytes } : {}),
       },
     });
     open.push(d);
@@ -177,6 +184,33 @@ forEachStorage('direct handoff', (kind) => {
       (err: { code?: string }) => err.code === 'IDEMPOTENCY_CONFLICT',
     );
     assert.equal(reserved, 0);
+  });
+
+  test('the handoff keeps to a memory budget: large payloads go through the queue instead', async () => {
+    const r = await receiver();
+    await endpoint(r);
+    const d = dispatcher({ maxHeldBytes: 1000 });
+    await d.start();
+    assert.equal(d.handoff.reserve(5, 2000), 0);
+    assert.equal(d.handoff.reserve(5, 500), 5);
+    assert.equal(d.handoff.reserve(5, 600), 0, 'reserved bytes count against the budget');
+    d.handoff.accept([], 5, 500);
+    assert.equal(d.handoff.reserve(5, 600), 5, 'given back');
+    d.handoff.accept([], 5, 600);
+
+    const big = { type: 'invoice.paid', data: { blob: 'x'.repeat(2000) } };
+    const small = { type: 'invoice.paid', data: { i: 1 } };
+    const { deliveries } = await publishEvents(t.db, tenant, [big], { handoff: d.handoff });
+    const { deliveries: handed } = await publishEvents(t.db, tenant, [small], { handoff: d.handoff });
+    const rows = await t.db.query<{ id: string; locked_by: string | null }>(
+      'SELECT id, locked_by FROM deliveries WHERE id = ANY($1::text[])',
+      [[deliveries[0]!.id, handed[0]!.id]],
+    );
+    const lockedBy = new Map(rows.map((x) => [x.id, x.locked_by]));
+    assert.equal(lockedBy.get(deliveries[0]!.id), null, 'the large one was inserted unclaimed');
+    assert.equal(lockedBy.get(handed[0]!.id), d.workerId, 'the small one was handed over');
+    d.wake(); // no LISTEN here: the unclaimed one waits for a claim
+    await waitFor('both delivered', () => r.requests.length === 2);
   });
 
   test('a handed-over delivery held past half its lease is given back and claimed afresh, not sent late', async () => {
