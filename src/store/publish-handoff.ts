@@ -45,6 +45,16 @@ export function handedOver(
   events: Map<string, EventInput & { id: string }>,
   stored: StoredTimes,
 ): ClaimedDelivery[] {
+  // One endpoint object per endpoint, shared by its deliveries (read-only from here on).
+  const configs = new Map<string, ClaimedDelivery['endpoint']>();
+  const configOf = (id: string) => {
+    let c = configs.get(id);
+    if (!c) {
+      c = toClaimedEndpoint(id, endpoints.get(id)!);
+      configs.set(id, c);
+    }
+    return c;
+  };
   return inserted
     .filter((d) => d.claimed)
     .map((d) => ({
@@ -55,7 +65,7 @@ export function handedOver(
       sequence: d.sequence,
       fifo: d.fifo,
       attemptNumber: 1,
-      endpoint: toClaimedEndpoint(d.endpointId, endpoints.get(d.endpointId)!),
+      endpoint: configOf(d.endpointId),
       events: d.eventIds.map((id) => {
         const e = events.get(id)!;
         const times = stored.get(id)!;

@@ -41,6 +41,50 @@ forEachStorage('claim deliveries', (kind) => {
     );
   }
 
+  test('a batch of several endpoints: each delivery carries its own endpoint, shared within it', async () => {
+    await settle();
+    const until = new Date('2030-01-02T03:04:05.678Z');
+    const a = await insertEndpoint(t.db, tenant, {
+      url: `${URL}/a`,
+      headers: { 'x-which': 'a' },
+      previousSecret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+      previousSecretUntil: until,
+      retrySchedule: [0, 7],
+      connectTimeoutMs: 1111,
+      totalTimeoutMs: 2222,
+      rateLimitPerSecond: 33,
+    });
+    const b = await insertEndpoint(t.db, tenant, { url: `${URL}/b` });
+    const now = clock.now().getTime();
+    for (const [i, ep] of [a, b, a, b].entries()) {
+      await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: new Date(now - 4000 + i) });
+    }
+    const { deliveries } = await claimDeliveries(t.db, opts());
+    assert.equal(deliveries.length, 4);
+    const ofA = deliveries.filter((d) => d.endpointId === a.id);
+    const ofB = deliveries.filter((d) => d.endpointId === b.id);
+    assert.equal(ofA.length, 2);
+    assert.equal(ofA[0]!.endpoint, ofA[1]!.endpoint, 'one object per endpoint');
+    assert.equal(ofB[0]!.endpoint, ofB[1]!.endpoint);
+    const ea = ofA[0]!.endpoint;
+    assert.equal(ea.id, a.id);
+    assert.equal(ea.url, `${URL}/a`);
+    assert.deepEqual(ea.headers, { 'x-which': 'a' });
+    assert.deepEqual(ea.retrySchedule, [0, 7]);
+    assert.equal(ea.connectTimeoutMs, 1111);
+    assert.equal(ea.totalTimeoutMs, 2222);
+    assert.equal(ea.rateLimitPerSecond, 33);
+    assert.ok(ea.previousSecretEnc);
+    assert.deepEqual(ea.previousSecretUntil, until);
+    const eb = ofB[0]!.endpoint;
+    assert.equal(eb.url, `${URL}/b`);
+    assert.deepEqual(eb.headers, {});
+    assert.equal(eb.retrySchedule, null);
+    assert.equal(eb.previousSecretEnc, null);
+    assert.equal(eb.previousSecretUntil, null);
+    assert.equal(eb.totalTimeoutMs, null);
+  });
+
   test('claims due rows oldest first with what sending needs, and leases them', async () => {
     await settle();
     const ep = await insertEndpoint(t.db, tenant, {
