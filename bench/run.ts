@@ -8,7 +8,9 @@
  * `dispatcherOnlyPerSecond` / `dispatcherOnlyCpuMicrosPerDelivery`: BENCH_EVENTS deliveries made due
  * with SQL, so only the dispatcher works; the CPU spent per delivery by Herald (this process), the
  * receiver and PostgreSQL. `endToEndCpuMicrosPerDelivery`: the same for the end-to-end run, and
- * `rawCeilingCpuMicrosPerRequest` for the ceiling's client and receiver.
+ * `rawCeilingCpuMicrosPerRequest` for the ceiling's client and receiver. `futureSlowdownPercent`:
+ * the dispatcher-only run repeated beside BENCH_FUTURE deliveries scheduled a day ahead (due-claiming
+ * with a million future retries), against the first.
  *
  * Options (environment): BENCH_MODES=postgres,pglite  BENCH_EVENTS=20000  BENCH_FUTURE=1000000
  *   BENCH_LATENCY_SECONDS=10  TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
@@ -234,6 +236,48 @@ async function publishBatches(
   return performance.now() - start;
 }
 
+/**
+ * EVENTS deliveries inserted a minute ahead, then made due at once and the dispatcher woken: the
+ * clock starts when the work is there (not while the rows are written), and stops at the last
+ * receipt. `tag` keeps each run's rows apart.
+ */
+async function dispatcherOnly(
+  herald: RunningHerald,
+  rx: Receiver,
+  tag: string,
+): Promise<{ perSecond: number; cpu: CpuMark }> {
+  const db = herald.ctx.db;
+  const [ep] = await db.query<{ id: string }>("SELECT id FROM endpoints WHERE tenant_id = 'bench' LIMIT 1");
+  await db.query(
+    `INSERT INTO events (tenant_id, id, type, data, batch_id) VALUES ('bench', $1, 'invoice.created', '{"n":1}', $1)`,
+    [tag],
+  );
+  const [{ base } = { base: 0 }] = await db.query<{ base: number }>(
+    'SELECT coalesce(max(sequence), 0) + 1 AS base FROM deliveries WHERE endpoint_id = $1',
+    [ep!.id],
+  );
+  await db.query(
+    `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
+     SELECT 'dlv_' || $3 || '_' || g, 'bench', $1, $3, ARRAY[$3], 'invoice.created', $4::int8 + g,
+            now() + interval '1 minute'
+     FROM generate_series(1, $2::int) g`,
+    [ep!.id, EVENTS, tag, base + 3_000_000_000],
+  );
+  await rx.reset();
+  await db.query(
+    `WITH due AS (UPDATE deliveries SET next_attempt_at = now()
+                  WHERE tenant_id = 'bench' AND event_id = $1 RETURNING 1)
+     SELECT pg_notify('herald_deliveries', '') FROM (SELECT count(*) FROM due) AS n`,
+    [tag],
+  );
+  // From the commit: the dispatcher cannot start earlier, and writing the rows is not its work.
+  const cpu0 = await cpuMark(rx);
+  const d0 = performance.now();
+  const d1 = await waitForCount(rx, EVENTS);
+  // Herald's share includes polling the receiver from this process (tiny).
+  return { perSecond: round(EVENTS / ((d1 - d0) / 1000)), cpu: await cpuPerDelivery(rx, cpu0, EVENTS) };
+}
+
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -312,38 +356,10 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
       p99: round(percentile(lat, 99), 2),
     };
 
-    // The dispatcher alone: EVENTS deliveries inserted due (no API work), and the Node CPU each costs.
-    {
-      const db = herald.ctx.db;
-      const [ep] = await db.query<{ id: string }>(
-        "SELECT id FROM endpoints WHERE tenant_id = 'bench' LIMIT 1",
-      );
-      await db.query(
-        `INSERT INTO events (tenant_id, id, type, data, batch_id)
-         VALUES ('bench', 'dispatcher-only', 'invoice.created', '{"n":1}', 'bat_dispatcher_only')`,
-      );
-      await rx.reset();
-      // Inserted a minute ahead, then made due at once and the dispatcher woken: the clock starts
-      // when the work is there, not while 20,000 rows are being written.
-      await db.query(
-        `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
-         SELECT 'dlv_dispatcher_only_' || g, 'bench', $1, 'dispatcher-only', '{dispatcher-only}', 'invoice.created',
-                2000000000 + g, now() + interval '1 minute'
-         FROM generate_series(1, $2::int) g`,
-        [ep!.id, EVENTS],
-      );
-      const d0 = performance.now();
-      await db.query(
-        `WITH due AS (UPDATE deliveries SET next_attempt_at = now() WHERE event_id = 'dispatcher-only' RETURNING 1)
-         SELECT pg_notify('herald_deliveries', '') FROM (SELECT count(*) FROM due) AS n`,
-      );
-      // CPU from here: making 20,000 rows due is the benchmark's work, not the dispatcher's.
-      const cpu0 = await cpuMark(rx);
-      const d1 = await waitForCount(rx, EVENTS);
-      out['dispatcherOnlyPerSecond'] = round(EVENTS / ((d1 - d0) / 1000));
-      // Herald's share includes polling the receiver from this process (tiny).
-      out['dispatcherOnlyCpuMicrosPerDelivery'] = await cpuPerDelivery(rx, cpu0, EVENTS);
-    }
+    // The dispatcher alone: EVENTS deliveries made due with SQL (no API work), and the CPU each costs.
+    const alone = await dispatcherOnly(herald, rx, 'dispatcher_only');
+    out['dispatcherOnlyPerSecond'] = alone.perSecond;
+    out['dispatcherOnlyCpuMicrosPerDelivery'] = alone.cpu;
 
     // Fan-out: one event to 1,000 endpoints.
     await api(herald, 'POST', '/v1/tenants', { id: 'fan', name: 'Fan-out' });
@@ -376,14 +392,18 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
         [ep!.id, FUTURE],
       );
       await db.query('ANALYZE deliveries');
+      out['futureDeliveries'] = f.length;
+      // Due-claiming: the dispatcher alone again, now beside a million future rows.
+      const beside = await dispatcherOnly(herald, rx, 'beside_future');
+      out['dispatcherOnlyWithFutureDeliveriesPerSecond'] = beside.perSecond;
+      out['futureSlowdownPercent'] = round((1 - beside.perSecond / alone.perSecond) * 100);
       await rx.reset();
       const g0 = performance.now();
       await publishBatches(herald, 'bench', EVENTS, 4);
       const g1 = await waitForCount(rx, EVENTS);
       const withFuture = EVENTS / ((g1 - g0) / 1000);
       out['endToEndWithFutureDeliveriesPerSecond'] = round(withFuture);
-      out['futureDeliveries'] = f.length;
-      out['futureSlowdownPercent'] = round((1 - withFuture / e2e) * 100);
+      out['endToEndFutureSlowdownPercent'] = round((1 - withFuture / e2e) * 100);
     }
   } finally {
     await herald.stop();

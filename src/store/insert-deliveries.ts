@@ -94,9 +94,11 @@ const PUBLISH_SQL = prepared(
   RETURNING id, created_at, occurred_at
 ),
 ${DELIVERY_CTES}
-SELECT 'd' AS kind, id, sequence, claimed, NULL::timestamptz AS created_at, NULL::timestamptz AS occurred_at
-FROM ins
-UNION ALL SELECT 'e', id, NULL, NULL, created_at, occurred_at FROM ev
+-- The events are read (so inserted) first: the endpoint locks are taken when \`ins\` is read, and
+-- everything done before that is time they are not held, which other publishes to the same
+-- endpoints would spend waiting.
+SELECT 'e' AS kind, id, NULL::int8 AS sequence, NULL::boolean AS claimed, created_at, occurred_at FROM ev
+UNION ALL SELECT 'd', id, sequence, claimed, NULL, NULL FROM ins
 UNION ALL ${NOTIFY_ROW}`,
 );
 
