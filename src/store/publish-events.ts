@@ -2,14 +2,14 @@
  * Publishing: a call's events and all their deliveries stored in one transaction, committed before
  * the answer, so an accepted event is never lost. Also the endpoint emulator's test event.
  *
- * This is the hot path, so it costs a fixed number of round trips whatever the batch size: two reads
- * (event-type schemas and the tenant's endpoints, side by side), then — when Herald chose every event
+ * This is the hot path, so it costs a fixed number of round trips whatever the batch size: one read
+ * (the tenant's endpoints and the event types' schemas), then — when Herald chose every event
  * id, so none can repeat — one autocommitted statement that inserts the events, takes the sequence
  * numbers and inserts the deliveries; otherwise a transaction that also settles repeats and the
  * Idempotency-Key. Matching endpoints is done in JS. With a handoff (src/queue/handoff.ts) the new
  * deliveries go to this process's dispatcher without a claim.
  */
-import { type Db, prepared, type Queryable } from '../db/db.ts';
+import { type Db, prepared } from '../db/db.ts';
 import { planDeliveries } from '../delivery/fan-out.ts';
 import { HeraldError } from '../errors.ts';
 import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
@@ -38,35 +38,44 @@ export interface EventInput {
   occurredAt?: string;
 }
 
-const SCHEMAS_SQL = prepared(
-  'herald_publish_schemas',
-  `SELECT name, schema, created_at AS c, updated_at AS u FROM event_types
-   WHERE name = ANY($1::text[]) AND schema IS NOT NULL`,
-);
-
-// The tenant row comes back even with no endpoints, so a missing tenant is told apart. A disabled
-// endpoint (410, failing too long) has `active = false`, with the reason beside it.
+// One read before the write: the tenant's candidate endpoints, and — on the first row only — the
+// schemas of the event types published. A row comes back even for a missing tenant (tenant NULL),
+// so a missing tenant is told apart from one without endpoints and bad data is still refused
+// first. A disabled endpoint (410, failing too long) has `active = false`, with the reason beside it.
 const CANDIDATES_SQL = prepared(
   'herald_publish_candidates',
   `SELECT t.id AS tenant, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.active,
-     ${ENDPOINT_CONFIG_COLUMNS}
-   FROM tenants t
+     ${ENDPOINT_CONFIG_COLUMNS},
+     CASE WHEN row_number() OVER () = 1 THEN (
+       SELECT coalesce(json_agg(json_build_object('name', x.name, 'schema', x.schema,
+         'c', floor(extract(epoch FROM x.created_at) * 1000),
+         'u', floor(extract(epoch FROM x.updated_at) * 1000))), '[]')
+       FROM event_types x WHERE x.name = ANY($3::text[]) AND x.schema IS NOT NULL) END AS schemas
+   FROM (SELECT 1) AS one
+   LEFT JOIN tenants t ON t.id = $1
    LEFT JOIN endpoints e ON e.tenant_id = t.id
-     AND CASE WHEN $2::text IS NULL THEN e.active ELSE e.id = $2 END
-   WHERE t.id = $1`,
+     AND CASE WHEN $2::text IS NULL THEN e.active ELSE e.id = $2 END`,
 );
 
+type CandidateRow = { tenant: string | null; schemas: SchemaRow[] | null } & ({ id: null } | Candidate);
+interface SchemaRow {
+  name: string;
+  schema: Record<string, unknown> | null;
+  c: number;
+  u: number;
+}
+
 /** Refuses data that does not match its event type's schema; unknown types are allowed. */
-async function checkSchemas(q: Queryable, events: EventInput[], single: boolean): Promise<void> {
-  const names = [...new Set(events.map((e) => e.type))];
-  const rows = await q.query<{ name: string; schema: Record<string, unknown> | null; c: Date; u: Date }>(
-    SCHEMAS_SQL,
-    [names],
-  );
+function checkSchemas(rows: SchemaRow[], events: EventInput[], single: boolean): void {
   const types = new Map<string, EventTypeSchema>(
     rows.map((r) => [
       r.name,
-      { name: r.name, schema: r.schema, createdAt: r.c.toISOString(), updatedAt: r.u.toISOString() },
+      {
+        name: r.name,
+        schema: r.schema,
+        createdAt: new Date(r.c).toISOString(),
+        updatedAt: new Date(r.u).toISOString(),
+      },
     ]),
   );
   events.forEach((e, i) => {
@@ -121,15 +130,14 @@ export async function publishEvents(
     seen.set(e.id, i);
   });
 
-  const [, candidates] = await Promise.all([
-    checkSchemas(db, inputs, single),
-    db.query<{ tenant: string } & ({ id: null } | Candidate)>(CANDIDATES_SQL, [
-      tenantId,
-      opts.endpointId ?? null,
-    ]),
+  const candidates = await db.query<CandidateRow>(CANDIDATES_SQL, [
+    tenantId,
+    opts.endpointId ?? null,
+    [...new Set(inputs.map((e) => e.type))],
   ]);
-  if (candidates.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
-  const endpoints = candidates.filter((c): c is { tenant: string } & Candidate => c.id !== null);
+  checkSchemas(candidates[0]?.schemas ?? [], inputs, single);
+  if (!candidates[0]?.tenant) throw new HeraldError('TENANT_NOT_FOUND');
+  const endpoints = candidates.filter((c): c is CandidateRow & Candidate => c.id !== null);
   if (opts.endpointId !== undefined && endpoints.length === 0) throw new HeraldError('ENDPOINT_NOT_FOUND');
   const byId = new Map(endpoints.map((e) => [e.id, e]));
   const batchId = newId('bat');
