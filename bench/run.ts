@@ -306,10 +306,11 @@ async function claimRate(herald: RunningHerald, tag: string): Promise<number> {
   await db.exec('VACUUM (ANALYZE) deliveries');
   await db.exec('CHECKPOINT');
   const now = new Date(Date.now() + 2 * 3_600_000);
+  // A lease of days: an earlier round's rows must not fall due again and be re-claimed here.
   const opts = {
     workerId: 'bench-claimer',
     limit: 100,
-    leaseMs: 30_000,
+    leaseMs: 10 * 86_400_000,
     defaultTotalTimeoutMs: 15_000,
     pausedForMs: 60_000,
     now,
