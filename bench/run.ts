@@ -238,16 +238,14 @@ async function publishBatches(
 }
 
 /**
- * EVENTS deliveries inserted a minute ahead, then made due at once and the dispatcher woken: the
- * clock starts when the work is there (not while the rows are written), and stops at the last
- * receipt. `tag` keeps each run's rows apart.
+ * EVENTS pending deliveries of the bench endpoint, all of one event named `tag`, due in `dueIn` (an
+ * interval). Ids sort in insertion order, as Herald's do; sequences follow the endpoint's highest.
  */
-async function dispatcherOnly(
-  herald: RunningHerald,
-  rx: Receiver,
+async function insertBenchDeliveries(
+  db: RunningHerald['ctx']['db'],
   tag: string,
-): Promise<{ perSecond: number; cpu: CpuMark }> {
-  const db = herald.ctx.db;
+  dueIn: string,
+): Promise<void> {
   const [ep] = await db.query<{ id: string }>("SELECT id FROM endpoints WHERE tenant_id = 'bench' LIMIT 1");
   await db.query(
     `INSERT INTO events (tenant_id, id, type, data, batch_id) VALUES ('bench', $1, 'invoice.created', '{"n":1}', $1)`,
@@ -260,10 +258,24 @@ async function dispatcherOnly(
   await db.query(
     `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
      SELECT 'dlv_' || $3 || '_' || lpad(g::text, 10, '0'), 'bench', $1, $3, ARRAY[$3], 'invoice.created', $4::int8 + g,
-            now() + interval '1 minute'
+            now() + $5::interval
      FROM generate_series(1, $2::int) g`,
-    [ep!.id, EVENTS, tag, base + 3_000_000_000],
+    [ep!.id, EVENTS, tag, base + 3_000_000_000, dueIn],
   );
+}
+
+/**
+ * EVENTS deliveries inserted a minute ahead, then made due at once and the dispatcher woken: the
+ * clock starts when the work is there (not while the rows are written), and stops at the last
+ * receipt. `tag` keeps each run's rows apart.
+ */
+async function dispatcherOnly(
+  herald: RunningHerald,
+  rx: Receiver,
+  tag: string,
+): Promise<{ perSecond: number; cpu: CpuMark }> {
+  const db = herald.ctx.db;
+  await insertBenchDeliveries(db, tag, '1 minute');
   await rx.reset();
   await db.query(
     `WITH due AS (UPDATE deliveries SET next_attempt_at = now()
@@ -287,22 +299,7 @@ async function dispatcherOnly(
  */
 async function claimRate(herald: RunningHerald, tag: string): Promise<number> {
   const db = herald.ctx.db;
-  const [ep] = await db.query<{ id: string }>("SELECT id FROM endpoints WHERE tenant_id = 'bench' LIMIT 1");
-  await db.query(
-    `INSERT INTO events (tenant_id, id, type, data, batch_id) VALUES ('bench', $1, 'invoice.created', '{"n":1}', $1)`,
-    [tag],
-  );
-  const [{ base } = { base: 0 }] = await db.query<{ base: number }>(
-    'SELECT coalesce(max(sequence), 0) + 1 AS base FROM deliveries WHERE endpoint_id = $1',
-    [ep!.id],
-  );
-  await db.query(
-    `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
-     SELECT 'dlv_' || $3 || '_' || lpad(g::text, 10, '0'), 'bench', $1, $3, ARRAY[$3], 'invoice.created', $4::int8 + g,
-            now() + interval '1 hour'
-     FROM generate_series(1, $2::int) g`,
-    [ep!.id, EVENTS, tag, base + 3_000_000_000],
-  );
+  await insertBenchDeliveries(db, tag, '1 hour');
   await db.exec('VACUUM (ANALYZE) deliveries');
   await db.exec('CHECKPOINT');
   const now = new Date(Date.now() + 2 * 3_600_000);

@@ -293,30 +293,15 @@ export async function updateEndpoint(
   });
 }
 
-/** Deletes the endpoint with its deliveries and their attempts. */
-export async function deleteEndpoint(db: Db, tenantId: string, id: string): Promise<void> {
-  await db.transaction(async (tx) => {
-    const rows = await tx.query<{ id: string }>(
-      'DELETE FROM endpoints WHERE tenant_id = $1 AND id = $2 RETURNING id',
-      [tenantId, id],
-    );
-    if (rows.length === 0) throw await notFound(tx, tenantId);
-    await removeEndpointTraffic(
-      tx,
-      rows.map((r) => r.id),
-    );
-  });
-}
-
 /**
- * Deletes every endpoint of the tenant with one of these URLs (Altoviz's unregister); returns how
- * many. ENDPOINT_NOT_FOUND when there was none.
+ * Deletes the tenant's endpoints matching `where` (on `$2`), with their deliveries and attempts;
+ * answers how many. ENDPOINT_NOT_FOUND (or TENANT_NOT_FOUND) when there was none.
  */
-export async function deleteEndpointsByUrl(db: Db, tenantId: string, urls: string[]): Promise<number> {
+function deleteEndpointsWhere(db: Db, tenantId: string, where: string, value: unknown): Promise<number> {
   return db.transaction(async (tx) => {
     const rows = await tx.query<{ id: string }>(
-      'DELETE FROM endpoints WHERE tenant_id = $1 AND url = ANY ($2::text[]) RETURNING id',
-      [tenantId, urls],
+      `DELETE FROM endpoints WHERE tenant_id = $1 AND ${where} RETURNING id`,
+      [tenantId, value],
     );
     if (rows.length === 0) throw await notFound(tx, tenantId);
     await removeEndpointTraffic(
@@ -325,6 +310,19 @@ export async function deleteEndpointsByUrl(db: Db, tenantId: string, urls: strin
     );
     return rows.length;
   });
+}
+
+/** Deletes the endpoint with its deliveries and their attempts. */
+export async function deleteEndpoint(db: Db, tenantId: string, id: string): Promise<void> {
+  await deleteEndpointsWhere(db, tenantId, 'id = $2', id);
+}
+
+/**
+ * Deletes every endpoint of the tenant with one of these URLs (Altoviz's unregister); returns how
+ * many. ENDPOINT_NOT_FOUND when there was none.
+ */
+export function deleteEndpointsByUrl(db: Db, tenantId: string, urls: string[]): Promise<number> {
+  return deleteEndpointsWhere(db, tenantId, 'url = ANY ($2::text[])', urls);
 }
 
 /** The endpoint's current signing secret, in plain text. */
