@@ -28,6 +28,7 @@ import {
   defaultWorkerId,
 } from './dispatcher-options.ts';
 import { createEndpointSlots } from './endpoint-slots.ts';
+import { createHeldClaims } from './held-claims.ts';
 import { silentLogger } from './logger.ts';
 import { createOutcomeRecorder } from './outcome-recorder.ts';
 import { createRateLimiter } from './rate-limiter.ts';
@@ -84,16 +85,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   // Claimed and waiting for a free slot: claimed ahead, or handed over by publishing in this process.
   const ready: ClaimedDelivery[] = [];
   let reservedForHandoff = 0;
-  // Event bytes reserved by publishes in progress, and held by handed-over deliveries.
-  let reservedBytes = 0;
-  let heldBytes = 0;
-  /** A delivery leaves the dispatcher: its bytes no longer count. */
-  function letGo(d: ClaimedDelivery): void {
-    if (d.heldBytes) {
-      heldBytes -= d.heldBytes;
-      d.heldBytes = 0;
-    }
-  }
+  const held = createHeldClaims({ leaseMs: cfg.leaseMs, maxBytes: cfg.maxHeldBytes });
   const slots = createEndpointSlots(cfg.maxInFlightPerEndpoint);
   let idleWaiters: Array<() => void> = [];
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
@@ -168,7 +160,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       .then(
         ({ deliveries, scanned }) => {
           if (scanned >= limit) moreDue = true;
-          for (const d of deliveries) d.heldSince = claimedAt;
+          held.hold(deliveries, claimedAt);
           ready.push(...deliveries);
           if (!moreDue) armTimer(cfg.pollIntervalMs);
         },
@@ -205,20 +197,21 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   }
 
   const release = (d: ClaimedDelivery, delayMs: number) => {
-    letGo(d);
+    held.letGo(d);
     recorder.add({ kind: 'release', release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs } });
   };
 
-  // Held this long unsent, a claim is given back rather than sent: its lease (leaseMs plus the
-  // request's own timeout) must outlast the request.
-  const maxHoldMs = cfg.leaseMs / 2;
+  // A stale claim (held-claims.ts) is given back rather than sent; one warning per burst.
   let heldTooLong = 0;
   function stale(d: ClaimedDelivery): boolean {
-    if (d.heldSince === undefined || performance.now() - d.heldSince <= maxHoldMs) return false;
+    if (!held.isStale(d, performance.now())) return false;
     release(d, 0);
     if (heldTooLong++ === 0) {
       queueMicrotask(() => {
-        log.warn({ released: heldTooLong, heldMs: maxHoldMs }, 'claims held too long unsent were given back');
+        log.warn(
+          { released: heldTooLong, heldMs: held.maxHoldMs },
+          'claims held too long unsent were given back',
+        );
         heldTooLong = 0;
       });
     }
@@ -259,7 +252,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         },
       )
       .finally(() => {
-        letGo(d);
+        held.letGo(d);
         inFlight.delete(d.id);
         const next = nextWaiting(d.endpointId);
         if (next) {
@@ -337,24 +330,19 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       queueNow,
       reserve(n, bytes) {
         if (state !== 'running') return 0;
-        if (heldBytes + reservedBytes + bytes > cfg.maxHeldBytes) return 0;
+        if (!held.fits(bytes)) return 0;
         // Beyond the free slots they wait in memory, leased; `stale` bounds how long.
         const room = cfg.maxHeld - inFlight.size - ready.length - slots.waiting - reservedForHandoff;
         const taken = Math.max(0, Math.min(n, room));
         reservedForHandoff += taken;
-        if (taken > 0) reservedBytes += bytes;
+        if (taken > 0) held.reserve(bytes);
         return taken;
       },
       accept(deliveries, reserved, bytes) {
         reservedForHandoff -= reserved;
-        if (reserved > 0) reservedBytes -= bytes;
-        if (deliveries.length > 0) {
-          heldBytes += bytes;
-          for (const d of deliveries) d.heldBytes = bytes / deliveries.length;
-        }
+        if (reserved > 0) held.reserve(-bytes);
         // The lease began one statement earlier; half a lease of margin (`stale`) covers that.
-        const now = performance.now();
-        for (const d of deliveries) d.heldSince = now;
+        held.hold(deliveries, performance.now(), bytes);
         ready.push(...deliveries);
         pump();
       },
