@@ -4,38 +4,9 @@
  * breaks the new rule right first.
  */
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import pg from 'pg';
-import type { Db } from '../../src/db/db.ts';
 import { listMigrations, migrate } from '../../src/db/migrate.ts';
-import { openPglite } from '../../src/db/pglite-driver.ts';
-import { openPostgres } from '../../src/db/postgres-driver.ts';
-import { forEachStorage, type StorageKind, TEST_DATABASE_URL } from '../support/storage.ts';
-
-/** An empty database of the kind, and how to throw it away. */
-async function emptyDb(kind: StorageKind): Promise<{ db: Db; close(): Promise<void> }> {
-  if (kind === 'pglite') {
-    const db = await openPglite();
-    return { db, close: () => db.close() };
-  }
-  const schema = `t_${randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
-  await admin.connect();
-  await admin.query(`CREATE SCHEMA ${schema}`);
-  await admin.end();
-  const db = await openPostgres({ url: TEST_DATABASE_URL, schema, poolSize: 2 });
-  return {
-    db,
-    async close() {
-      await db.close();
-      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${schema} CASCADE`);
-      await c.end();
-    },
-  };
-}
+import { emptyDb, forEachStorage } from '../support/storage.ts';
 
 forEachStorage('upgrading to migrations 005 and 006', (kind) => {
   test('rows that broke the new rule are put right; traffic and history are kept', async () => {

@@ -68,13 +68,23 @@ export async function freshDb(kind: StorageKind): Promise<TestDb> {
     const db = await openPglite({ loadDataDir: await templateBlob() });
     return { db, kind, close: () => db.close() };
   }
+  const t = await emptyDb(kind);
+  await migrate(t.db);
+  return t;
+}
+
+/** An empty database of the given kind, no migration applied (for migration tests). */
+export async function emptyDb(kind: StorageKind): Promise<TestDb> {
+  if (kind === 'pglite') {
+    const db = await openPglite();
+    return { db, kind, close: () => db.close() };
+  }
   const schema = `t_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: TEST_DATABASE_URL });
   await admin.connect();
   await admin.query(`CREATE SCHEMA ${schema}`);
   await admin.end();
   const db = await openPostgres({ url: TEST_DATABASE_URL, schema, poolSize: 5 });
-  await migrate(db);
   return {
     db,
     kind,
