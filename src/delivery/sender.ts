@@ -51,9 +51,7 @@ export interface SendInput {
   dispatcher: Dispatcher;
   totalTimeoutMs: number;
   maxExcerptBytes?: number;
-  /** Aborts the request from outside (drain); the result is then `aborted`. */
-  signal?: AbortSignal;
-  /** The same, cheaper, for the dispatcher's many requests. */
+  /** Abandons the request from outside (drain); the result is then `aborted`. */
   cancellation?: Cancellation;
 }
 
@@ -207,7 +205,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     // A body cut short (reset) still leaves what was read: the status has already decided.
     if (this.statusCode !== 0) {
       this.finishResponse();
-    } else if (this.input.cancellation?.cancelled || this.input.signal?.aborted) {
+    } else if (this.input.cancellation?.cancelled) {
       this.finishError('aborted', 'aborted: Herald is stopping');
     } else {
       const { kind, message } = classify(err);
@@ -260,16 +258,11 @@ export function send(input: SendInput): Promise<SendResult> {
   });
   const outside = input.cancellation;
   const onAbort = () => exchange.finishError('aborted', 'aborted: Herald is stopping');
-  if (outside?.cancelled || input.signal?.aborted) {
+  if (outside?.cancelled) {
     onAbort();
     return result;
   }
   if (outside) outside.onCancel = onAbort;
-  if (input.signal) {
-    const signal = input.signal;
-    signal.addEventListener('abort', onAbort, { once: true });
-    void result.then(() => signal.removeEventListener('abort', onAbort));
-  }
   exchange.start();
   try {
     const { origin, path } = targetOf(input.url);

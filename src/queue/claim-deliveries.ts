@@ -124,7 +124,7 @@ export function toClaimedEndpoint(id: string, row: EndpointConfigRow): ClaimedEn
 
 /** An endpoint's configuration as the claim sends it: once per endpoint per batch, as JSON. */
 type EndpointConfigJson = Omit<EndpointConfigRow, 'previous_secret_until'> & {
-  previous_secret_until: number | null;
+  previous_secret_until: string | null;
 };
 
 interface Row {
@@ -192,13 +192,8 @@ claimed AS (
 -- The endpoint's configuration once per endpoint in the batch, not once per delivery: a batch is
 -- often one endpoint's, and parsing the same columns a hundred times was a tenth of a claim's cost.
 SELECT s.paused, c.*,
-  CASE WHEN c.first_of_endpoint THEN json_build_object(
-    'url', e.url, 'secret_enc', e.secret_enc, 'previous_secret_enc', e.previous_secret_enc,
-    'previous_secret_until', floor(extract(epoch FROM e.previous_secret_until) * 1000),
-    'headers', e.headers, 'profile', e.profile, 'profile_options', e.profile_options,
-    'auth_enc', e.auth_enc, 'retry_schedule', e.retry_schedule,
-    'connect_timeout_ms', e.connect_timeout_ms, 'total_timeout_ms', e.total_timeout_ms,
-    'rate_limit_per_second', e.rate_limit_per_second) END AS endpoint,
+  CASE WHEN c.first_of_endpoint
+    THEN (SELECT row_to_json(cfg) FROM (SELECT ${ENDPOINT_CONFIG_COLUMNS}) AS cfg) END AS endpoint,
   -- Each event by its full primary key, in a scalar subquery the planner cannot flatten: as a join
   -- (or with \`id = ANY(...)\`) and without statistics (PGlite never auto-analyzes; a fresh
   -- PostgreSQL table until autovacuum gets to it) it may scan all the tenant's events per delivery.

@@ -70,21 +70,21 @@ export async function updateTenant(
   return toTenant(row);
 }
 
-/** Deletes the tenant and everything it owns (endpoints, events, keys by cascade; traffic here). */
+/** Deletes the tenant and everything it owns (endpoints and their traffic; events, keys by cascade). */
 export async function deleteTenant(db: Db, id: string): Promise<void> {
   await db.transaction(async (tx) => {
-    // Locked first: publishing holds (and so waits for) these rows; see endpoint-removal.ts.
+    // Locked first: no endpoint can be created for it meanwhile (that takes a key share lock).
+    const tenant = await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [id]);
+    if (tenant.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
+    // Deleting the endpoint rows waits for publishes holding them (endpoint-removal.ts).
     const endpoints = await tx.query<{ id: string }>(
-      'SELECT id FROM endpoints WHERE tenant_id = $1 ORDER BY id FOR UPDATE',
+      'DELETE FROM endpoints WHERE tenant_id = $1 RETURNING id',
       [id],
     );
-    const rows = await tx.query('DELETE FROM tenants WHERE id = $1 RETURNING id', [id]);
-    if (rows.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
     await removeEndpointTraffic(
       tx,
       endpoints.map((e) => e.id),
     );
-    // Any delivery of an endpoint created meanwhile (the cascade took it).
-    await tx.query('DELETE FROM deliveries WHERE tenant_id = $1', [id]);
+    await tx.query('DELETE FROM tenants WHERE id = $1', [id]);
   });
 }
