@@ -51,12 +51,15 @@ WITH input AS (
   -- would otherwise guess "one row holds locked_by = $2", scan deliveries first and rescan the input
   -- for every row (quadratic in the batch). This way each input row probes the primary key.
   -- One json parameter for the whole batch: serialising it is one native JSON.stringify, where
-  -- fifteen array parameters cost the driver an escaping pass over every element.
-  SELECT t.*, $2::text AS claimed_by, 'pending'::text AS claimed_status
+  -- fifteen array parameters cost the driver an escaping pass over every element. Its fields are
+  -- what is cheap to read out of json: the start time as epoch milliseconds (parsing an ISO 8601
+  -- timestamptz costs ~12 µs a row), the headers as json (into jsonb, ~30 µs a row; migration 007).
+  SELECT t.*, to_timestamp(t.started_ms / 1000) AS started_at,
+    $2::text AS claimed_by, 'pending'::text AS claimed_status
   FROM json_to_recordset($3::json) AS t(attempt_id text, delivery_id text, tenant_id text,
-    endpoint_id text, attempt_number int, status text, retry_in_ms float8, started_at timestamptz,
-    duration_ms int, status_code int, error_kind text, error_message text, request_headers jsonb,
-    response_headers jsonb, response_excerpt text)
+    endpoint_id text, attempt_number int, status text, retry_in_ms float8, started_ms float8,
+    duration_ms int, status_code int, error_kind text, error_message text, request_headers json,
+    response_headers json, response_excerpt text)
 ),
 updated AS (
   UPDATE deliveries d SET
@@ -142,7 +145,7 @@ export async function recordOutcomes(
     attempt_number: r.attemptNumber,
     status: r.status,
     retry_in_ms: r.retryInMs,
-    started_at: r.startedAt,
+    started_ms: r.startedAt.getTime(),
     duration_ms: r.durationMs,
     status_code: r.statusCode,
     error_kind: r.errorKind,

@@ -1,7 +1,7 @@
 /**
- * Upgrading a database made by an earlier Herald: migrations 005 (pending ⇔ a due time, as a CHECK)
- * and 006 (no foreign keys on traffic, BRIN time indexes) keep the rows there and put any row that
- * breaks the new rule right first.
+ * Upgrading a database made by an earlier Herald: migrations 005 (pending ⇔ a due time, as a CHECK),
+ * 006 (no foreign keys on traffic, BRIN time indexes) and 007 (attempt headers as json) keep the rows
+ * there and put any row that breaks the new rule right first.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -25,8 +25,10 @@ forEachStorage('upgrading to migrations 005 and 006', (kind) => {
         VALUES ('dlv_done', 'acme', 'ep_1', 'evt_1', '{evt_1}', 'a.b', 1, 'succeeded', now()),
                ('dlv_lost', 'acme', 'ep_1', 'evt_1', '{evt_1}', 'a.b', 2, 'pending', NULL),
                ('dlv_fine', 'acme', 'ep_1', 'evt_1', '{evt_1}', 'a.b', 3, 'pending', '2030-01-01T00:00:00Z');
-        INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, attempt_number, started_at, duration_ms, status_code)
-        VALUES ('atm_1', 'dlv_done', 'acme', 'ep_1', 1, now(), 5, 200);
+        INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, attempt_number, started_at, duration_ms, status_code,
+          request_headers, response_headers)
+        VALUES ('atm_1', 'dlv_done', 'acme', 'ep_1', 1, now(), 5, 200,
+          '{"webhook-id": "evt_1", "herald-attempt": "1"}', '{"content-type": "text/plain"}');
       `);
       const applied = await migrate(db, all);
       assert.ok(
@@ -47,7 +49,15 @@ forEachStorage('upgrading to migrations 005 and 006', (kind) => {
         ],
       );
       assert.equal(rows.find((r) => r.id === 'dlv_fine')?.fine_time, true, 'a consistent row is left alone');
-      assert.equal((await db.query('SELECT 1 FROM attempts')).length, 1);
+      // 007: the headers are json now, with what they held.
+      const [attempt] = await db.query<{ request_headers: unknown; response_headers: unknown; type: string }>(
+        `SELECT request_headers, response_headers, pg_typeof(request_headers)::text AS type FROM attempts`,
+      );
+      assert.deepEqual(attempt, {
+        request_headers: { 'webhook-id': 'evt_1', 'herald-attempt': '1' },
+        response_headers: { 'content-type': 'text/plain' },
+        type: 'json',
+      });
 
       // The rule holds from now on.
       await assert.rejects(
