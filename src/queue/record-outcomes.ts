@@ -129,18 +129,11 @@ function endpointStates(records: readonly AttemptRecord[]): {
   return { ids, ok: ids.map((id) => state.get(id)!.ok), gone: ids.map((id) => state.get(id)!.gone) };
 }
 
-/**
- * Writes a batch of finished attempts; answers the ids of the deliveries it moved on (the others'
- * claims had been lost).
- *
- * @example await recordOutcomes(db, records, { workerId: 'w1' })
- */
-export async function recordOutcomes(
-  q: Queryable,
+/** The statement that records `records` and its parameters (exported for plan tests). */
+export function recordStatement(
   records: readonly AttemptRecord[],
   opts: RecordOptions,
-): Promise<string[]> {
-  if (records.length === 0) return [];
+): { sql: string; params: unknown[] } {
   const endpoints = endpointStates(records);
   const batch = records.map((r) => ({
     attempt_id: r.attemptId,
@@ -159,13 +152,32 @@ export async function recordOutcomes(
     response_headers: r.responseHeaders,
     response_excerpt: r.responseExcerpt,
   }));
-  const rows = await q.query<{ id: string }>(RECORD_SQL, [
-    nowParam(opts.now),
-    opts.workerId,
-    JSON.stringify(batch),
-    endpoints.ids,
-    endpoints.ok,
-    endpoints.gone,
-  ]);
+  return {
+    sql: RECORD_SQL,
+    params: [
+      nowParam(opts.now),
+      opts.workerId,
+      JSON.stringify(batch),
+      endpoints.ids,
+      endpoints.ok,
+      endpoints.gone,
+    ],
+  };
+}
+
+/**
+ * Writes a batch of finished attempts; answers the ids of the deliveries it moved on (the others'
+ * claims had been lost).
+ *
+ * @example await recordOutcomes(db, records, { workerId: 'w1' })
+ */
+export async function recordOutcomes(
+  q: Queryable,
+  records: readonly AttemptRecord[],
+  opts: RecordOptions,
+): Promise<string[]> {
+  if (records.length === 0) return [];
+  const { sql, params } = recordStatement(records, opts);
+  const rows = await q.query<{ id: string }>(sql, params);
   return rows.map((r) => r.id);
 }

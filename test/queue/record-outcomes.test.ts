@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { newId } from '../../src/ids.ts';
 import { claimDeliveries } from '../../src/queue/claim-deliveries.ts';
-import { type AttemptRecord, recordOutcomes } from '../../src/queue/record-outcomes.ts';
+import { type AttemptRecord, recordOutcomes, recordStatement } from '../../src/queue/record-outcomes.ts';
 import { releaseDeliveries } from '../../src/queue/release-deliveries.ts';
 import {
   attemptsOf,
@@ -175,5 +175,35 @@ forEachStorage('record outcomes and release', (kind) => {
     assert.equal(s.attempt_count, 0);
     assert.equal(s.locked_by, null);
     assert.equal(s.next_attempt_at?.getTime(), clock.now().getTime() + 250);
+  });
+
+  test('recording reads each delivery by address, never by scanning the table', async () => {
+    // Enough rows that a sequential scan per batch would be the planner's mistake, not its
+    // choice for a tiny table; analysed, so the plan reflects them.
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const d = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
+    await t.db.query(
+      `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, status,
+         next_attempt_at, completed_at)
+       SELECT 'dlv_plan_' || lpad(g::text, 6, '0'), $1, $2, 'evt_x', '{evt_x}', 'a.b', 1000 + g, 'succeeded',
+         NULL, now()
+       FROM generate_series(1, 5000) g`,
+      [tenant, ep.id],
+    );
+    await t.db.exec('ANALYZE deliveries');
+    const [c] = await claim();
+    assert.equal(c!.id, d.deliveryId);
+    const records = [record(c!, {}), record({ ...c!, id: 'dlv_gone' }, {})];
+    const { sql, params } = recordStatement(records, { workerId: 'w1', now: clock.now() });
+    const plan = (await t.db.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params))
+      .map((r) => r['QUERY PLAN'])
+      .join('\n');
+    assert.match(plan, /Tid Scan on deliveries/);
+    assert.doesNotMatch(plan, /Seq Scan on deliveries/);
+    // And it does its work: the delivery is moved on; the unknown one leaves no attempt behind.
+    assert.deepEqual(await recordOutcomes(t.db, records, { workerId: 'w1', now: clock.now() }), [
+      d.deliveryId,
+    ]);
+    assert.equal((await attemptsOf(t.db, 'dlv_gone')).length, 0);
   });
 });
