@@ -7,9 +7,15 @@
 
 /**
  * A fixed statement of the hot path that the PostgreSQL driver prepares once per connection, under
- * its name, instead of parsing and planning it on every call (~0.5 ms each for the queue's CTEs, a
- * tenth of a 100-row batch's database time). PGlite runs its text as usual. The name must be unique
- * to the text: make them once, as module constants, with {@link prepared}.
+ * its name, instead of parsing and planning it on every call (~0.5 ms each for the publish
+ * statement's CTEs). PGlite runs its text as usual. The name must be unique to the text: make them
+ * once, as module constants, with {@link prepared}.
+ *
+ * Only for statements whose plan does not depend on how big the traffic tables are (publishing: it
+ * inserts, and reads endpoints by tenant). PostgreSQL soon settles on one generic plan per prepared
+ * statement and keeps it until the table is next analysed; made while `deliveries` was small, that
+ * plan scans the whole table, and keeps doing so as it grows. Claiming, recording and releasing are
+ * therefore planned on every call (see claim-deliveries.ts).
  */
 export interface PreparedSql {
   readonly name: string;

@@ -4,7 +4,7 @@
  * down, `locked_by` is cleared — and the delivery falls due at the given delay, so the next worker
  * to claim it makes the same attempt number again.
  */
-import { prepared, type Queryable } from '../db/db.ts';
+import type { Queryable } from '../db/db.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 export interface Release {
@@ -16,21 +16,25 @@ export interface Release {
 
 const NOW = nowSql('$1');
 
-const RELEASE_SQL = prepared(
-  'herald_release',
-  `
+// Planned on every call, and reading the rows by address, for the reasons given in
+// record-outcomes.ts: a rate-limited endpoint releases deliveries all the time, and a plan kept from
+// when the table was small would scan all of it for each batch.
+const RELEASE_SQL = `
+WITH x AS MATERIALIZED (
+  -- The claim token rides along as columns, so the conditions on it are join conditions.
+  SELECT u.*, $2::text AS claimed_by, 'pending'::text AS claimed_status,
+    (SELECT r.ctid FROM deliveries r WHERE r.id = u.id) AS row_ctid
+  FROM unnest($3::text[], $4::int[], $5::float8[]) AS u(id, attempt_number, delay_ms)
+)
 UPDATE deliveries d
 SET next_attempt_at = ${NOW} + x.delay_ms * interval '1 millisecond',
     locked_by = NULL,
     attempt_count = d.attempt_count - 1
--- The claim token rides along as columns: join conditions keep the plan a primary-key probe per row
--- whatever the statistics say (see record-outcomes.ts).
-FROM (SELECT u.*, $2::text AS claimed_by, 'pending'::text AS claimed_status
-      FROM unnest($3::text[], $4::int[], $5::float8[]) AS u(id, attempt_number, delay_ms)) AS x
-WHERE d.id = x.id AND d.locked_by = x.claimed_by AND d.attempt_count = x.attempt_number
+FROM x
+WHERE d.ctid = ANY (ARRAY(SELECT row_ctid FROM x WHERE row_ctid IS NOT NULL))
+  AND d.id = x.id AND d.locked_by = x.claimed_by AND d.attempt_count = x.attempt_number
   AND d.status = x.claimed_status
-RETURNING d.id`,
-);
+RETURNING d.id`;
 
 /**
  * Gives claims back; answers the ids released (a claim already lost to another worker is skipped).

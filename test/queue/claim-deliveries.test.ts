@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type { Queryable } from '../../src/db/db.ts';
 import { type ClaimOptions, claimDeliveries } from '../../src/queue/claim-deliveries.ts';
 import { releaseDeliveries } from '../../src/queue/release-deliveries.ts';
 import {
@@ -251,4 +252,42 @@ forEachStorage('claim deliveries', (kind) => {
     const rest = await claimDeliveries(t.db, opts({ limit: 100 }));
     assert.deepEqual(new Set([...claimed, ...rest.deliveries.map((d) => d.id)]), ids);
   });
+
+  test('a claim stays O(batch) when the table grew after the first claims (no plan kept from an empty table)', async () => {
+    await settle();
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const event = await insertEvent(t.db, tenant);
+    // All on one connection, as a dispatcher's idle polls and its first busy claim would be: a plan
+    // cached from the polls of an almost empty due set must not be the one used for a large one.
+    const read = await t.db.transaction(async (tx) => {
+      const idle = opts({ limit: 100, now: new Date(clock.now().getTime() - 86_400_000) });
+      for (let i = 0; i < 10; i++) assert.equal((await claimDeliveries(tx, idle)).deliveries.length, 0);
+      await tx.query(
+        `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
+         SELECT 'dlv_grown_' || lpad(g::text, 6, '0'), $1, $2, $3, ARRAY[$3], 'a.b', 100000 + g,
+           $4::timestamptz - interval '1 hour' + g * interval '1 millisecond'
+         FROM generate_series(1, 20000) g`,
+        [tenant, ep.id, event, clock.now()],
+      );
+      const before = await tupleReads(tx);
+      const { deliveries } = await claimDeliveries(tx, opts({ limit: 100 }));
+      assert.equal(deliveries.length, 100);
+      const ids = deliveries.map((d) => d.id).sort();
+      assert.deepEqual([ids[0], ids[99]], ['dlv_grown_000001', 'dlv_grown_000100'], 'the oldest due');
+      const after = await tupleReads(tx);
+      return after - before;
+    });
+    // An ordered index scan reads about the batch; a sequential scan and sort would read all 20,000.
+    assert.ok(read < 2000, `the claim read ${read} rows of deliveries for a batch of 100`);
+    await settle();
+  });
 });
+
+/** Rows of `deliveries` read so far in this transaction, by sequential and index scans. */
+async function tupleReads(tx: Queryable): Promise<number> {
+  const [row] = await tx.query<{ n: number }>(
+    `SELECT (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::int AS n
+     FROM pg_stat_xact_user_tables WHERE relid = 'deliveries'::regclass`,
+  );
+  return row?.n ?? 0;
+}
