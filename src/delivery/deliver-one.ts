@@ -120,8 +120,19 @@ async function authHeader(
   throw new LocalFailure('auth_unsupported', `endpoint auth type "${unknown.type}" is not supported`);
 }
 
-/** The request: endpoint headers first, so the profile's and the auth header always win. */
-async function buildRequest(d: ClaimedDelivery, ctx: DeliverContext, now: Date) {
+interface BuiltRequest {
+  profile: Profile;
+  body: string | Buffer;
+  headers: Record<string, string>;
+  timeouts: Timeouts;
+  oauthToken?: { key: string; token: string } | undefined;
+}
+
+/**
+ * The request: endpoint headers first, so the profile's and the auth header always win. Synchronous
+ * (this runs for every attempt); only OAuth 2 needs a wait, done by {@link addAuth}.
+ */
+function buildRequest(d: ClaimedDelivery, ctx: DeliverContext, now: Date): BuiltRequest {
   const purged = d.events.find((e) => e.purged);
   if (purged) throw new LocalFailure('payload_purged', `the payload of event ${purged.id} was purged`);
   const profile = ctx.profiles.get(d.endpoint.profile);
@@ -144,11 +155,18 @@ async function buildRequest(d: ClaimedDelivery, ctx: DeliverContext, now: Date) 
     totalMs: d.endpoint.totalTimeoutMs ?? profile.timeouts?.totalMs ?? ctx.defaultTotalTimeoutMs,
     connectMs: d.endpoint.connectTimeoutMs ?? profile.timeouts?.connectMs ?? null,
   };
-  const auth = await authHeader(d, ctx, timeouts);
   const headers: Record<string, string> = { 'user-agent': ctx.userAgent };
-  for (const [name, value] of Object.entries(d.endpoint.headers)) headers[name.toLowerCase()] = String(value);
-  Object.assign(headers, rendered.headers, auth.headers);
-  return { profile, body: rendered.body, headers, timeouts, oauthToken: auth.oauthToken };
+  const own = d.endpoint.headers;
+  for (const name in own) headers[name.toLowerCase()] = String(own[name]);
+  Object.assign(headers, rendered.headers);
+  return { profile, body: rendered.body, headers, timeouts };
+}
+
+/** Adds the endpoint's auth header (last, so it wins), fetching an OAuth 2 token if need be. */
+async function addAuth(req: BuiltRequest, d: ClaimedDelivery, ctx: DeliverContext): Promise<void> {
+  const auth = await authHeader(d, ctx, req.timeouts);
+  Object.assign(req.headers, auth.headers);
+  req.oauthToken = auth.oauthToken;
 }
 
 /** The headers kept with the attempt: what was sent, minus credentials. */
@@ -187,7 +205,8 @@ export async function deliverOne(
   try {
     // Known before the request is built, so a failure building it still retries on its schedule.
     profile = ctx.profiles.get(d.endpoint.profile);
-    const req = await buildRequest(d, ctx, startedAt);
+    const req = buildRequest(d, ctx, startedAt);
+    if (d.endpoint.authEnc) await addAuth(req, d, ctx);
     requestHeaders = loggedHeaders(req.headers);
     const sent = await send({
       url: d.endpoint.url,

@@ -84,6 +84,9 @@ const TIMEOUT_CODES = new Set([
 
 /** Text safe for a PostgreSQL text column (no NUL) and of bounded size. */
 export function cleanText(s: string, max = 2000): string {
+  // Every response header and excerpt passes here: most hold no NUL, and a search is cheaper than
+  // a regular-expression replace.
+  if (s.length <= max && !s.includes('\u0000')) return s;
   // biome-ignore lint/suspicious/noControlCharactersInRegex: NUL is exactly what PostgreSQL refuses.
   const t = s.replace(/\u0000/g, '');
   return t.length > max ? t.slice(0, max) : t;

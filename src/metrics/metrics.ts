@@ -83,13 +83,22 @@ export function createMetrics(opts: MetricsOptions = {}): HeraldMetrics {
     });
   }
 
-  for (const o of ['succeeded', 'retrying', 'failed'] as const) outcomes.inc({ outcome: o }, 0);
+  // One child per outcome, bound once: every attempt counts, and looking a child up by its label
+  // object (hashing the labels) costs more than the counting itself.
+  const children = new Map(
+    (['succeeded', 'retrying', 'failed'] as const).map((outcome) => {
+      const counter = outcomes.labels({ outcome });
+      counter.inc(0);
+      return [outcome, { counter, duration: duration.labels({ outcome }) }] as const;
+    }),
+  );
 
   return {
     registry,
     attemptFinished(outcome, durationMs) {
-      outcomes.inc({ outcome });
-      duration.observe({ outcome }, durationMs / 1000);
+      const child = children.get(outcome)!;
+      child.counter.inc();
+      child.duration.observe(durationMs / 1000);
     },
     async render() {
       return { contentType: registry.contentType, body: await registry.metrics() };
