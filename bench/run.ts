@@ -11,6 +11,8 @@
  * `rawCeilingCpuMicrosPerRequest` for the ceiling's client and receiver. `claimPerSecond`: one
  * claimer taking BENCH_EVENTS due deliveries in batches of 100, no HTTP; `futureSlowdownPercent`:
  * the same beside BENCH_FUTURE deliveries scheduled a day ahead (a million future retries).
+ * `databaseCpuMicrosPerDelivery` (PostgreSQL): publishing, claiming and recording BENCH_EVENTS
+ * deliveries without HTTP, the CPU each step costs PostgreSQL and Node (bench/database-phases.ts).
  *
  * Options (environment): BENCH_MODES=postgres,pglite  BENCH_EVENTS=20000  BENCH_FUTURE=1000000
  *   BENCH_LATENCY_SECONDS=10  TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
@@ -26,6 +28,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { claimDeliveries } from '../src/queue/claim-deliveries.ts';
 import { generateEncryptionKey } from '../src/security/secret-box.ts';
 import { type RunningHerald, startHerald } from '../src/server/start.ts';
+import { measureDatabasePhases } from './database-phases.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
 const FUTURE = Number(process.env['BENCH_FUTURE'] ?? 1_000_000);
@@ -412,6 +415,11 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
       await claimRate(herald, 'claim_alone_2'),
     );
     out['claimPerSecond'] = claimAlone;
+
+    // The database's share of a delivery, step by step, without HTTP (PostgreSQL: its own processes).
+    if (mode === 'postgres') {
+      out['databaseCpuMicrosPerDelivery'] = await measureDatabasePhases(DB_URL, EVENTS, postgresCpuMicros);
+    }
 
     // Fan-out: one event to 1,000 endpoints.
     await api(herald, 'POST', '/v1/tenants', { id: 'fan', name: 'Fan-out' });

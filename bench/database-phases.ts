@@ -1,0 +1,115 @@
+/**
+ * The database's share of a delivery, without HTTP: `n` events published in batches of 100, their
+ * deliveries claimed in batches of 100 and their outcomes recorded in batches of 500, through
+ * Herald's own functions, in a schema of their own with no dispatcher running. For each step, the
+ * CPU PostgreSQL spent and the CPU this process spent, per delivery. These are the floor under the
+ * end-to-end figure: whatever Herald's Node side costs, a delivery costs at least these database
+ * steps plus an HTTP request (docs/performance.md, "The floor").
+ */
+import pg from 'pg';
+import type { Db } from '../src/db/db.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { openPostgres } from '../src/db/postgres-driver.ts';
+import { newId } from '../src/ids.ts';
+import { type ClaimedDelivery, claimDeliveries } from '../src/queue/claim-deliveries.ts';
+import { type AttemptRecord, recordOutcomes } from '../src/queue/record-outcomes.ts';
+import { publishEvents } from '../src/store/publish-events.ts';
+
+export interface PhaseCpu {
+  postgres: number;
+  node: number;
+}
+
+/** What a successful attempt's record looks like when the standard profile sent it. */
+function success(d: ClaimedDelivery): AttemptRecord {
+  return {
+    attemptId: newId('atm'),
+    deliveryId: d.id,
+    tenantId: d.tenantId,
+    endpointId: d.endpointId,
+    attemptNumber: d.attemptNumber,
+    status: 'succeeded',
+    retryInMs: null,
+    startedAt: new Date(),
+    durationMs: 1,
+    statusCode: 200,
+    errorKind: null,
+    errorMessage: null,
+    requestHeaders: {
+      'user-agent': 'Herald-Webhooks/1.0',
+      'content-type': 'application/json',
+      'webhook-id': d.events[0]?.id ?? '',
+      'webhook-timestamp': '1764670000',
+      'webhook-signature': 'v1,K5oZfzN95Z9UVu1EsfQmfVNQhnkZ2pj9o9NDN/H/pI4=',
+      'herald-event-type': d.eventType,
+      'herald-sequence': String(d.sequence),
+      'herald-attempt': String(d.attemptNumber),
+    },
+    responseHeaders: { 'content-type': 'text/plain', date: new Date().toUTCString(), 'content-length': '2' },
+    responseExcerpt: 'ok',
+    endpointGone: false,
+  };
+}
+
+export async function measureDatabasePhases(
+  dbUrl: string,
+  n: number,
+  /** CPU used so far by every PostgreSQL process, in µs. */
+  postgresCpuMicros: () => number,
+): Promise<Record<'publish' | 'claim' | 'record', PhaseCpu>> {
+  const schema = `bench_phases_${process.pid}`;
+  const admin = new pg.Client({ connectionString: dbUrl });
+  await admin.connect();
+  await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
+  let db: Db | undefined;
+  try {
+    db = await openPostgres({ url: dbUrl, schema, poolSize: 2 });
+    await migrate(db);
+    await db.query(`INSERT INTO tenants (id, name) VALUES ('phases', 'Phases')`);
+    await db.query(
+      `INSERT INTO endpoints (id, tenant_id, url, secret_enc) VALUES ('ep_phases', 'phases', 'http://127.0.0.1:9/', 'x')`,
+    );
+    const q = db;
+    const measure = async (fn: () => Promise<void>): Promise<PhaseCpu> => {
+      const pg0 = postgresCpuMicros();
+      const own0 = process.cpuUsage();
+      await fn();
+      const own = process.cpuUsage(own0);
+      const round = (x: number) => Math.round(x * 10) / 10;
+      return { postgres: round((postgresCpuMicros() - pg0) / n), node: round((own.user + own.system) / n) };
+    };
+    const publish = await measure(async () => {
+      for (let b = 0; b < n / 100; b++) {
+        await publishEvents(
+          q,
+          'phases',
+          Array.from({ length: 100 }, (_, i) => ({ type: 'invoice.created', data: { n: b * 100 + i } })),
+        );
+      }
+    });
+    const claimed: ClaimedDelivery[] = [];
+    const claim = await measure(async () => {
+      for (;;) {
+        const { deliveries } = await claimDeliveries(q, {
+          workerId: 'phases',
+          limit: 100,
+          leaseMs: 600_000,
+          defaultTotalTimeoutMs: 15_000,
+          pausedForMs: 60_000,
+        });
+        if (deliveries.length === 0) break;
+        claimed.push(...deliveries);
+      }
+    });
+    const record = await measure(async () => {
+      for (let i = 0; i < claimed.length; i += 500) {
+        await recordOutcomes(q, claimed.slice(i, i + 500).map(success), { workerId: 'phases' });
+      }
+    });
+    return { publish, claim, record };
+  } finally {
+    await db?.close();
+    await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await admin.end();
+  }
+}
