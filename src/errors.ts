@@ -42,6 +42,11 @@ export const ErrorCodes = {
   HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too many or too large' },
   // 5xx — only for faults that are not the caller's
   SERVICE_UNAVAILABLE: { status: 503, message: 'The service is not ready' },
+  DATABASE_UNAVAILABLE: {
+    status: 503,
+    message:
+      'The database is unavailable; try again shortly (a publish may or may not have been stored: retry it with the same Idempotency-Key)',
+  },
   INTERNAL: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -1,9 +1,11 @@
 /**
  * Turns anything thrown in a route into Herald's JSON error body. Known refusals keep their stable
  * code; Fastify's own 4xx (bad JSON, too large, wrong media type, schema validation) are mapped to
- * registry codes; anything else is logged and answered as INTERNAL without internals leaking.
+ * registry codes; a database that is not there (restart, failover) is 503 DATABASE_UNAVAILABLE with
+ * Retry-After; anything else is logged and answered as INTERNAL without internals leaking.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
 import { type ErrorCode, type ErrorDetail, HeraldError } from '../errors.ts';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
@@ -52,6 +54,9 @@ export function toHeraldError(err: unknown): HeraldError {
       details,
     );
   }
+  // A restart or failover, not a bug: the caller should come back in a moment.
+  if (isDatabaseUnavailable(err))
+    return new HeraldError('DATABASE_UNAVAILABLE', undefined, [], { cause: err });
   if (isDataException(err)) {
     return new HeraldError(
       'VALIDATION_FAILED',
@@ -72,6 +77,9 @@ export function toHeraldError(err: unknown): HeraldError {
 
 export function errorHandler(err: unknown, request: FastifyRequest, reply: FastifyReply): void {
   const he = toHeraldError(err);
-  if (he.status >= 500) request.log.error({ err }, 'request failed');
+  if (he.code === 'DATABASE_UNAVAILABLE') {
+    request.log.warn({ err }, 'database unavailable');
+    void reply.header('retry-after', '1');
+  } else if (he.status >= 500) request.log.error({ err }, 'request failed');
   void reply.code(he.status).type('application/json; charset=utf-8').send(JSON.stringify(he.toJSON()));
 }

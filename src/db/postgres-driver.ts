@@ -4,6 +4,7 @@
  * lost LISTEN connection only costs latency.
  */
 import pg from 'pg';
+import { isDatabaseUnavailable } from './database-unavailable.ts';
 import type { Db, Queryable, Sql } from './db.ts';
 
 const INT8_OID = 20;
@@ -95,6 +96,15 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
       const client = await pool.connect();
+      // A checked-out client is no longer watched by the pool: a connection dropped while it is out
+      // (a restart, a terminated backend) would be an 'error' event nobody handles, which ends the
+      // process. Keep the error, and have the pool throw the client away on release.
+      let broken: Error | undefined;
+      const onClientError = (err: Error) => {
+        broken ??= err;
+        onError(err);
+      };
+      client.on('error', onClientError);
       const tx: Queryable = {
         async query<R>(sql: Sql, params?: readonly unknown[]): Promise<R[]> {
           return (await client.query(config(sql, params))).rows as R[];
@@ -109,10 +119,12 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
+        if (isDatabaseUnavailable(err)) broken ??= err as Error;
+        if (!broken) await client.query('ROLLBACK').catch(() => {});
         throw err;
       } finally {
-        client.release();
+        client.off('error', onClientError);
+        client.release(broken);
       }
     },
     async listen(channel, onNotify) {
