@@ -2,7 +2,8 @@
  * The database's share of a delivery, without HTTP: `n` events published in batches of 100, their
  * deliveries claimed in batches of 100 and their outcomes recorded in batches of 500, through
  * Herald's own functions, in a schema of their own with no dispatcher running. For each step, the
- * CPU PostgreSQL spent and the CPU this process spent, per delivery. These are the floor under the
+ * CPU the PostgreSQL backend spent (one connection: autovacuum and other sessions do not count)
+ * and the CPU this process spent, per delivery. These are the floor under the
  * end-to-end figure: whatever Herald's Node side costs, a delivery costs at least these database
  * steps plus an HTTP request (docs/performance.md, "The floor").
  */
@@ -14,6 +15,7 @@ import { newId } from '../src/ids.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../src/queue/claim-deliveries.ts';
 import { type AttemptRecord, recordOutcomes } from '../src/queue/record-outcomes.ts';
 import { publishEvents } from '../src/store/publish-events.ts';
+import { backendCpu } from './backend-cpu.ts';
 
 export interface PhaseCpu {
   postgres: number;
@@ -54,8 +56,6 @@ function success(d: ClaimedDelivery): AttemptRecord {
 export async function measureDatabasePhases(
   dbUrl: string,
   n: number,
-  /** CPU used so far by every PostgreSQL process, in µs. */
-  postgresCpuMicros: () => number,
 ): Promise<Record<'publish' | 'claim' | 'record', PhaseCpu>> {
   const schema = `bench_phases_${process.pid}`;
   const admin = new pg.Client({ connectionString: dbUrl });
@@ -63,20 +63,22 @@ export async function measureDatabasePhases(
   await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
   let db: Db | undefined;
   try {
-    db = await openPostgres({ url: dbUrl, schema, poolSize: 2 });
+    // One connection: its backend's CPU is the database's work (autovacuum and the rest do not count).
+    db = await openPostgres({ url: dbUrl, schema, poolSize: 1 });
     await migrate(db);
     await db.query(`INSERT INTO tenants (id, name) VALUES ('phases', 'Phases')`);
     await db.query(
       `INSERT INTO endpoints (id, tenant_id, url, secret_enc) VALUES ('ep_phases', 'phases', 'http://127.0.0.1:9/', 'x')`,
     );
     const q = db;
+    const backend = await backendCpu(db);
     const measure = async (fn: () => Promise<void>): Promise<PhaseCpu> => {
-      const pg0 = postgresCpuMicros();
+      const pg0 = backend();
       const own0 = process.cpuUsage();
       await fn();
       const own = process.cpuUsage(own0);
       const round = (x: number) => Math.round(x * 10) / 10;
-      return { postgres: round((postgresCpuMicros() - pg0) / n), node: round((own.user + own.system) / n) };
+      return { postgres: round((backend() - pg0) / n), node: round((own.user + own.system) / n) };
     };
     const publish = await measure(async () => {
       for (let b = 0; b < n / 100; b++) {

@@ -1,0 +1,48 @@
+/**
+ * CPU time of processes from Linux /proc, in µs: every PostgreSQL process together (the database's
+ * share of the machine), or one backend (the connection a measurement runs on, so that autovacuum
+ * and other sessions do not count). 0 where /proc is missing. Resolution: one clock tick (10 ms).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Db } from '../src/db/db.ts';
+
+const TICK_MICROS = 10_000; // USER_HZ is 100 on Linux
+
+/** utime + stime (and, with `children`, cutime + cstime) of one process, in ticks. */
+function ticksOf(pid: string, children: boolean): { name: string; ticks: number } | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = stat.lastIndexOf(')');
+    const fields = stat.slice(close + 2).split(' ');
+    let ticks = Number(fields[11]) + Number(fields[12]);
+    if (children) ticks += Number(fields[13]) + Number(fields[14]);
+    return { name: stat.slice(stat.indexOf('(') + 1, close), ticks };
+  } catch {
+    return undefined; // the process ended meanwhile, or no /proc
+  }
+}
+
+/**
+ * CPU used so far by every process named `postgres` on this machine. A backend that exited
+ * meanwhile counts in the postmaster's children's time, so the sum never goes down.
+ */
+export function postgresCpuMicros(): number {
+  let ticks = 0;
+  try {
+    for (const pid of readdirSync('/proc')) {
+      if (!/^\d+$/.test(pid)) continue;
+      const t = ticksOf(pid, true);
+      if (t?.name === 'postgres') ticks += t.ticks;
+    }
+  } catch {
+    return 0;
+  }
+  return ticks * TICK_MICROS;
+}
+
+/** A reader of the CPU used so far by the backend serving `db` (a pool of one connection). */
+export async function backendCpu(db: Db): Promise<() => number> {
+  const [row] = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const pid = String(row!.pid);
+  return () => (ticksOf(pid, false)?.ticks ?? 0) * TICK_MICROS;
+}
