@@ -40,9 +40,16 @@ export function postgresCpuMicros(): number {
   return ticks * TICK_MICROS;
 }
 
-/** A reader of the CPU used so far by the backend serving `db` (a pool of one connection). */
+/**
+ * A reader of the CPU used so far by the backend serving `db` (a pool of one connection). Take it
+ * right before measuring: the pool closes a connection idle for 10 s and opens a new backend. The
+ * reader answers NaN once that backend is gone, so a reading across two backends is never a number.
+ */
 export async function backendCpu(db: Db): Promise<() => number> {
   const [row] = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
   const pid = String(row!.pid);
-  return () => (ticksOf(pid, false)?.ticks ?? 0) * TICK_MICROS;
+  return () => {
+    const t = ticksOf(pid, false);
+    return t === undefined ? Number.NaN : t.ticks * TICK_MICROS;
+  };
 }

@@ -71,8 +71,8 @@ export async function measureDatabasePhases(
       `INSERT INTO endpoints (id, tenant_id, url, secret_enc) VALUES ('ep_phases', 'phases', 'http://127.0.0.1:9/', 'x')`,
     );
     const q = db;
-    const backend = await backendCpu(db);
     const measure = async (fn: () => Promise<void>): Promise<PhaseCpu> => {
+      const backend = await backendCpu(q);
       const pg0 = backend();
       const own0 = process.cpuUsage();
       await fn();

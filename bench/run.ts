@@ -275,15 +275,15 @@ async function dispatcherOnly(
 /** A claimer of its own: on PostgreSQL one connection, whose backend's CPU is read. */
 interface Claimer {
   db: Db;
-  /** The CPU its backend has used so far (µs); absent for PGlite (in this process). */
-  cpu?: () => number;
+  /** On PostgreSQL: its backend's CPU is measured (absent for PGlite, which runs in this process). */
+  ownBackend: boolean;
   close(): Promise<void>;
 }
 
 async function openClaimer(herald: RunningHerald, schema: string | undefined): Promise<Claimer> {
-  if (!schema) return { db: herald.ctx.db, close: async () => {} };
+  if (!schema) return { db: herald.ctx.db, ownBackend: false, close: async () => {} };
   const db = await openPostgres({ url: DB_URL, schema, poolSize: 1 });
-  return { db, cpu: await backendCpu(db), close: () => db.close() };
+  return { db, ownBackend: true, close: () => db.close() };
 }
 
 /**
@@ -313,7 +313,8 @@ async function claimRate(
     now,
   };
   let claimed = 0;
-  const cpu0 = claimer.cpu?.();
+  const cpu = claimer.ownBackend ? await backendCpu(db) : undefined;
+  const cpu0 = cpu?.();
   const t0 = performance.now();
   for (;;) {
     const { deliveries } = await claimDeliveries(db, opts);
@@ -321,8 +322,9 @@ async function claimRate(
     claimed += deliveries.length;
   }
   const perSecond = round(claimed / ((performance.now() - t0) / 1000));
-  if (cpu0 === undefined || !claimer.cpu) return { perSecond };
-  return { perSecond, cpuMicrosPerDelivery: round((claimer.cpu() - cpu0) / claimed) };
+  const used = cpu && cpu0 !== undefined ? cpu() - cpu0 : Number.NaN;
+  if (!Number.isFinite(used)) return { perSecond };
+  return { perSecond, cpuMicrosPerDelivery: round(used / claimed) };
 }
 
 /** The better of two claim measurements: the higher rate, the lower CPU. */
