@@ -8,8 +8,8 @@
 /**
  * A fixed statement of the hot path that the PostgreSQL driver prepares once per connection, under
  * its name, instead of parsing and planning it on every call (~0.5 ms each for the publish
- * statement's CTEs). PGlite runs its text as usual. The name must be unique to the text: make them
- * once, as module constants, with {@link prepared}.
+ * statement's CTEs); PGlite does the same through its wire protocol (src/db/pglite-prepared.ts).
+ * The name must be unique to the text: make them once, as module constants, with {@link prepared}.
  *
  * Only for statements whose plan does not depend on how big the traffic tables are (publishing: it
  * inserts, and reads endpoints by tenant). PostgreSQL soon settles on one generic plan per prepared

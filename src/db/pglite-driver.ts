@@ -4,6 +4,7 @@
  */
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { type Db, type Queryable, type Sql, sqlText } from './db.ts';
+import { createPglitePrepared, type PglitePrepared } from './pglite-prepared.ts';
 
 export interface PgliteOptions {
   /** A data directory on disk; omitted = in memory. */
@@ -12,9 +13,10 @@ export interface PgliteOptions {
   loadDataDir?: Blob;
 }
 
-function wrapTx(tx: Transaction): Queryable {
+function wrapTx(tx: Transaction, prepared: PglitePrepared): Queryable {
   return {
     async query<T>(sql: Sql, params?: readonly unknown[]): Promise<T[]> {
+      if (typeof sql !== 'string') return prepared.run<T>(sql, params ?? [], true);
       return (await tx.query<T>(sqlText(sql), params as unknown[])).rows;
     },
     async exec(sql: string): Promise<void> {
@@ -30,14 +32,16 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { pg
     // Flush to the file system asynchronously: embedded mode is documented as not power-loss safe.
     relaxedDurability: true,
   });
+  const prepared = createPglitePrepared(pglite);
   return {
     kind: 'pglite',
     pglite,
     async query<T>(sql: Sql, params?: readonly unknown[]): Promise<T[]> {
+      if (typeof sql !== 'string') return prepared.run<T>(sql, params ?? [], false);
       return (await pglite.query<T>(sqlText(sql), params as unknown[])).rows;
     },
     transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      return pglite.transaction((tx) => fn(wrapTx(tx)));
+      return pglite.transaction((tx) => fn(wrapTx(tx, prepared)));
     },
     async listen(channel, onNotify) {
       const unlisten = await pglite.listen(channel, onNotify);
