@@ -8,10 +8,11 @@
  * `dispatcherOnlyPerSecond` / `dispatcherOnlyCpuMicrosPerDelivery`: BENCH_EVENTS deliveries made due
  * with SQL, so only the dispatcher works; the CPU spent per delivery by Herald (this process), the
  * receiver and PostgreSQL. `endToEndCpuMicrosPerDelivery`: the same for the end-to-end run, and
- * `rawCeilingCpuMicrosPerRequest` for the ceiling's client and receiver. `claimPerSecond`: one
- * claimer taking BENCH_EVENTS due deliveries in batches of 100, no HTTP, and on PostgreSQL its
- * backend's CPU per delivery; `futureSlowdownPercent`: the same beside BENCH_FUTURE deliveries
- * scheduled a day ahead (a million future retries), read off that CPU on PostgreSQL.
+ * `rawCeilingCpuMicrosPerRequest` for the ceiling's client and receiver. `claimPerSecond` and
+ * `claimCpuMicrosPerDelivery`: one claimer taking BENCH_EVENTS due deliveries in batches of 100, no
+ * HTTP; `futureSlowdownPercent`: the claim's CPU per delivery beside BENCH_FUTURE deliveries
+ * scheduled a day ahead (a million future retries) against without, measured in turns in two
+ * stores of their own (bench/future-claims.ts).
  * `databaseCpuMicrosPerDelivery` (PostgreSQL): publishing, claiming and recording BENCH_EVENTS
  * deliveries without HTTP, the CPU each step costs PostgreSQL and Node (bench/database-phases.ts).
  *
@@ -26,13 +27,11 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config/config.ts';
-import type { Db } from '../src/db/db.ts';
-import { openPostgres } from '../src/db/postgres-driver.ts';
-import { claimDeliveries } from '../src/queue/claim-deliveries.ts';
 import { generateEncryptionKey } from '../src/security/secret-box.ts';
 import { type RunningHerald, startHerald } from '../src/server/start.ts';
-import { backendCpu, postgresCpuMicros } from './backend-cpu.ts';
+import { postgresCpuMicros } from './backend-cpu.ts';
 import { measureDatabasePhases } from './database-phases.ts';
+import { insertDueDeliveries, insertFutureDeliveries, measureFutureClaims } from './future-claims.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
 const FUTURE = Number(process.env['BENCH_FUTURE'] ?? 1_000_000);
@@ -153,17 +152,16 @@ async function rawCeiling(rx: Receiver, n: number): Promise<number> {
 
 async function startMode(
   mode: string,
-): Promise<{ herald: RunningHerald; schema?: string; cleanup: () => Promise<void> }> {
+): Promise<{ herald: RunningHerald; cleanup: () => Promise<void> }> {
   const env: Record<string, string> = { PORT: '0', LOG_LEVEL: 'warn', HERALD_ADMIN_KEY: ADMIN_KEY };
   env['HERALD_ALLOW_PRIVATE_NETWORKS'] = 'true';
   let cleanup = async () => {};
-  let schema: string | undefined;
   if (mode === 'pglite') {
     const dir = mkdtempSync(join(tmpdir(), 'herald-bench-'));
     env['HERALD_DATA_DIR'] = dir;
     cleanup = async () => rmSync(dir, { recursive: true, force: true });
   } else {
-    schema = `bench_${process.pid}`;
+    const schema = `bench_${process.pid}`;
     const admin = new pg.Client({ connectionString: DB_URL });
     await admin.connect();
     await admin.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE; CREATE SCHEMA ${schema}`);
@@ -180,7 +178,7 @@ async function startMode(
     };
   }
   const herald = await startHerald(loadConfig({}, env), { api: true, worker: true }, { drainMs: 1000 });
-  return { herald, ...(schema ? { schema } : {}), cleanup };
+  return { herald, cleanup };
 }
 
 const apiAgent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
@@ -223,29 +221,6 @@ async function publishBatches(
 }
 
 /**
- * EVENTS pending deliveries of the bench endpoint, all of one event named `tag`, due in `dueIn` (an
- * interval). Ids sort in insertion order, as Herald's do; sequences follow the endpoint's highest.
- */
-async function insertBenchDeliveries(db: Db, tag: string, dueIn: string): Promise<void> {
-  const [ep] = await db.query<{ id: string }>("SELECT id FROM endpoints WHERE tenant_id = 'bench' LIMIT 1");
-  await db.query(
-    `INSERT INTO events (tenant_id, id, type, data, batch_id) VALUES ('bench', $1, 'invoice.created', '{"n":1}', $1)`,
-    [tag],
-  );
-  const [{ base } = { base: 0 }] = await db.query<{ base: number }>(
-    'SELECT coalesce(max(sequence), 0) + 1 AS base FROM deliveries WHERE endpoint_id = $1',
-    [ep!.id],
-  );
-  await db.query(
-    `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
-     SELECT 'dlv_' || $3 || '_' || lpad(g::text, 10, '0'), 'bench', $1, $3, ARRAY[$3], 'invoice.created', $4::int8 + g,
-            now() + $5::interval
-     FROM generate_series(1, $2::int) g`,
-    [ep!.id, EVENTS, tag, base + 3_000_000_000, dueIn],
-  );
-}
-
-/**
  * EVENTS deliveries inserted a minute ahead, then made due at once and the dispatcher woken: the
  * clock starts when the work is there (not while the rows are written), and stops at the last
  * receipt. `tag` keeps each run's rows apart.
@@ -256,7 +231,7 @@ async function dispatcherOnly(
   tag: string,
 ): Promise<{ perSecond: number; cpu: CpuMark }> {
   const db = herald.ctx.db;
-  await insertBenchDeliveries(db, tag, '1 minute');
+  await insertDueDeliveries(db, tag, EVENTS, '1 minute');
   await rx.reset();
   await db.query(
     `WITH due AS (UPDATE deliveries SET next_attempt_at = now()
@@ -272,73 +247,6 @@ async function dispatcherOnly(
   return { perSecond: round(EVENTS / ((d1 - d0) / 1000)), cpu: await cpuPerDelivery(rx, cpu0, EVENTS) };
 }
 
-/** A claimer of its own: on PostgreSQL one connection, whose backend's CPU is read. */
-interface Claimer {
-  db: Db;
-  /** On PostgreSQL: its backend's CPU is measured (absent for PGlite, which runs in this process). */
-  ownBackend: boolean;
-  close(): Promise<void>;
-}
-
-async function openClaimer(herald: RunningHerald, schema: string | undefined): Promise<Claimer> {
-  if (!schema) return { db: herald.ctx.db, ownBackend: false, close: async () => {} };
-  const db = await openPostgres({ url: DB_URL, schema, poolSize: 1 });
-  return { db, ownBackend: true, close: () => db.close() };
-}
-
-/**
- * Deliveries claimed per second by one claimer (batches of 100) from EVENTS due rows, and on
- * PostgreSQL the CPU its backend spent per delivery — what claiming costs the database, whatever
- * else the machine is doing at the time. The rows are due an hour from now and the claimer's clock
- * is two hours ahead (the claim takes an injected time), so the running dispatcher leaves them
- * alone. The table is vacuumed and checkpointed first, so two measurements start from the same
- * state (no autovacuum or checkpoint halfway).
- */
-async function claimRate(
-  claimer: Claimer,
-  tag: string,
-): Promise<{ perSecond: number; cpuMicrosPerDelivery?: number }> {
-  const db = claimer.db;
-  await insertBenchDeliveries(db, tag, '1 hour');
-  await db.exec('VACUUM (ANALYZE) deliveries');
-  await db.exec('CHECKPOINT');
-  const now = new Date(Date.now() + 2 * 3_600_000);
-  // A lease of days: an earlier round's rows must not fall due again and be re-claimed here.
-  const opts = {
-    workerId: 'bench-claimer',
-    limit: 100,
-    leaseMs: 10 * 86_400_000,
-    defaultTotalTimeoutMs: 15_000,
-    pausedForMs: 60_000,
-    now,
-  };
-  let claimed = 0;
-  const cpu = claimer.ownBackend ? await backendCpu(db) : undefined;
-  const cpu0 = cpu?.();
-  const t0 = performance.now();
-  for (;;) {
-    const { deliveries } = await claimDeliveries(db, opts);
-    if (deliveries.length === 0) break;
-    claimed += deliveries.length;
-  }
-  const perSecond = round(claimed / ((performance.now() - t0) / 1000));
-  const used = cpu && cpu0 !== undefined ? cpu() - cpu0 : Number.NaN;
-  if (!Number.isFinite(used)) return { perSecond };
-  return { perSecond, cpuMicrosPerDelivery: round(used / claimed) };
-}
-
-/** The better of two claim measurements: the higher rate, the lower CPU. */
-async function bestClaimRate(
-  claimer: Claimer,
-  tag: string,
-): Promise<{ perSecond: number; cpuMicrosPerDelivery?: number }> {
-  const a = await claimRate(claimer, `${tag}_1`);
-  const b = await claimRate(claimer, `${tag}_2`);
-  const perSecond = Math.max(a.perSecond, b.perSecond);
-  if (a.cpuMicrosPerDelivery === undefined || b.cpuMicrosPerDelivery === undefined) return { perSecond };
-  return { perSecond, cpuMicrosPerDelivery: Math.min(a.cpuMicrosPerDelivery, b.cpuMicrosPerDelivery) };
-}
-
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -347,8 +255,7 @@ function percentile(sorted: number[], p: number): number {
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
 async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<Record<string, unknown>> {
-  const { herald, schema, cleanup } = await startMode(mode);
-  const claimer = await openClaimer(herald, schema);
+  const { herald, cleanup } = await startMode(mode);
   const out: Record<string, unknown> = {};
   try {
     const hook = `http://127.0.0.1:${rx.port}/hook`;
@@ -423,14 +330,6 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
     out['dispatcherOnlyPerSecond'] = alone.perSecond;
     out['dispatcherOnlyCpuMicrosPerDelivery'] = alone.cpu;
 
-    // Claiming alone, without HTTP: the rate one claimer takes due deliveries in batches of 100,
-    // and its backend's CPU per delivery (the better of two rounds, here and beside the future
-    // rows: single rounds' rates vary by ±20 % with what else the machine does).
-    const claimAlone = await bestClaimRate(claimer, 'claim_alone');
-    out['claimPerSecond'] = claimAlone.perSecond;
-    if (claimAlone.cpuMicrosPerDelivery !== undefined)
-      out['claimBackendCpuMicrosPerDelivery'] = claimAlone.cpuMicrosPerDelivery;
-
     // The database's share of a delivery, step by step, without HTTP (PostgreSQL: its own processes).
     if (mode === 'postgres') {
       out['databaseCpuMicrosPerDelivery'] = await measureDatabasePhases(DB_URL, EVENTS);
@@ -450,40 +349,14 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
     await api(herald, 'POST', '/v1/tenants/fan/events', { type: 'order.shipped', data: { n: 1 } });
     out['fanOut1000EndpointsMs'] = round((await waitForCount(rx, 1000)) - f0);
 
-    // Claiming with a million deliveries scheduled in the future: end-to-end again, compared.
+    // Due-claiming with and without a million deliveries scheduled in the future, in two stores
+    // of their own, measured in turns (bench/future-claims.ts); without future rows it is also the
+    // plain claim rate.
+    Object.assign(out, await measureFutureClaims(mode, DB_URL, EVENTS, FUTURE));
+
+    // End to end again, beside a million future deliveries in Herald's own database.
     if (FUTURE > 0) {
-      const db = herald.ctx.db;
-      const [ep] = await db.query<{ id: string }>(
-        "SELECT id FROM endpoints WHERE tenant_id = 'bench' LIMIT 1",
-      );
-      await db.query(
-        `INSERT INTO events (tenant_id, id, type, data, batch_id) VALUES ('bench', 'future', 'invoice.created', '{}', 'bat_future')`,
-      );
-      const [f] = await db.query<{ n: number }>(
-        `WITH ins AS (
-           INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
-           SELECT 'dlv_future_' || lpad(g::text, 10, '0'), 'bench', $1, 'future', '{future}', 'invoice.created',
-                  1000000000 + g, now() + interval '1 day' + g * interval '1 millisecond'
-           FROM generate_series(1, $2::int) g RETURNING 1)
-         SELECT count(*)::int AS n FROM ins`,
-        [ep!.id, FUTURE],
-      );
-      out['futureDeliveries'] = f!.n;
-      // Due-claiming beside a million future rows, against the same measurement without them. On
-      // PostgreSQL the slowdown is read off the claiming backend's CPU, which other processes'
-      // work (autovacuum after the million-row insert, say) does not change; the rates are beside it.
-      const beside = await bestClaimRate(claimer, 'claim_beside_future');
-      out['claimWithFutureDeliveriesPerSecond'] = beside.perSecond;
-      const wallSlowdown = round((1 - beside.perSecond / claimAlone.perSecond) * 100);
-      if (beside.cpuMicrosPerDelivery !== undefined && claimAlone.cpuMicrosPerDelivery !== undefined) {
-        out['claimWithFutureBackendCpuMicrosPerDelivery'] = beside.cpuMicrosPerDelivery;
-        out['futureSlowdownPercent'] = round(
-          (beside.cpuMicrosPerDelivery / claimAlone.cpuMicrosPerDelivery - 1) * 100,
-        );
-        out['futureSlowdownWallClockPercent'] = wallSlowdown;
-      } else {
-        out['futureSlowdownPercent'] = wallSlowdown;
-      }
+      await insertFutureDeliveries(herald.ctx.db, FUTURE);
       await rx.reset();
       const g0 = performance.now();
       await publishBatches(herald, 'bench', EVENTS, 4);
@@ -493,7 +366,6 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
       out['endToEndFutureSlowdownPercent'] = round((1 - withFuture / e2e) * 100);
     }
   } finally {
-    await claimer.close();
     await herald.stop();
     await cleanup();
   }
