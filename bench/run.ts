@@ -150,9 +150,7 @@ async function rawCeiling(rx: Receiver, n: number): Promise<number> {
 
 // ---- Herald -----------------------------------------------------------------------------------
 
-async function startMode(
-  mode: string,
-): Promise<{ herald: RunningHerald; cleanup: () => Promise<void> }> {
+async function startMode(mode: string): Promise<{ herald: RunningHerald; cleanup: () => Promise<void> }> {
   const env: Record<string, string> = { PORT: '0', LOG_LEVEL: 'warn', HERALD_ADMIN_KEY: ADMIN_KEY };
   env['HERALD_ALLOW_PRIVATE_NETWORKS'] = 'true';
   let cleanup = async () => {};
