@@ -1,0 +1,164 @@
+/**
+ * The durable loop: the ceiling's raw undici POST loop with Herald's database work added and
+ * nothing else. Events are published through `publishEvents` (batches of 100, four publishers, the
+ * new deliveries handed straight to the loop as `herald serve` hands them to its dispatcher, so
+ * none is claimed), each delivery is POSTed exactly as the ceiling posts (same body, same three
+ * headers, same agent settings, 200 in flight) and the outcomes are recorded through
+ * `recordOutcomes`, batched as the dispatcher batches them (up to 500, one write at a time).
+ *
+ * No HTTP API, no dispatcher, no rendering or signing: what committing each event, its delivery,
+ * the outcome and an attempt row costs on this machine on top of a bare request. It bounds the
+ * end-to-end figure from above — Herald does all of this plus its own Node work — so the two
+ * ratios (`durableLoopRatioToCeiling`, `endToEndRatioToDurableLoop`) split the gap to the ceiling
+ * into the database's share and Herald's own (docs/performance.md, "The floor").
+ */
+import { Agent, request } from 'undici';
+import type { Db } from '../src/db/db.ts';
+import { newId } from '../src/ids.ts';
+import type { ClaimedDelivery } from '../src/queue/claim-deliveries.ts';
+import type { DeliveryHandoff } from '../src/queue/handoff.ts';
+import { type AttemptRecord, recordOutcomes } from '../src/queue/record-outcomes.ts';
+import { publishEvents } from '../src/store/publish-events.ts';
+
+const WORKER = 'durable-loop';
+
+/** The attempt row of a 200 answer, with the headers the ceiling sends as the request's. */
+function succeeded(d: ClaimedDelivery, startedAt: Date, durationMs: number): AttemptRecord {
+  return {
+    attemptId: newId('atm', startedAt.getTime()),
+    deliveryId: d.id,
+    tenantId: d.tenantId,
+    endpointId: d.endpointId,
+    attemptNumber: d.attemptNumber,
+    status: 'succeeded',
+    retryInMs: null,
+    startedAt,
+    durationMs,
+    statusCode: 200,
+    errorKind: null,
+    errorMessage: null,
+    requestHeaders: {
+      'content-type': 'application/json',
+      'webhook-id': 'msg_x',
+      'webhook-signature': 'v1,x',
+    },
+    responseHeaders: { 'content-type': 'text/plain' },
+    responseExcerpt: 'ok',
+    endpointGone: false,
+  };
+}
+
+/**
+ * Runs the loop for `n` events of `tenantId` (one endpoint, pointing at `url`); answers the
+ * milliseconds from the first publish to the last recorded outcome.
+ */
+export async function runDurableLoop(
+  db: Db,
+  tenantId: string,
+  url: string,
+  n: number,
+  concurrency: number,
+): Promise<number> {
+  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  // A list read from a moving head: shift() on an array this long (in V8's large-object space)
+  // moves the whole rest of it every time.
+  const queue: ClaimedDelivery[] = [];
+  let head = 0;
+  // Senders with nothing to send park here; new deliveries (or the end of publishing) wake them.
+  let parked: Array<() => void> = [];
+  const wakeAll = () => {
+    const woken = parked;
+    parked = [];
+    for (const w of woken) w();
+  };
+  let published = false;
+  const handoff: DeliveryHandoff = {
+    workerId: WORKER,
+    leaseMs: 600_000,
+    defaultTotalTimeoutMs: 15_000,
+    queueNow: () => null,
+    reserve: (count) => count,
+    accept(deliveries) {
+      queue.push(...deliveries);
+      wakeAll();
+    },
+  };
+  const next = async (): Promise<ClaimedDelivery | undefined> => {
+    for (;;) {
+      const d = head < queue.length ? queue[head++] : undefined;
+      if (d || published) return d;
+      await new Promise<void>((resolve) => parked.push(resolve));
+    }
+  };
+
+  // Outcomes batched as src/delivery/outcome-recorder.ts batches them, with its defaults: the first
+  // waits 2 ms for company, a full batch of 500 goes at once, one write at a time while the next
+  // batch gathers.
+  const pending: AttemptRecord[] = [];
+  let writing: Promise<void> | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const flush = (): Promise<void> => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    writing ??= (async () => {
+      while (pending.length > 0) {
+        await recordOutcomes(db, pending.splice(0, 500), { workerId: WORKER });
+      }
+      writing = undefined;
+    })();
+    return writing;
+  };
+  const recorded = (record: AttemptRecord): void => {
+    pending.push(record);
+    if (writing) return;
+    if (pending.length >= 500) void flush();
+    else timer ??= setTimeout(flush, 2);
+  };
+
+  const body = JSON.stringify({
+    type: 'invoice.created',
+    timestamp: new Date().toISOString(),
+    data: { n: 1 },
+  });
+  const start = performance.now();
+  const publishing = (async () => {
+    let batch = 0;
+    const batches = Math.ceil(n / 100);
+    await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        while (batch < batches) {
+          const b = batch++;
+          const size = Math.min(100, n - b * 100);
+          await publishEvents(
+            db,
+            tenantId,
+            Array.from({ length: size }, (_, i) => ({ type: 'invoice.created', data: { n: b * 100 + i } })),
+            { handoff },
+          );
+        }
+      }),
+    );
+    published = true;
+    wakeAll();
+  })();
+  const senders = Array.from({ length: concurrency }, async () => {
+    for (let d = await next(); d; d = await next()) {
+      const startedAt = new Date();
+      const t0 = performance.now();
+      const res = await request(url, {
+        method: 'POST',
+        body,
+        dispatcher: agent,
+        headers: { 'content-type': 'application/json', 'webhook-id': 'msg_x', 'webhook-signature': 'v1,x' },
+      });
+      await res.body.dump();
+      recorded(succeeded(d, startedAt, Math.round(performance.now() - t0)));
+    }
+  });
+  await publishing;
+  await Promise.all(senders);
+  await flush();
+  const ms = performance.now() - start;
+  await agent.close();
+  return ms;
+}
