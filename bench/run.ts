@@ -275,30 +275,41 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
       out['databaseRoundTripMs'] = round(trips.sort((a, b) => a - b)[100]!, 3);
     }
 
-    // End to end: EVENTS events published in batches of 100; first publish to last receipt.
-    await rx.reset();
-    const c0 = await cpuMark(rx);
-    const t0 = performance.now();
-    const publishMs = await publishBatches(herald, 'bench', EVENTS, 4);
-    const t1 = await waitForCount(rx, EVENTS);
-    const e2e = EVENTS / ((t1 - t0) / 1000);
-    out['endToEndPerSecond'] = round(e2e);
-    out['endToEndRatioToCeiling'] = round(e2e / ceiling, 3);
-    out['endToEndCpuMicrosPerDelivery'] = await cpuPerDelivery(rx, c0, EVENTS);
-    out['ingestBatchedEventsPerSecond'] = round(EVENTS / (publishMs / 1000));
+    // End to end: EVENTS events published in batches of 100; first publish to last receipt. Measured
+    // as the ceiling is — after a warm-up, the best of three — so JIT warm-up (a cold first run is
+    // ~20 % slower) counts against neither side. Each run is followed by the durable loop (Herald's
+    // database work around raw undici requests, nothing else: the bound above the end-to-end
+    // figure), so both see the same moments of a shared machine.
+    await publishBatches(herald, 'bench', Math.min(5000, EVENTS), 4);
+    await waitForCount(rx, Math.min(5000, EVENTS));
+    let best: { rate: number; publishMs: number; cpu: CpuMark } | undefined;
+    let bestDurable: { rate: number; cpu: CpuMark } | undefined;
+    for (let i = 0; i < 3; i++) {
+      await rx.reset();
+      const c0 = await cpuMark(rx);
+      const t0 = performance.now();
+      const publishMs = await publishBatches(herald, 'bench', EVENTS, 4);
+      const t1 = await waitForCount(rx, EVENTS);
+      const rate = EVENTS / ((t1 - t0) / 1000);
+      const cpu = await cpuPerDelivery(rx, c0, EVENTS);
+      if (!best || rate > best.rate) best = { rate, publishMs, cpu };
 
-    // The durable loop right after it (a shared machine's speed drifts): Herald's database work
-    // around raw undici requests, nothing else — the bound above the end-to-end figure.
-    {
       await rx.reset();
       const d0 = await cpuMark(rx);
       const ms = await runDurableLoop(herald.ctx.db, 'bench', hook, EVENTS, CONCURRENCY);
       const durable = EVENTS / (ms / 1000);
-      out['durableLoopPerSecond'] = round(durable);
-      out['durableLoopRatioToCeiling'] = round(durable / ceiling, 3);
-      out['durableLoopCpuMicrosPerDelivery'] = await cpuPerDelivery(rx, d0, EVENTS);
-      out['endToEndRatioToDurableLoop'] = round(e2e / durable, 3);
+      const durableCpu = await cpuPerDelivery(rx, d0, EVENTS);
+      if (!bestDurable || durable > bestDurable.rate) bestDurable = { rate: durable, cpu: durableCpu };
     }
+    const e2e = best!.rate;
+    out['endToEndPerSecond'] = round(e2e);
+    out['endToEndRatioToCeiling'] = round(e2e / ceiling, 3);
+    out['endToEndCpuMicrosPerDelivery'] = best!.cpu;
+    out['ingestBatchedEventsPerSecond'] = round(EVENTS / (best!.publishMs / 1000));
+    out['durableLoopPerSecond'] = round(bestDurable!.rate);
+    out['durableLoopRatioToCeiling'] = round(bestDurable!.rate / ceiling, 3);
+    out['durableLoopCpuMicrosPerDelivery'] = bestDurable!.cpu;
+    out['endToEndRatioToDurableLoop'] = round(e2e / bestDurable!.rate, 3);
 
     // Ingest, one event per call (16 concurrent callers), deliveries included.
     await rx.reset();
