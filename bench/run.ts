@@ -2,7 +2,8 @@
  * `npm run bench`: Herald's throughput and latency against a loopback receiver, printed as JSON.
  *
  * The ceiling is a raw undici POST loop to the same receiver, measured in the same run with the same
- * concurrency, so every Herald figure is also given as a ratio to it. The receiver runs in a child
+ * concurrency, so every Herald figure is also given as a ratio to it; measured again between each
+ * mode's end-to-end runs, the best seen (`ceilingPerSecond` in each mode) is what ratios use. The receiver runs in a child
  * process; Herald (API + dispatcher, as `herald serve`) runs in this one.
  *
  * `dispatcherOnlyPerSecond` / `dispatcherOnlyCpuMicrosPerDelivery`: BENCH_EVENTS deliveries made due
@@ -255,7 +256,7 @@ function percentile(sorted: number[], p: number): number {
 
 const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
 
-async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<Record<string, unknown>> {
+async function benchMode(mode: string, rx: Receiver, firstCeiling: number): Promise<Record<string, unknown>> {
   const { herald, cleanup } = await startMode(mode);
   const out: Record<string, unknown> = {};
   try {
@@ -284,7 +285,12 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
     await waitForCount(rx, Math.min(5000, EVENTS));
     let best: { rate: number; publishMs: number; cpu: CpuMark } | undefined;
     let bestDurable: { rate: number; cpu: CpuMark } | undefined;
+    // The ceiling again in each round: its best over the whole run is what every ratio of this mode
+    // is taken against, so a ceiling caught only at a slow moment cannot flatter them.
+    let ceiling = firstCeiling;
     for (let i = 0; i < 3; i++) {
+      ceiling = Math.max(ceiling, await rawCeiling(rx, EVENTS));
+
       await rx.reset();
       const c0 = await cpuMark(rx);
       const t0 = performance.now();
@@ -302,6 +308,7 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
       if (!bestDurable || durable > bestDurable.rate) bestDurable = { rate: durable, cpu: durableCpu };
     }
     const e2e = best!.rate;
+    out['ceilingPerSecond'] = round(ceiling);
     out['endToEndPerSecond'] = round(e2e);
     out['endToEndRatioToCeiling'] = round(e2e / ceiling, 3);
     out['endToEndCpuMicrosPerDelivery'] = best!.cpu;
@@ -310,6 +317,10 @@ async function benchMode(mode: string, rx: Receiver, ceiling: number): Promise<R
     out['durableLoopRatioToCeiling'] = round(bestDurable!.rate / ceiling, 3);
     out['durableLoopCpuMicrosPerDelivery'] = bestDurable!.cpu;
     out['endToEndRatioToDurableLoop'] = round(e2e / bestDurable!.rate, 3);
+    // Those runs left ~125,000 rows and as many dead row versions behind; vacuumed now, so that
+    // autovacuum catching up on them does not fall into the latency and claim measurements below.
+    await herald.ctx.db.exec('VACUUM (ANALYZE) deliveries, attempts, events, endpoints');
+    await herald.ctx.db.exec('CHECKPOINT');
 
     // Ingest, one event per call (16 concurrent callers), deliveries included.
     await rx.reset();

@@ -90,11 +90,15 @@ export async function emptyDb(kind: StorageKind): Promise<TestDb> {
     kind,
     schema,
     async close() {
-      await db.close();
-      const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
-      await c.connect();
-      await c.query(`DROP SCHEMA ${schema} CASCADE`);
-      await c.end();
+      // The schema goes even when closing the pool fails (a test that cut its connections).
+      try {
+        await db.close();
+      } finally {
+        const c = new pg.Client({ connectionString: TEST_DATABASE_URL });
+        await c.connect();
+        await c.query(`DROP SCHEMA ${schema} CASCADE`);
+        await c.end();
+      }
     },
   };
 }
