@@ -23,7 +23,7 @@ export interface PhaseCpu {
 }
 
 /** What a successful attempt's record looks like when the standard profile sent it. */
-function success(d: ClaimedDelivery): AttemptRecord {
+export function success(d: ClaimedDelivery): AttemptRecord {
   return {
     attemptId: newId('atm'),
     deliveryId: d.id,

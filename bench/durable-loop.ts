@@ -2,8 +2,8 @@
  * The durable loop: the ceiling's raw undici POST loop with Herald's database work added and
  * nothing else. Events are published through `publishEvents` (batches of 100, four publishers, the
  * new deliveries handed straight to the loop as `herald serve` hands them to its dispatcher, so
- * none is claimed), each delivery is POSTed exactly as the ceiling posts (same body, same three
- * headers, same agent settings, 200 in flight) and the outcomes are recorded through
+ * none is claimed), each delivery is POSTed exactly as the ceiling posts (bench/raw-post.ts, 200 in
+ * flight) and the outcomes — attempt rows as Herald writes them for a 200 — are recorded through
  * `recordOutcomes`, batched as the dispatcher batches them (up to 500, one write at a time).
  *
  * No HTTP API, no dispatcher, no rendering or signing: what committing each event, its delivery,
@@ -12,41 +12,15 @@
  * ratios (`durableLoopRatioToCeiling`, `endToEndRatioToDurableLoop`) split the gap to the ceiling
  * into the database's share and Herald's own (docs/performance.md, "The floor").
  */
-import { Agent, request } from 'undici';
 import type { Db } from '../src/db/db.ts';
-import { newId } from '../src/ids.ts';
 import type { ClaimedDelivery } from '../src/queue/claim-deliveries.ts';
 import type { DeliveryHandoff } from '../src/queue/handoff.ts';
 import { type AttemptRecord, recordOutcomes } from '../src/queue/record-outcomes.ts';
 import { publishEvents } from '../src/store/publish-events.ts';
+import { success } from './database-phases.ts';
+import { rawAgent, rawBody, rawPost } from './raw-post.ts';
 
 const WORKER = 'durable-loop';
-
-/** The attempt row of a 200 answer, with the headers the ceiling sends as the request's. */
-function succeeded(d: ClaimedDelivery, startedAt: Date, durationMs: number): AttemptRecord {
-  return {
-    attemptId: newId('atm', startedAt.getTime()),
-    deliveryId: d.id,
-    tenantId: d.tenantId,
-    endpointId: d.endpointId,
-    attemptNumber: d.attemptNumber,
-    status: 'succeeded',
-    retryInMs: null,
-    startedAt,
-    durationMs,
-    statusCode: 200,
-    errorKind: null,
-    errorMessage: null,
-    requestHeaders: {
-      'content-type': 'application/json',
-      'webhook-id': 'msg_x',
-      'webhook-signature': 'v1,x',
-    },
-    responseHeaders: { 'content-type': 'text/plain' },
-    responseExcerpt: 'ok',
-    endpointGone: false,
-  };
-}
 
 /**
  * Runs the loop for `n` events of `tenantId` (one endpoint, pointing at `url`); answers the
@@ -59,7 +33,7 @@ export async function runDurableLoop(
   n: number,
   concurrency: number,
 ): Promise<number> {
-  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
+  const agent = rawAgent();
   // A list read from a moving head: shift() on an array this long (in V8's large-object space)
   // moves the whole rest of it every time.
   const queue: ClaimedDelivery[] = [];
@@ -115,11 +89,7 @@ export async function runDurableLoop(
     else timer ??= setTimeout(flush, 2);
   };
 
-  const body = JSON.stringify({
-    type: 'invoice.created',
-    timestamp: new Date().toISOString(),
-    data: { n: 1 },
-  });
+  const body = rawBody();
   const start = performance.now();
   const publishing = (async () => {
     let batch = 0;
@@ -145,14 +115,9 @@ export async function runDurableLoop(
     for (let d = await next(); d; d = await next()) {
       const startedAt = new Date();
       const t0 = performance.now();
-      const res = await request(url, {
-        method: 'POST',
-        body,
-        dispatcher: agent,
-        headers: { 'content-type': 'application/json', 'webhook-id': 'msg_x', 'webhook-signature': 'v1,x' },
-      });
-      await res.body.dump();
-      recorded(succeeded(d, startedAt, Math.round(performance.now() - t0)));
+      await rawPost(agent, url, body);
+      // The attempt row as Herald writes one for a 200 (the standard profile's request headers).
+      recorded({ ...success(d), startedAt, durationMs: Math.round(performance.now() - t0) });
     }
   });
   await publishing;

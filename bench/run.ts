@@ -36,6 +36,7 @@ import { postgresCpuMicros } from './backend-cpu.ts';
 import { measureDatabasePhases } from './database-phases.ts';
 import { runDurableLoop } from './durable-loop.ts';
 import { insertDueDeliveries, insertFutureDeliveries, measureFutureClaims } from './future-claims.ts';
+import { rawAgent, rawBody, rawPost } from './raw-post.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
 const FUTURE = Number(process.env['BENCH_FUTURE'] ?? 1_000_000);
@@ -124,12 +125,8 @@ async function cpuPerDelivery(rx: Receiver, from: CpuMark, n: number): Promise<C
 // ---- the ceiling: raw undici POSTs -------------------------------------------------------------
 
 async function rawCeiling(rx: Receiver, n: number): Promise<number> {
-  const agent = new Agent({ connections: 64, keepAliveTimeout: 30_000 });
-  const body = JSON.stringify({
-    type: 'invoice.created',
-    timestamp: new Date().toISOString(),
-    data: { n: 1 },
-  });
+  const agent = rawAgent();
+  const body = rawBody();
   const url = `http://127.0.0.1:${rx.port}/raw`;
   let next = 0;
   const start = performance.now();
@@ -137,13 +134,7 @@ async function rawCeiling(rx: Receiver, n: number): Promise<number> {
     Array.from({ length: CONCURRENCY }, async () => {
       while (next < n) {
         next++;
-        const res = await request(url, {
-          method: 'POST',
-          body,
-          dispatcher: agent,
-          headers: { 'content-type': 'application/json', 'webhook-id': 'msg_x', 'webhook-signature': 'v1,x' },
-        });
-        await res.body.dump();
+        await rawPost(agent, url, body);
       }
     }),
   );
