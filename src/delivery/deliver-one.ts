@@ -5,7 +5,12 @@
  *
  * The outcome is either an attempt (recorded, moves the delivery on) or a release (no request was
  * made, or it was abandoned on drain: the claim is undone and the delivery falls due again).
+ *
+ * An attempt has one deadline: its budget (src/delivery/attempt-budget.ts), counted from its
+ * start. An OAuth 2 token fetch runs inside it and the request gets what is left, so the attempt
+ * never outlives the lease its claim was given for that budget.
  */
+import { performance } from 'node:perf_hooks';
 import type { Dispatcher as UndiciDispatcher } from 'undici';
 import type { Clock } from '../api/context.ts';
 import { newId } from '../ids.ts';
@@ -14,6 +19,7 @@ import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { AttemptRecord } from '../queue/record-outcomes.ts';
 import type { Release } from '../queue/release-deliveries.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import { attemptBudgetMs } from './attempt-budget.ts';
 import { createOAuthTokens, type OAuthClientCredentials, OAuthTokenError } from './oauth-tokens.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { nextStep } from './retry-policy.ts';
@@ -82,15 +88,25 @@ function secretsOf(d: ClaimedDelivery, ctx: DeliverContext, now: Date): Endpoint
 const oauthTokens = createOAuthTokens();
 
 interface Timeouts {
+  /** The attempt's budget: token fetch and request together. */
   totalMs: number;
   connectMs: number | null;
 }
 
-/** The auth header, and the OAuth token it carries (to drop it if the receiver refuses it). */
+/** Whole milliseconds left before `deadline` (a performance.now() time); ≤ 0 once it has passed. */
+function leftUntil(deadline: number): number {
+  return Math.round(deadline - performance.now());
+}
+
+/**
+ * The auth header, and the OAuth token it carries (to drop it if the receiver refuses it). A token
+ * fetch gets what is left of the attempt's budget, until `deadline`.
+ */
 async function authHeader(
   d: ClaimedDelivery,
   ctx: DeliverContext,
   timeouts: Timeouts,
+  deadline: number,
 ): Promise<{ headers: Record<string, string>; oauthToken?: { key: string; token: string } }> {
   if (!d.endpoint.authEnc) return { headers: {} };
   const auth = JSON.parse(open(ctx.secretBox, d.endpoint.authEnc)) as EndpointAuth;
@@ -101,12 +117,14 @@ async function authHeader(
   }
   if (auth.type === 'oauth2') {
     const key = `${d.endpointId}:${d.endpoint.authEnc}`;
+    const left = leftUntil(deadline);
+    if (left < 1) throw new LocalFailure('timeout', `no time left of the ${timeouts.totalMs} ms budget`);
     try {
       const token = await oauthTokens.get({
         key,
         credentials: auth,
         dispatcher: ctx.dispatcherFor(timeouts.connectMs),
-        timeoutMs: timeouts.totalMs,
+        timeoutMs: left,
         nowMs: ctx.clock.now().getTime(),
         userAgent: ctx.userAgent,
       });
@@ -152,7 +170,7 @@ function buildRequest(d: ClaimedDelivery, ctx: DeliverContext, now: Date): Built
     throw new LocalFailure('render_error', err instanceof Error ? err.message : String(err));
   }
   const timeouts: Timeouts = {
-    totalMs: d.endpoint.totalTimeoutMs ?? profile.timeouts?.totalMs ?? ctx.defaultTotalTimeoutMs,
+    totalMs: attemptBudgetMs(d.endpoint.totalTimeoutMs, profile.timeouts?.totalMs, ctx.defaultTotalTimeoutMs),
     connectMs: d.endpoint.connectTimeoutMs ?? profile.timeouts?.connectMs ?? null,
   };
   const headers: Record<string, string> = { 'user-agent': ctx.userAgent };
@@ -163,8 +181,13 @@ function buildRequest(d: ClaimedDelivery, ctx: DeliverContext, now: Date): Built
 }
 
 /** Adds the endpoint's auth header (last, so it wins), fetching an OAuth 2 token if need be. */
-async function addAuth(req: BuiltRequest, d: ClaimedDelivery, ctx: DeliverContext): Promise<void> {
-  const auth = await authHeader(d, ctx, req.timeouts);
+async function addAuth(
+  req: BuiltRequest,
+  d: ClaimedDelivery,
+  ctx: DeliverContext,
+  deadline: number,
+): Promise<void> {
+  const auth = await authHeader(d, ctx, req.timeouts, deadline);
   Object.assign(req.headers, auth.headers);
   req.oauthToken = auth.oauthToken;
 }
@@ -187,7 +210,9 @@ export async function deliverOne(
   /** This delivery's own: cancelling it abandons the request (drain). */
   cancellation: Cancellation,
 ): Promise<Outcome> {
+  // The injected clock for what is recorded; performance.now() for the time the attempt takes.
   const startedAt = ctx.clock.now();
+  const began = performance.now();
   const nowMs = startedAt.getTime();
   const release = (delayMs: number): Outcome => ({
     kind: 'release',
@@ -206,17 +231,24 @@ export async function deliverOne(
     // Known before the request is built, so a failure building it still retries on its schedule.
     profile = ctx.profiles.get(d.endpoint.profile);
     const req = buildRequest(d, ctx, startedAt);
-    if (d.endpoint.authEnc) await addAuth(req, d, ctx);
+    const deadline = began + req.timeouts.totalMs;
+    if (d.endpoint.authEnc) await addAuth(req, d, ctx, deadline);
+    // One deadline: the request gets what the token fetch (if any) left of the budget.
+    const left = leftUntil(deadline);
+    if (left < 1) throw new LocalFailure('timeout', `no time left of the ${req.timeouts.totalMs} ms budget`);
     requestHeaders = loggedHeaders(req.headers);
+    const spentMs = req.timeouts.totalMs - left;
     const sent = await send({
       url: d.endpoint.url,
       headers: req.headers,
       body: req.body,
       dispatcher: ctx.dispatcherFor(req.timeouts.connectMs),
-      totalTimeoutMs: req.timeouts.totalMs,
+      totalTimeoutMs: left,
       maxExcerptBytes: ctx.maxExcerptBytes,
       cancellation,
     });
+    // The attempt's duration: the request's, plus the time spent before it (a token fetch).
+    if (spentMs > 0) sent.durationMs += spentMs;
     // A refused OAuth token (expired early, revoked): the next attempt fetches a new one.
     if (sent.statusCode === 401 && req.oauthToken)
       oauthTokens.invalidate(req.oauthToken.key, req.oauthToken.token);
@@ -228,7 +260,7 @@ export async function deliverOne(
     result = {
       errorKind: local.kind,
       errorMessage: cleanText(local.message),
-      durationMs: 0,
+      durationMs: Math.round(performance.now() - began),
       excerpt: '',
       responseHeaders: {},
     };

@@ -4,7 +4,9 @@
  *
  * - The token request is a POST to `tokenUrl`, form-encoded `grant_type=client_credentials`,
  *   `client_id`, `client_secret` and `scope` when set (RFC 6749 §4.4, client_secret_post). It goes
- *   through the same SSRF-guarded undici dispatcher and total timeout as a delivery (`send`).
+ *   through the same SSRF-guarded undici dispatcher as a delivery (`send`), inside the attempt's
+ *   budget: `timeoutMs` is what is left of it (src/delivery/attempt-budget.ts), and a caller that
+ *   joins a fetch already under way waits no longer than its own `timeoutMs` either.
  * - Tokens are cached per endpoint credentials until shortly before they expire (`expires_in`; one
  *   hour when the server does not say), and dropped when a receiver answers 401 to one, so the next
  *   attempt fetches a fresh token. Concurrent deliveries of one endpoint share a single fetch.
@@ -39,6 +41,7 @@ export interface TokenRequest {
   key: string;
   credentials: OAuthClientCredentials;
   dispatcher: Dispatcher;
+  /** The longest this call may take: what is left of the attempt's budget. */
   timeoutMs: number;
   nowMs: number;
   userAgent: string;
@@ -96,6 +99,22 @@ async function fetchToken(req: TokenRequest): Promise<Cached> {
   return { token, expiresAtMs: req.nowMs + seconds * 1000 - margin };
 }
 
+/** `p`, or an OAuthTokenError once `ms` have passed without it (a fetch started by another caller). */
+async function within<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new OAuthTokenError(`token request failed (timeout): no token within ${ms} ms`)),
+      ms,
+    );
+  });
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** @example const tokens = createOAuthTokens(); const t = await tokens.get({ key, credentials, dispatcher, timeoutMs, nowMs, userAgent }) */
 export function createOAuthTokens(): OAuthTokens {
   const cache = new Map<string, Cached>();
@@ -105,11 +124,14 @@ export function createOAuthTokens(): OAuthTokens {
       const hit = cache.get(req.key);
       if (hit && hit.expiresAtMs > req.nowMs) return hit.token;
       let inFlight = pending.get(req.key);
+      let fresh: Cached;
       if (!inFlight) {
         inFlight = fetchToken(req).finally(() => pending.delete(req.key));
         pending.set(req.key, inFlight);
+        fresh = await inFlight; // its request has req.timeoutMs as its own total timeout
+      } else {
+        fresh = await within(inFlight, req.timeoutMs);
       }
-      const fresh = await inFlight;
       if (cache.size >= MAX_CACHED) cache.clear();
       cache.set(req.key, fresh);
       return fresh.token;

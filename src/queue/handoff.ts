@@ -17,7 +17,7 @@ import type { ClaimedDelivery } from './claim-deliveries.ts';
 export interface DeliveryHandoff {
   /** The claim token the rows are inserted with. */
   readonly workerId: string;
-  /** Lease on top of the endpoint's total timeout, as a claim would set it. */
+  /** The lease's margin on top of the attempt's budget, as a claim sets it (delivery/attempt-budget.ts). */
   readonly leaseMs: number;
   readonly defaultTotalTimeoutMs: number;
   /** The queue's injected time (tests), or null for the database's now(). */

@@ -3,7 +3,10 @@
  * by this process's dispatcher, and the claimed deliveries it is then given, built from what
  * publishing already holds — no read of the rows just written.
  */
+import { attemptBudgetMs, leaseFor } from '../delivery/attempt-budget.ts';
 import type { FanOutEndpoint } from '../delivery/fan-out.ts';
+import { PROFILES } from '../profiles/index.ts';
+import type { ProfileName } from '../profiles/profile-names.ts';
 import {
   type ClaimedDelivery,
   type EndpointConfigRow,
@@ -32,7 +35,14 @@ export function reserveHandoff(
   const reserved = eligible.length > 0 ? handoff.reserve(eligible.length, bytes) : 0;
   for (const d of eligible.slice(0, reserved)) {
     const ep = endpoints.get(d.endpointId)!;
-    d.leaseMs = handoff.leaseMs + (ep.total_timeout_ms ?? handoff.defaultTotalTimeoutMs);
+    d.leaseMs = leaseFor(
+      attemptBudgetMs(
+        ep.total_timeout_ms,
+        PROFILES[ep.profile as ProfileName]?.timeouts?.totalMs,
+        handoff.defaultTotalTimeoutMs,
+      ),
+      handoff.leaseMs,
+    );
   }
   return reserved;
 }

@@ -456,7 +456,18 @@ forEachStorage('endpoints', (kind) => {
       ['retry string', { url, retrySchedule: ['5'] }, 'VALIDATION_FAILED'],
       ['retry > 100', { url, retrySchedule: Array.from({ length: 101 }, () => 1) }, 'VALIDATION_FAILED'],
       ['timeouts zero', { url, timeouts: { connectMs: 0, totalMs: 5 } }, 'VALIDATION_FAILED'],
-      ['timeouts big', { url, timeouts: { connectMs: 1, totalMs: 300_001 } }, 'VALIDATION_FAILED'],
+      [
+        'timeouts over 60 s',
+        { url, timeouts: { connectMs: 1, totalMs: 60_001 } },
+        'VALIDATION_FAILED',
+        'body.timeouts.totalMs',
+      ],
+      [
+        'timeouts once allowed',
+        { url, timeouts: { connectMs: 1, totalMs: 300_000 } },
+        'VALIDATION_FAILED',
+        'body.timeouts.totalMs',
+      ],
       ['timeouts partial', { url, timeouts: { connectMs: 100 } }, 'VALIDATION_FAILED'],
       [
         'timeouts connect > total',
@@ -505,6 +516,29 @@ forEachStorage('endpoints', (kind) => {
     const noTenant = await t.request('POST', base('no-such-tenant'), { url });
     assert.equal(noTenant.statusCode, 404);
     assert.equal(noTenant.json().error.code, 'TENANT_NOT_FOUND');
+  });
+
+  test('an attempt may take at most 60 s: totalMs 60,000 is taken, 60,001 refused on create and patch', async () => {
+    assert.equal((await t.request('POST', '/v1/tenants', { id: 'budget', name: 'budget' })).statusCode, 201);
+    const url = 'https://example.com/hooks/budget';
+    const res = await t.request('POST', base('budget'), {
+      url,
+      timeouts: { connectMs: 60_000, totalMs: 60_000 },
+    });
+    assert.equal(res.statusCode, 201, res.body);
+    assert.deepEqual(res.json().timeouts, { connectMs: 60_000, totalMs: 60_000 });
+    const id = res.json().id;
+    const over = await t.request('PATCH', `${base('budget')}/${id}`, {
+      timeouts: { connectMs: 1_000, totalMs: 60_001 },
+    });
+    assert.equal(over.statusCode, 400, over.body);
+    assert.equal(over.json().error.code, 'VALIDATION_FAILED');
+    assert.ok(over.json().error.details.some((d: { path?: string }) => d.path === 'body.timeouts.totalMs'));
+    const stored = await t.request('GET', `${base('budget')}/${id}`);
+    assert.deepEqual(stored.json().timeouts, { connectMs: 60_000, totalMs: 60_000 }, 'unchanged');
+    // The API documents the limit.
+    const text = (await t.request('GET', '/openapi.json')).body;
+    assert.ok(text.includes('at most 60000 ms') && !text.includes('300000'), 'openapi.json shows 60 s');
   });
 
   test('profiles: courier needs its account number, corrigopro its bearer token', async () => {

@@ -4,6 +4,7 @@
  * patterns, filters) are checked in src/endpoints/.
  */
 import { Type } from 'typebox';
+import { MAX_ATTEMPT_TIMEOUT_MS } from '../../delivery/attempt-budget.ts';
 import { EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_PATTERNS } from '../../endpoints/event-type-patterns.ts';
 import { PROFILE_NAMES } from '../../profiles/profile-names.ts';
 import { PageQuery } from '../pagination.ts';
@@ -88,8 +89,14 @@ const RetrySchedule = Type.Array(Type.Integer({ minimum: 0, maximum: MAX_RETRY_D
 
 const TimeoutsIn = Type.Object(
   {
-    connectMs: Type.Integer({ minimum: 1, maximum: 60_000 }),
-    totalMs: Type.Integer({ minimum: 1, maximum: 300_000 }),
+    connectMs: Type.Integer({ minimum: 1, maximum: 60_000, description: 'at most totalMs' }),
+    totalMs: Type.Integer({
+      minimum: 1,
+      maximum: MAX_ATTEMPT_TIMEOUT_MS,
+      description:
+        `the whole attempt, OAuth 2 token fetch included, at most ${MAX_ATTEMPT_TIMEOUT_MS} ms; ` +
+        'null timeouts = the profile default, else 3 s connect / 15 s total',
+    }),
   },
   { additionalProperties: false },
 );
