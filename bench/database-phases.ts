@@ -97,7 +97,6 @@ export async function measureDatabasePhases(
           limit: 100,
           leaseMs: 600_000,
           defaultTotalTimeoutMs: 15_000,
-          pausedForMs: 60_000,
         });
         if (deliveries.length === 0) break;
         claimed.push(...deliveries);

@@ -139,7 +139,6 @@ async function claimRound(store: ClaimStore, n: number, tag: string): Promise<Ro
     limit: 100,
     leaseMs: 10 * 86_400_000,
     defaultTotalTimeoutMs: 15_000,
-    pausedForMs: 60_000,
     now: new Date(Date.now() + 2 * 3_600_000),
   };
   const cpu = await store.cpu();

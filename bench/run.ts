@@ -19,8 +19,12 @@
  * `durableLoopPerSecond`: the ceiling's raw requests with Herald's database work around them and
  * nothing else (bench/durable-loop.ts) — what the end-to-end figure could reach at best.
  *
+ * `isolation` (PostgreSQL): slow, hanging and flaky receivers and what they do to other endpoints'
+ * and tenants' deliveries (bench/isolation.ts); `BENCH_ONLY=isolation` runs that group alone.
+ *
  * Options (environment): BENCH_MODES=postgres,pglite  BENCH_EVENTS=20000  BENCH_FUTURE=1000000
  *   BENCH_LATENCY_SECONDS=10  TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
+ *   BENCH_ONLY=isolation
  * Loopback only; every loop is bounded in count and time.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -36,6 +40,7 @@ import { postgresCpuMicros } from './backend-cpu.ts';
 import { measureDatabasePhases } from './database-phases.ts';
 import { runDurableLoop } from './durable-loop.ts';
 import { insertDueDeliveries, insertFutureDeliveries, measureFutureClaims } from './future-claims.ts';
+import { runIsolation } from './isolation.ts';
 import { rawAgent, rawBody, rawPost } from './raw-post.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
@@ -43,6 +48,7 @@ const FUTURE = Number(process.env['BENCH_FUTURE'] ?? 1_000_000);
 const LATENCY_SECONDS = Number(process.env['BENCH_LATENCY_SECONDS'] ?? 10);
 const MODES = (process.env['BENCH_MODES'] ?? 'postgres,pglite').split(',');
 const DB_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+const ONLY = process.env['BENCH_ONLY'] ?? '';
 const CONCURRENCY = 200;
 const ADMIN_KEY = 'hk_admin_benchmark_key_0123456789';
 const DEADLINE_MS = 300_000;
@@ -400,6 +406,14 @@ async function benchMode(mode: string, rx: Receiver, firstCeiling: number): Prom
 }
 
 async function main(): Promise<void> {
+  if (ONLY !== '' && ONLY !== 'isolation')
+    throw new Error(`BENCH_ONLY=${ONLY}: the one group is 'isolation'`);
+  if (ONLY === 'isolation') {
+    const isolation = await runIsolation(DB_URL);
+    process.stdout.write(`${JSON.stringify({ node: process.version, isolation }, null, 2)}\n`);
+    await apiAgent.close();
+    return;
+  }
   const rx = await startReceiver();
   try {
     // The ceiling is the best of three runs after a warm-up (JIT, the receiver's sockets): a
@@ -423,6 +437,7 @@ async function main(): Promise<void> {
       rawCeilingCpuMicrosPerRequest: { client: ceilingCpu!.herald, receiver: ceilingCpu!.receiver },
     };
     for (const mode of MODES) result[mode] = await benchMode(mode, rx, ceiling);
+    result['isolation'] = await runIsolation(DB_URL);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     rx.close();
