@@ -19,8 +19,10 @@ export interface DispatcherConfig {
   batchSize: number;
   /** Most requests in flight at once. */
   concurrency: number;
-  /** Most requests in flight at once to one endpoint (endpoint-slots.ts). */
+  /** Most requests in flight at once to one endpoint, cluster-wide (claim-deliveries.ts). */
   maxInFlightPerEndpoint: number;
+  /** Most requests in flight at once for one tenant, cluster-wide (claim-deliveries.ts). */
+  maxInFlightPerTenant: number;
   /** Lease on a claimed delivery, on top of its endpoint's total timeout. */
   leaseMs: number;
   /**
@@ -37,8 +39,6 @@ export interface DispatcherConfig {
   defaultRetrySchedule: readonly number[];
   /** Used when neither the endpoint nor its profile sets one. */
   defaultTotalTimeoutMs: number;
-  /** How far ahead a due delivery of an inactive endpoint is pushed when a claim meets it. */
-  pausedForMs: number;
   /** Outcomes written per round trip, at most. */
   flushMaxItems: number;
   /** How long the first outcome of a batch waits for others. */
@@ -52,13 +52,13 @@ export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
   batchSize: 100,
   concurrency: 200,
   maxInFlightPerEndpoint: 64,
+  maxInFlightPerTenant: 500,
   leaseMs: 30_000,
   maxHeld: 10_000,
   maxHeldBytes: 32 * 1024 * 1024,
   pollIntervalMs: 1_000,
   defaultRetrySchedule: DEFAULT_RETRY_SCHEDULE,
   defaultTotalTimeoutMs: 15_000,
-  pausedForMs: 60_000,
   flushMaxItems: 500,
   flushDelayMs: 2,
   maxExcerptBytes: DEFAULT_MAX_EXCERPT_BYTES,

@@ -19,6 +19,7 @@ import type { AttemptOutcome } from '../metrics/metrics.ts';
 import { ALL_PROFILES } from '../profiles/index.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
 import { DELIVERY_CHANNEL } from '../queue/notify.ts';
+import { MAX_ATTEMPT_TIMEOUT_MS, profileBudgets } from './attempt-budget.ts';
 import { type DeliverContext, deliverOne, type Outcome } from './deliver-one.ts';
 import {
   DEFAULT_DISPATCHER_CONFIG,
@@ -92,6 +93,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   let stopping: Promise<void> | undefined;
   let claiming: Promise<void> | undefined;
   let moreDue = true;
+  let wakeOnFlush = false;
+  const budgets = profileBudgets(options.profiles ?? ALL_PROFILES);
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
   let unlisten: (() => Promise<void>) | undefined;
@@ -104,6 +107,10 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     delayMs: cfg.flushDelayMs,
     logger: log,
     onFlushed({ soonestDueInMs, fifoFinished }) {
+      if (wakeOnFlush) {
+        wakeOnFlush = false;
+        wake();
+      }
       if (fifoFinished || (soonestDueInMs !== null && soonestDueInMs <= 0)) wake();
       else if (soonestDueInMs !== null) armTimer(soonestDueInMs);
     },
@@ -154,12 +161,17 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       limit,
       leaseMs: cfg.leaseMs,
       defaultTotalTimeoutMs: cfg.defaultTotalTimeoutMs,
-      pausedForMs: cfg.pausedForMs,
+      maxAttemptMs: MAX_ATTEMPT_TIMEOUT_MS,
+      profileBudgets: budgets,
+      maxInFlightPerEndpoint: cfg.maxInFlightPerEndpoint,
+      maxInFlightPerTenant: cfg.maxInFlightPerTenant,
       now: queueNow(),
     })
       .then(
-        ({ deliveries, scanned }) => {
-          if (scanned >= limit) moreDue = true;
+        ({ deliveries, moreDue: more, limited }) => {
+          if (more) moreDue = true;
+          // Endpoints waited for room: the next recorded outcomes free some.
+          if (limited) wakeOnFlush = true;
           held.hold(deliveries, claimedAt);
           ready.push(...deliveries);
           if (!moreDue) armTimer(cfg.pollIntervalMs);

@@ -2,18 +2,25 @@
  * Claiming: one statement takes up to `limit` due deliveries for one worker and returns everything
  * sending them needs (endpoint configuration, event payloads), so a batch costs one round trip.
  *
- * - Due: `next_attempt_at <= now` (only pending deliveries have one), oldest first,
- *   `FOR UPDATE SKIP LOCKED` so concurrent workers never wait on each other or take the same row.
- * - The claim is a lease: `next_attempt_at` moves to now + lease (plus the endpoint's total timeout),
- *   so if this worker dies the row simply falls due again; no reaper is needed.
+ * It claims by endpoint, not by row (docs/isolation.md), so no endpoint and no tenant takes more
+ * than its share, and nothing is claimed that cannot be sent now:
+ * - Requests in flight are counted cluster-wide from the rows themselves: a delivery under an
+ *   unexpired lease is in flight, whichever worker holds it. No counter to drift after a crash.
+ * - Candidates are active endpoints with something due (`next_due_at`, migration 008), whose
+ *   circuit is closed or has cooled down (then one probe request), with room under their limit
+ *   (the adaptive `concurrency_limit`, at most `maxInFlightPerEndpoint`) and under their tenant's
+ *   (`maxInFlightPerTenant`); the longest waiting first.
+ * - Each gets at most its room, its tenant's room and a fair share of the batch; then its oldest
+ *   due deliveries, `FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on each other or take
+ *   the same row. Under races between workers a limit can be overshot by one claim's take.
+ * - The claim is a lease: `next_attempt_at` moves to now + the attempt's budget + a margin
+ *   (src/delivery/attempt-budget.ts), so if this worker dies the row simply falls due again.
  * - `attempt_count` is incremented here: the claimed row's count is the number of the attempt about
  *   to be made, and together with `locked_by` it is the claim token later writes must match.
  * - fifo deliveries are claimable only when they are their endpoint's lowest pending sequence, so
  *   such an endpoint has at most one delivery in flight and receives them in order.
- * - Deliveries of an inactive (disabled) endpoint are not sent. Rather than being re-read by every
- *   claim, the ones met are paused: pushed `pausedForMs` ahead without using an attempt. They stay
- *   pending, so re-enabling the endpoint resumes them (within `pausedForMs`, or at once if the
- *   re-enabling code also makes them due).
+ * - Deliveries of an inactive endpoint or an open circuit are not claimed: they wait, pending,
+ *   spending no attempt.
  */
 import type { Queryable } from '../db/db.ts';
 import { nowParam, nowSql } from './queue-time.ts';
@@ -21,12 +28,20 @@ import { nowParam, nowSql } from './queue-time.ts';
 export interface ClaimOptions {
   workerId: string;
   limit: number;
-  /** Lease on top of the endpoint's total timeout. */
+  /** The lease's margin on top of the attempt's budget. */
   leaseMs: number;
-  /** Total timeout assumed for endpoints without their own, to size the lease. */
+  /** An attempt's budget for endpoints whose profile and settings set none. */
   defaultTotalTimeoutMs: number;
-  /** How far ahead a delivery of an inactive endpoint is pushed. */
-  pausedForMs: number;
+  /** The longest budget of any attempt (attempt-budget.ts). Default 60 s. */
+  maxAttemptMs?: number;
+  /** Profile name → its own total timeout, where it sets one. */
+  profileBudgets?: Record<string, number>;
+  /** Most requests in flight to one endpoint, cluster-wide. Default 64. */
+  maxInFlightPerEndpoint?: number;
+  /** Most requests in flight for one tenant, cluster-wide. Default 500. */
+  maxInFlightPerTenant?: number;
+  /** Most endpoints one claim considers (the longest waiting). Default 1,000. */
+  maxEndpoints?: number;
   /** Injected time (tests); omitted = the database's now(). */
   now?: Date | null;
 }
@@ -57,6 +72,8 @@ export interface ClaimedEndpoint {
   connectTimeoutMs: number | null;
   totalTimeoutMs: number | null;
   rateLimitPerSecond: number | null;
+  /** Its limit on requests in flight when claimed (adaptive; 1 while its circuit probes). */
+  maxInFlight?: number;
 }
 
 export interface ClaimedDelivery {
@@ -79,8 +96,13 @@ export interface ClaimedDelivery {
 
 export interface ClaimResult {
   deliveries: ClaimedDelivery[];
-  /** Due rows this claim met: claimed plus paused. `scanned === limit` means more may be due. */
-  scanned: number;
+  /** The batch came back full: more may be due at once. */
+  moreDue: boolean;
+  /**
+   * Due endpoints got less than they could take for want of room (theirs or their tenant's) or a
+   * share of the batch: claim again when requests finish.
+   */
+  limited: boolean;
 }
 
 /** The endpoint columns sending needs, as selected by {@link ENDPOINT_CONFIG_COLUMNS}. */
@@ -138,6 +160,7 @@ interface Row {
   sequence: number;
   fifo: boolean;
   attempt_count: number;
+  cap: number;
   events: Array<null | {
     id: string;
     type: string;
@@ -146,56 +169,125 @@ interface Row {
     occurredAt: number | null;
     createdAt: number;
   }>;
-  paused: number;
+  limited: number;
 }
 
 const NOW = nowSql('$1');
 
-// Not a prepared statement: PostgreSQL would keep the generic plan it made for the first claims —
-// an idle dispatcher's polls of an empty due set, where a sequential scan and sort is cheapest —
-// and use it once the table has grown, reading every due row for each batch until autovacuum next
-// analyses the table (test/queue/claim-deliveries.test.ts reproduces it: 20,000 rows read for a
-// batch of 100). Planned on every call it is an ordered index scan at any size; planning costs
-// about as much as the parse it saves.
+// Not a prepared statement: its plans must follow the tables' sizes (a generic plan made while the
+// tables were small scans them whole once they have grown; test/queue/claim-deliveries.test.ts).
+//
+// $1 now, $2 limit, $3 worker, $4 lease margin, $5 default budget, $6 max budget,
+// $7 profile budgets (jsonb), $8 endpoint cap, $9 tenant cap, $10 most endpoints considered.
 const CLAIM_SQL = `
--- The due rows alone, from the due index in its order, stopping after $2. Pending is implied by a
--- due time (migration 005), and asking for the time alone keeps the planner's estimate of the due
--- rows generous; with one table and that estimate the plan is an ordered index scan under the
--- LIMIT. (With \`status = 'pending'\` or a join here, a planner without fresh statistics fetches and
--- sorts every due row on each claim: O(backlog) per batch instead of O(batch).)
-WITH picked AS MATERIALIZED (
-  SELECT d.id, d.endpoint_id
-  FROM deliveries d
-  WHERE d.next_attempt_at <= ${NOW}
-    -- fifo: only the endpoint's head, i.e. no pending fifo delivery with a lower sequence.
-    AND (NOT d.fifo OR NOT EXISTS (
-      SELECT 1 FROM deliveries f
-      WHERE f.endpoint_id = d.endpoint_id AND f.status = 'pending' AND f.fifo AND f.sequence < d.sequence))
-  ORDER BY d.next_attempt_at
-  LIMIT $2
-  FOR UPDATE SKIP LOCKED
+-- Requests in flight, cluster-wide: rows under an unexpired lease (held by any worker, including
+-- deliveries handed over in memory). O(in flight), from the partial leased index.
+WITH leased AS MATERIALIZED (
+  SELECT l.tenant_id, l.endpoint_id, count(*)::int AS n
+  FROM deliveries l
+  WHERE l.locked_by IS NOT NULL AND l.next_attempt_at > ${NOW}
+  GROUP BY l.tenant_id, l.endpoint_id
 ),
+tenant_load AS MATERIALIZED (
+  SELECT tenant_id, sum(n)::int AS n FROM leased GROUP BY tenant_id
+),
+-- Endpoints with something due, active, circuit closed or cooled down (half-open: one probe).
 due AS MATERIALIZED (
-  SELECT p.id, e.active, coalesce(e.total_timeout_ms, $5) AS total_ms
-  FROM picked p JOIN endpoints e ON e.id = p.endpoint_id
+  SELECT e.id, e.tenant_id, e.next_due_at, e.due_version, e.last_sequence,
+    CASE WHEN e.circuit_state = 'open' THEN 1 ELSE least(coalesce(e.concurrency_limit, $8), $8) END AS cap,
+    coalesce(b.n, 0) AS busy,
+    $9 - coalesce(t.n, 0) AS tenant_room,
+    least($6, greatest(1, coalesce(e.total_timeout_ms, ($7::jsonb ->> e.profile)::int, $5))) + $4 AS lease_ms
+  FROM endpoints e
+  LEFT JOIN leased b ON b.endpoint_id = e.id
+  LEFT JOIN tenant_load t ON t.tenant_id = e.tenant_id
+  WHERE e.active AND e.next_due_at <= ${NOW}
+    AND (e.circuit_until IS NULL OR e.circuit_until <= ${NOW})
 ),
-paused AS (
-  UPDATE deliveries d SET next_attempt_at = ${NOW} + $6 * interval '1 millisecond'
-  FROM due WHERE d.id = due.id AND NOT due.active
-  RETURNING d.id
+-- Those with room, their own and their tenant's, the longest waiting first.
+cand AS MATERIALIZED (
+  SELECT d.*, d.cap - d.busy AS room,
+    -- A fair share of the batch each, so one backlog cannot fill it.
+    ceil($2::float8 / count(*) OVER ())::int AS share
+  FROM (SELECT * FROM due WHERE cap > busy AND tenant_room > 0 ORDER BY next_due_at LIMIT $10) d
+),
+per_tenant AS MATERIALIZED (
+  SELECT c.*, least(c.room, c.share) AS want,
+    sum(least(c.room, c.share)) OVER (PARTITION BY c.tenant_id ORDER BY c.next_due_at, c.id) AS tenant_upto
+  FROM cand c
+),
+alloc AS MATERIALIZED (
+  SELECT p.*, greatest(0, least(p.want, p.tenant_room - (p.tenant_upto - p.want)))::int AS tenant_take
+  FROM per_tenant p
+),
+plan AS MATERIALIZED (
+  SELECT a.id, a.tenant_id, a.due_version, a.last_sequence, a.lease_ms, a.cap, a.room,
+    greatest(0, least(a.tenant_take,
+      $2 - (sum(a.tenant_take) OVER (ORDER BY a.next_due_at, a.id) - a.tenant_take)))::int AS take
+  FROM alloc a
+),
+-- Each planned endpoint's oldest due deliveries, at most its take.
+picked AS MATERIALIZED (
+  SELECT x.id, p.id AS endpoint_id, p.lease_ms
+  FROM plan p CROSS JOIN LATERAL (
+    SELECT d.id FROM deliveries d
+    WHERE d.endpoint_id = p.id AND d.next_attempt_at <= ${NOW}
+      -- fifo: only the endpoint's head, i.e. no pending fifo delivery with a lower sequence.
+      AND (NOT d.fifo OR NOT EXISTS (
+        SELECT 1 FROM deliveries f
+        WHERE f.endpoint_id = d.endpoint_id AND f.status = 'pending' AND f.fifo AND f.sequence < d.sequence))
+    ORDER BY d.next_attempt_at
+    LIMIT p.take
+    FOR UPDATE OF d SKIP LOCKED
+  ) x
+  WHERE p.take > 0
 ),
 claimed AS (
   UPDATE deliveries d
-  SET next_attempt_at = ${NOW} + ($4 + due.total_ms) * interval '1 millisecond',
+  SET next_attempt_at = ${NOW} + k.lease_ms * interval '1 millisecond',
       locked_by = $3,
       attempt_count = d.attempt_count + 1
-  FROM due WHERE d.id = due.id AND due.active
+  FROM picked k WHERE d.id = k.id
   RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_ids, d.event_type, d.sequence, d.fifo, d.attempt_count
+),
+-- Endpoints that gave fewer than their take have nothing more due now: their next due time goes up
+-- to their next pending delivery (or the lease just taken), unless a write made something due
+-- since this statement's snapshot (due_version, last_sequence) or holds the row (skip it: that
+-- writer lowers next_due_at itself).
+drained AS MATERIALIZED (
+  SELECT p.id, p.due_version, p.last_sequence, p.lease_ms,
+    coalesce(array_agg(k.id) FILTER (WHERE k.id IS NOT NULL), '{}') AS taken
+  FROM plan p LEFT JOIN picked k ON k.endpoint_id = p.id
+  WHERE p.take > 0
+  GROUP BY p.id, p.due_version, p.last_sequence, p.lease_ms, p.take
+  HAVING count(k.id) < p.take
+),
+raisable AS (
+  SELECT e.id FROM endpoints e JOIN drained r ON r.id = e.id
+  WHERE e.due_version = r.due_version AND e.last_sequence = r.last_sequence
+  FOR UPDATE OF e SKIP LOCKED
+),
+raised AS (
+  UPDATE endpoints e SET next_due_at = (
+    SELECT min(t) FROM (
+      SELECT min(x.next_attempt_at) AS t FROM deliveries x
+      WHERE x.endpoint_id = e.id AND x.next_attempt_at IS NOT NULL AND x.id <> ALL (r.taken)
+      UNION ALL
+      SELECT ${NOW} + r.lease_ms * interval '1 millisecond' WHERE cardinality(r.taken) > 0) m)
+  FROM raisable z JOIN drained r ON r.id = z.id
+  WHERE e.id = z.id
+  RETURNING e.id
+),
+summary AS (
+  -- Due endpoints that got less than they could take: left waiting for room (their own or their
+  -- tenant's) or cut to a share of the batch. A finished request may make them claimable.
+  SELECT ((SELECT count(*) FROM due WHERE cap <= busy OR tenant_room <= 0)
+    + (SELECT count(*) FROM plan WHERE take < room))::int AS limited
 )
--- The one-row count of paused rows, left-joined, so the answer has a row even when nothing was claimed.
+-- The one-row summary, left-joined, so the answer has a row even when nothing was claimed.
 -- The endpoint's configuration once per endpoint in the batch, not once per delivery: a batch is
 -- often one endpoint's, and parsing the same columns a hundred times was a tenth of a claim's cost.
-SELECT s.paused, c.*,
+SELECT s.limited, c.*,
   CASE WHEN c.first_of_endpoint
     THEN (SELECT row_to_json(cfg) FROM (SELECT ${ENDPOINT_CONFIG_COLUMNS}) AS cfg) END AS endpoint,
   -- Each event by its full primary key, in a scalar subquery the planner cannot flatten: as a join
@@ -208,10 +300,10 @@ SELECT s.paused, c.*,
          'createdAt', floor(extract(epoch FROM v.created_at) * 1000))
        FROM events v WHERE v.tenant_id = c.tenant_id AND v.id = x.id) ORDER BY x.n), '[]')
    FROM unnest(c.event_ids) WITH ORDINALITY AS x(id, n)) AS events
-FROM (SELECT count(*)::int AS paused FROM paused) s
+FROM summary s
 LEFT JOIN (
-  (SELECT claimed.*, row_number() OVER (PARTITION BY claimed.endpoint_id) = 1 AS first_of_endpoint
-   FROM claimed) c
+  (SELECT claimed.*, p.cap, row_number() OVER (PARTITION BY claimed.endpoint_id) = 1 AS first_of_endpoint
+   FROM claimed JOIN plan p ON p.id = claimed.endpoint_id) c
   JOIN endpoints e ON e.id = c.endpoint_id) ON true`;
 
 function toEvents(row: Row): ClaimedEvent[] {
@@ -235,7 +327,7 @@ function toEvents(row: Row): ClaimedEvent[] {
 /**
  * Claims up to `limit` due deliveries for `workerId`.
  *
- * @example const { deliveries } = await claimDeliveries(db, { workerId: 'w1', limit: 100, leaseMs: 30_000, defaultTotalTimeoutMs: 15_000, pausedForMs: 60_000 })
+ * @example const { deliveries } = await claimDeliveries(db, { workerId: 'w1', limit: 100, leaseMs: 30_000, defaultTotalTimeoutMs: 15_000 })
  */
 export async function claimDeliveries(q: Queryable, opts: ClaimOptions): Promise<ClaimResult> {
   const rows = await q.query<Row>(CLAIM_SQL, [
@@ -244,26 +336,29 @@ export async function claimDeliveries(q: Queryable, opts: ClaimOptions): Promise
     opts.workerId,
     opts.leaseMs,
     opts.defaultTotalTimeoutMs,
-    opts.pausedForMs,
+    opts.maxAttemptMs ?? 60_000,
+    JSON.stringify(opts.profileBudgets ?? {}),
+    opts.maxInFlightPerEndpoint ?? 64,
+    opts.maxInFlightPerTenant ?? 500,
+    opts.maxEndpoints ?? 1_000,
   ]);
   const endpoints = new Map<string, ClaimedEndpoint>();
   for (const row of rows) {
     const e = row.endpoint;
     if (e) {
       const until = e.previous_secret_until;
-      endpoints.set(
-        row.endpoint_id,
-        toClaimedEndpoint(row.endpoint_id, {
-          ...e,
-          previous_secret_until: until === null ? null : new Date(until),
-        }),
-      );
+      const endpoint = toClaimedEndpoint(row.endpoint_id, {
+        ...e,
+        previous_secret_until: until === null ? null : new Date(until),
+      });
+      endpoint.maxInFlight = row.cap;
+      endpoints.set(row.endpoint_id, endpoint);
     }
   }
   const deliveries: ClaimedDelivery[] = [];
-  let paused = 0;
+  let limited = 0;
   for (const row of rows) {
-    paused = row.paused;
+    limited = row.limited;
     if (row.id === null) continue;
     deliveries.push({
       id: row.id,
@@ -277,5 +372,5 @@ export async function claimDeliveries(q: Queryable, opts: ClaimOptions): Promise
       events: toEvents(row),
     });
   }
-  return { deliveries, scanned: deliveries.length + paused };
+  return { deliveries, moreDue: deliveries.length >= opts.limit, limited: limited > 0 };
 }

@@ -38,9 +38,40 @@ export interface AttemptRecord {
 export interface RecordOptions {
   workerId: string;
   now?: Date | null;
+  /** The adaptive limit's ceiling: most requests in flight to one endpoint. Default 64. */
+  maxInFlightPerEndpoint?: number;
+  /** Consecutive failed attempts that open an endpoint's circuit. Default 20. */
+  circuitFailureThreshold?: number;
+  /** How long a circuit first stays open; doubled on each failed probe. Default 30 s. */
+  circuitCooldownMs?: number;
+  /** The longest a circuit stays open before its next probe. Default 10 min. */
+  circuitMaxCooldownMs?: number;
+}
+
+/** An endpoint's scheduling state after a batch changed it. */
+export interface EndpointHealth {
+  endpointId: string;
+  /** Its adaptive limit; null = the configured maximum. */
+  concurrencyLimit: number | null;
+  circuitState: 'closed' | 'open';
+  circuitUntil: Date | null;
+}
+
+export interface RecordResult {
+  /** The deliveries moved on (the others' claims had been lost). */
+  moved: string[];
+  /** Endpoints whose limit or circuit the batch changed. */
+  endpoints: EndpointHealth[];
 }
 
 const NOW = nowSql('$1');
+// The endpoint's consecutive failed attempts after the batch.
+const NEW_FAILURES = `CASE WHEN x.successes > 0 THEN x.trailing_failures ELSE e.consecutive_failures + x.failures END`;
+// The circuit opens when that reaches the threshold while closed, and again when the probe of a
+// cooled-down circuit fails (each time for twice as long, up to the most); a success closes it.
+const OPENS = `(x.failures > 0 AND ${NEW_FAILURES} >= $13
+  AND (e.circuit_state = 'closed' OR e.circuit_until <= ${NOW}))`;
+const CLOSES = `(e.circuit_state = 'open' AND x.successes > 0 AND x.trailing_failures < $13)`;
 
 // Not a prepared statement, on purpose: PostgreSQL keeps a prepared statement's generic plan, made
 // when the table was small, and for a small table that plan is a sequential scan of `deliveries`
@@ -78,9 +109,10 @@ updated AS (
     completed_at = CASE WHEN i.status <> 'pending' THEN ${NOW} END
   FROM input i
   -- The rows by address (a TID scan); the claim token decides, rechecked on the newest version
-  -- should another transaction have updated a row meanwhile.
+  -- should another transaction have updated a row meanwhile. (IS NOT DISTINCT FROM, not =: an
+  -- equality on locked_by would let the planner read every leased row through the leased index.)
   WHERE d.ctid = ANY (ARRAY(SELECT row_ctid FROM input WHERE row_ctid IS NOT NULL))
-    AND d.id = i.delivery_id AND d.locked_by = i.claimed_by AND d.attempt_count = i.attempt_number
+    AND d.id = i.delivery_id AND d.locked_by IS NOT DISTINCT FROM i.claimed_by AND d.attempt_count = i.attempt_number
     AND d.status = i.claimed_status
   RETURNING d.id
 ),
@@ -101,32 +133,107 @@ endpoint_state AS (
     active = CASE WHEN x.gone THEN false ELSE e.active END,
     disabled_reason = CASE WHEN x.gone AND e.active THEN 'gone (HTTP 410)' ELSE e.disabled_reason END,
     disabled_at = CASE WHEN x.gone AND e.active THEN ${NOW} ELSE e.disabled_at END,
-    updated_at = CASE WHEN x.gone AND e.active THEN ${NOW} ELSE e.updated_at END
-  FROM unnest($4::text[], $5::bool[], $6::bool[]) AS x(id, ok, gone)
+    updated_at = CASE WHEN x.gone AND e.active THEN ${NOW} ELSE e.updated_at END,
+    -- AIMD: halve on congestion (timeouts, connection errors, 429, 5xx), one more per success up to
+    -- the cap (NULL = at the cap).
+    concurrency_limit = CASE
+      WHEN x.congested > 0 THEN greatest(1, coalesce(e.concurrency_limit, $12) / 2)
+      WHEN x.successes > 0 AND e.concurrency_limit IS NOT NULL
+        THEN nullif(least($12, e.concurrency_limit + x.successes), $12)
+      ELSE e.concurrency_limit END,
+    consecutive_failures = ${NEW_FAILURES},
+    circuit_state = CASE WHEN ${OPENS} THEN 'open' WHEN ${CLOSES} THEN 'closed' ELSE e.circuit_state END,
+    circuit_until = CASE
+      WHEN ${OPENS} THEN ${NOW} + least($15, $14 * 2 ^ least(e.circuit_trips, 20)) * interval '1 millisecond'
+      WHEN ${CLOSES} THEN NULL ELSE e.circuit_until END,
+    circuit_trips = CASE WHEN ${OPENS} THEN e.circuit_trips + 1 WHEN ${CLOSES} THEN 0 ELSE e.circuit_trips END,
+    circuit_opened_at = CASE
+      WHEN ${OPENS} AND e.circuit_state = 'closed' THEN ${NOW} WHEN ${CLOSES} THEN NULL
+      ELSE e.circuit_opened_at END,
+    circuit_reason = CASE
+      WHEN ${OPENS} THEN (${NEW_FAILURES}) || ' consecutive failed attempts; last: ' || x.last_error
+      WHEN ${CLOSES} THEN NULL ELSE e.circuit_reason END
+  FROM unnest($4::text[], $5::bool[], $6::bool[], $7::int[], $8::int[], $9::int[], $10::int[], $11::text[])
+    AS x(id, ok, gone, successes, failures, congested, trailing_failures, last_error)
   -- Only rows whose state changes are written: publishing updates the same rows (last_sequence),
-  -- and a no-op update would still take their locks.
+  -- and a no-op update would still take their locks. A healthy endpoint at its cap is not written.
   WHERE e.id = x.id AND (
-    (x.ok AND e.failing_since IS NOT NULL) OR (NOT x.ok AND e.failing_since IS NULL) OR (x.gone AND e.active))
+    (x.ok AND e.failing_since IS NOT NULL) OR (NOT x.ok AND e.failing_since IS NULL) OR (x.gone AND e.active)
+    OR x.failures > 0
+    OR (x.successes > 0 AND (e.concurrency_limit IS NOT NULL OR e.consecutive_failures > 0
+      OR e.circuit_state <> 'closed')))
+  RETURNING e.id, e.concurrency_limit, e.circuit_state, e.circuit_until
 )
-SELECT id FROM updated`;
+SELECT 'd' AS kind, id, NULL::int AS concurrency_limit, NULL::text AS circuit_state,
+  NULL::timestamptz AS circuit_until
+FROM updated
+UNION ALL SELECT 'e', id, concurrency_limit, circuit_state, circuit_until FROM endpoint_state`;
+
+/** Error kinds of attempts that reached for the receiver (the others failed before any request). */
+const REACHED_KINDS = new Set(['timeout', 'connect_error', 'network_error', 'tls_error', 'http_status']);
+
+/** The attempt says something about the receiver's health: it answered, or failed to. */
+function reachedReceiver(r: AttemptRecord): boolean {
+  return r.statusCode !== null || (r.errorKind !== null && REACHED_KINDS.has(r.errorKind));
+}
+
+/** A sign the receiver is overloaded: a timeout, a connection failure, 429 or 5xx. */
+function congested(r: AttemptRecord): boolean {
+  if (r.statusCode !== null) return r.statusCode === 429 || r.statusCode >= 500;
+  return r.errorKind === 'timeout' || r.errorKind === 'connect_error' || r.errorKind === 'network_error';
+}
+
+interface EndpointBatch {
+  ok: boolean;
+  gone: boolean;
+  successes: number;
+  failures: number;
+  congested: number;
+  /** Failures after the batch's last success. */
+  trailing: number;
+  lastError: string;
+}
 
 /**
  * Each endpoint's state after the batch: its last result in the batch decides whether it is failing
- * (one row per endpoint: a statement may not update a row twice). Sorted by id so concurrent batches
- * lock endpoint rows in the same order.
+ * (one row per endpoint: a statement may not update a row twice), and its counts feed the adaptive
+ * limit and the circuit. Sorted by id so concurrent batches lock endpoint rows in the same order.
  */
-function endpointStates(records: readonly AttemptRecord[]): {
-  ids: string[];
-  ok: boolean[];
-  gone: boolean[];
-} {
-  const state = new Map<string, { ok: boolean; gone: boolean }>();
+function endpointStates(records: readonly AttemptRecord[]) {
+  const state = new Map<string, EndpointBatch>();
   for (const r of records) {
-    const prev = state.get(r.endpointId);
-    state.set(r.endpointId, { ok: r.status === 'succeeded', gone: (prev?.gone ?? false) || r.endpointGone });
+    let b = state.get(r.endpointId);
+    if (!b) {
+      b = { ok: false, gone: false, successes: 0, failures: 0, congested: 0, trailing: 0, lastError: '' };
+      state.set(r.endpointId, b);
+    }
+    b.ok = r.status === 'succeeded';
+    b.gone ||= r.endpointGone;
+    if (b.ok) {
+      b.successes++;
+      b.trailing = 0;
+    } else if (reachedReceiver(r)) {
+      b.failures++;
+      b.trailing++;
+      if (congested(r)) b.congested++;
+      b.lastError =
+        r.statusCode !== null
+          ? `HTTP ${r.statusCode}`
+          : `${r.errorKind}: ${(r.errorMessage ?? '').slice(0, 200)}`;
+    }
   }
   const ids = [...state.keys()].sort();
-  return { ids, ok: ids.map((id) => state.get(id)!.ok), gone: ids.map((id) => state.get(id)!.gone) };
+  const of = <T>(f: (b: EndpointBatch) => T) => ids.map((id) => f(state.get(id)!));
+  return {
+    ids,
+    ok: of((b) => b.ok),
+    gone: of((b) => b.gone),
+    successes: of((b) => b.successes),
+    failures: of((b) => b.failures),
+    congested: of((b) => b.congested),
+    trailing: of((b) => b.trailing),
+    lastError: of((b) => b.lastError),
+  };
 }
 
 /** The statement that records `records` and its parameters (exported for plan tests). */
@@ -161,8 +268,53 @@ export function recordStatement(
       endpoints.ids,
       endpoints.ok,
       endpoints.gone,
+      endpoints.successes,
+      endpoints.failures,
+      endpoints.congested,
+      endpoints.trailing,
+      endpoints.lastError,
+      opts.maxInFlightPerEndpoint ?? 64,
+      opts.circuitFailureThreshold ?? 20,
+      opts.circuitCooldownMs ?? 30_000,
+      opts.circuitMaxCooldownMs ?? 600_000,
     ],
   };
+}
+
+interface ResultRow {
+  kind: 'd' | 'e';
+  id: string;
+  concurrency_limit: number | null;
+  circuit_state: 'closed' | 'open' | null;
+  circuit_until: Date | null;
+}
+
+/**
+ * Writes a batch of finished attempts; answers the deliveries it moved on and the endpoints whose
+ * scheduling state changed.
+ *
+ * @example const { moved, endpoints } = await recordAttempts(db, records, { workerId: 'w1' })
+ */
+export async function recordAttempts(
+  q: Queryable,
+  records: readonly AttemptRecord[],
+  opts: RecordOptions,
+): Promise<RecordResult> {
+  if (records.length === 0) return { moved: [], endpoints: [] };
+  const { sql, params } = recordStatement(records, opts);
+  const rows = await q.query<ResultRow>(sql, params);
+  const result: RecordResult = { moved: [], endpoints: [] };
+  for (const r of rows) {
+    if (r.kind === 'd') result.moved.push(r.id);
+    else
+      result.endpoints.push({
+        endpointId: r.id,
+        concurrencyLimit: r.concurrency_limit,
+        circuitState: r.circuit_state ?? 'closed',
+        circuitUntil: r.circuit_until,
+      });
+  }
+  return result;
 }
 
 /**
@@ -176,8 +328,5 @@ export async function recordOutcomes(
   records: readonly AttemptRecord[],
   opts: RecordOptions,
 ): Promise<string[]> {
-  if (records.length === 0) return [];
-  const { sql, params } = recordStatement(records, opts);
-  const rows = await q.query<{ id: string }>(sql, params);
-  return rows.map((r) => r.id);
+  return (await recordAttempts(q, records, opts)).moved;
 }

@@ -32,7 +32,7 @@ SET next_attempt_at = ${NOW} + x.delay_ms * interval '1 millisecond',
     attempt_count = d.attempt_count - 1
 FROM x
 WHERE d.ctid = ANY (ARRAY(SELECT row_ctid FROM x WHERE row_ctid IS NOT NULL))
-  AND d.id = x.id AND d.locked_by = x.claimed_by AND d.attempt_count = x.attempt_number
+  AND d.id = x.id AND d.locked_by IS NOT DISTINCT FROM x.claimed_by AND d.attempt_count = x.attempt_number
   AND d.status = x.claimed_status
 RETURNING d.id`;
 

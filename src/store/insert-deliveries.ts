@@ -47,12 +47,17 @@ export interface NewEventRow {
 
 // $1 tenant, $2 per-endpoint counts, $3 deliveries, $4 worker id, $5 injected now, $6 channel.
 const DELIVERY_CTES = `
-c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8)),
+c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8, lease_ms float8)),
 locked AS (
   SELECT e.id FROM endpoints e JOIN c ON c.id = e.id WHERE e.tenant_id = $1 ORDER BY e.id FOR UPDATE OF e
 ),
 seq AS (
-  UPDATE endpoints e SET last_sequence = e.last_sequence + c.n
+  -- The endpoint's next due time comes down to its new deliveries' (claim-deliveries.ts): now for
+  -- due ones, the lease's end when all were handed over claimed. last_sequence changing is what
+  -- tells a concurrent claim not to raise it past them.
+  UPDATE endpoints e SET last_sequence = e.last_sequence + c.n,
+    next_due_at = least(e.next_due_at, CASE WHEN c.lease_ms IS NULL THEN now()
+      ELSE ${nowSql('$5')} + c.lease_ms * interval '1 millisecond' END)
   FROM c JOIN locked l ON l.id = c.id
   WHERE e.id = c.id
   RETURNING e.id, e.last_sequence - c.n AS base
@@ -116,10 +121,16 @@ function deliveryParams(
   deliveries: NewDelivery[],
   claimAs: ClaimAs | undefined,
 ): unknown[] {
-  const counts = new Map<string, number>();
+  // Per endpoint: how many deliveries, and the shortest lease among them (null: some go in due).
+  const counts = new Map<string, { n: number; lease_ms: number | null }>();
   const rows = deliveries.map((d) => {
-    const k = (counts.get(d.endpointId) ?? 0) + 1;
-    counts.set(d.endpointId, k);
+    const leaseMs = claimAs && d.leaseMs !== undefined ? d.leaseMs : null;
+    const c = counts.get(d.endpointId);
+    const k = (c?.n ?? 0) + 1;
+    counts.set(d.endpointId, {
+      n: k,
+      lease_ms: !c ? leaseMs : c.lease_ms === null || leaseMs === null ? null : Math.min(c.lease_ms, leaseMs),
+    });
     return {
       id: d.id,
       endpoint_id: d.endpointId,
@@ -127,12 +138,12 @@ function deliveryParams(
       event_type: d.eventType,
       k,
       fifo: d.fifo,
-      lease_ms: claimAs && d.leaseMs !== undefined ? d.leaseMs : null,
+      lease_ms: leaseMs,
     };
   });
   return [
     tenantId,
-    JSON.stringify([...counts].map(([id, n]) => ({ id, n }))),
+    JSON.stringify([...counts].map(([id, c]) => ({ id, n: c.n, lease_ms: c.lease_ms }))),
     JSON.stringify(rows),
     claimAs?.workerId ?? null,
     nowParam(claimAs?.now),

@@ -106,7 +106,6 @@ forEachStorage('dispatcher flow control', (kind) => {
       limit: 10,
       leaseMs: 5000,
       defaultTotalTimeoutMs: 15_000,
-      pausedForMs: 60_000,
       now: clock.now(),
     });
     assert.equal(crashed.deliveries.length, 1);

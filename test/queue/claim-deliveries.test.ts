@@ -31,7 +31,6 @@ forEachStorage('claim deliveries', (kind) => {
     limit: 10,
     leaseMs: 30_000,
     defaultTotalTimeoutMs: 15_000,
-    pausedForMs: 60_000,
     now: clock.now(),
     ...o,
   });
@@ -110,8 +109,8 @@ forEachStorage('claim deliveries', (kind) => {
     );
     const future = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: new Date(now + 1000) });
 
-    const { deliveries, scanned } = await claimDeliveries(t.db, opts());
-    assert.equal(scanned, 2);
+    const { deliveries, moreDue } = await claimDeliveries(t.db, opts());
+    assert.equal(moreDue, false);
     assert.deepEqual(
       deliveries.map((d) => d.id),
       [early.deliveryId, late.deliveryId],
@@ -196,20 +195,16 @@ forEachStorage('claim deliveries', (kind) => {
     );
   });
 
-  test('deliveries of an inactive endpoint are paused, not claimed, and resume when it is active again', async () => {
+  test('deliveries of an inactive endpoint wait untouched, and are claimed once it is active again', async () => {
     await settle();
     const ep = await insertEndpoint(t.db, tenant, { url: URL, active: false });
     const { deliveryId } = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
+    const before = await deliveryState(t.db, deliveryId);
     const res = await claimDeliveries(t.db, opts());
     assert.equal(res.deliveries.length, 0);
-    assert.equal(res.scanned, 1);
-    const paused = await deliveryState(t.db, deliveryId);
-    assert.equal(paused.status, 'pending');
-    assert.equal(paused.attempt_count, 0);
-    assert.equal(paused.next_attempt_at!.getTime(), clock.now().getTime() + 60_000);
+    assert.deepEqual(await deliveryState(t.db, deliveryId), before);
 
     await t.db.query('UPDATE endpoints SET active = true WHERE id = $1', [ep.id]);
-    clock.advance(60_000);
     assert.deepEqual(
       (await claimDeliveries(t.db, opts())).deliveries.map((d) => d.id),
       [deliveryId],
@@ -269,8 +264,12 @@ forEachStorage('claim deliveries', (kind) => {
          FROM generate_series(1, 20000) g`,
         [tenant, ep.id, event, clock.now()],
       );
+      await tx.query(`UPDATE endpoints SET next_due_at = $2::timestamptz - interval '1 hour' WHERE id = $1`, [
+        ep.id,
+        clock.now(),
+      ]);
       const before = await tupleReads(tx);
-      const { deliveries } = await claimDeliveries(tx, opts({ limit: 100 }));
+      const { deliveries } = await claimDeliveries(tx, opts({ limit: 100, maxInFlightPerEndpoint: 1000 }));
       assert.equal(deliveries.length, 100);
       const ids = deliveries.map((d) => d.id).sort();
       assert.deepEqual([ids[0], ids[99]], ['dlv_grown_000001', 'dlv_grown_000100'], 'the oldest due');

@@ -33,7 +33,6 @@ forEachStorage('record outcomes and release', (kind) => {
         limit: 100,
         leaseMs: 30_000,
         defaultTotalTimeoutMs: 15_000,
-        pausedForMs: 60_000,
         now: clock.now(),
       })
     ).deliveries;

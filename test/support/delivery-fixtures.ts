@@ -121,7 +121,9 @@ export async function insertDelivery(
 ): Promise<{ id: string; sequence: number }> {
   const id = newId('dlv');
   const [row] = await q.query<{ sequence: number }>(
-    `WITH seq AS (UPDATE endpoints SET last_sequence = last_sequence + 1 WHERE id = $3 RETURNING last_sequence, ordering)
+    `WITH seq AS (UPDATE endpoints SET last_sequence = last_sequence + 1,
+       next_due_at = least(next_due_at, coalesce($6::timestamptz, now()))
+       WHERE id = $3 RETURNING last_sequence, ordering)
      INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, fifo, next_attempt_at)
      SELECT $1, $2, $3, ($4::text[])[1], $4::text[], $5, seq.last_sequence, coalesce($7, seq.ordering = 'fifo'),
        coalesce($6::timestamptz, now())
