@@ -33,8 +33,12 @@ export interface Config {
   maxHeaderCount: number;
   /** Most bytes of request headers (names and values) one request may carry. */
   maxHeaderBytes: number;
-  /** Most delivery requests in flight at once to one endpoint, per dispatcher. */
+  /** Most delivery requests in flight at once to one endpoint, across all workers. */
   maxInFlightPerEndpoint: number;
+  /** Most delivery requests in flight at once for one tenant, across all workers. */
+  maxInFlightPerTenant: number;
+  /** Most delivery requests one worker process has in flight at once. */
+  concurrency: number;
   /** A claim's lease on top of the endpoint's total timeout, in seconds. */
   leaseSeconds: number;
 }
@@ -279,10 +283,26 @@ export const OPTIONS = [
     key: 'maxInFlightPerEndpoint',
     env: 'HERALD_MAX_IN_FLIGHT_PER_ENDPOINT',
     flag: 'max-in-flight-per-endpoint',
-    description: 'most delivery requests one dispatcher has out at once to one endpoint',
+    description: 'most delivery requests out at once to one endpoint, across all workers',
     default: 64,
     parse: integer(1, 10_000),
   } satisfies OptionSpec<'maxInFlightPerEndpoint'>,
+  {
+    key: 'maxInFlightPerTenant',
+    env: 'HERALD_MAX_IN_FLIGHT_PER_TENANT',
+    flag: 'max-in-flight-per-tenant',
+    description: "most delivery requests out at once for one tenant's endpoints, across all workers",
+    default: 500,
+    parse: integer(1, 1_000_000),
+  } satisfies OptionSpec<'maxInFlightPerTenant'>,
+  {
+    key: 'concurrency',
+    env: 'HERALD_CONCURRENCY',
+    flag: 'concurrency',
+    description: 'most delivery requests one worker process has out at once',
+    default: 200,
+    parse: integer(1, 100_000),
+  } satisfies OptionSpec<'concurrency'>,
   {
     key: 'leaseSeconds',
     env: 'HERALD_LEASE',

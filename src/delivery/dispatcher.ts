@@ -105,6 +105,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     now: queueNow,
     maxItems: cfg.flushMaxItems,
     delayMs: cfg.flushDelayMs,
+    maxInFlightPerEndpoint: cfg.maxInFlightPerEndpoint,
     logger: log,
     onFlushed({ soonestDueInMs, fifoFinished }) {
       if (wakeOnFlush) {

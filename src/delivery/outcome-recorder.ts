@@ -27,6 +27,8 @@ export interface OutcomeRecorderOptions {
   now: () => Date | null;
   maxItems: number;
   delayMs: number;
+  /** The adaptive limit's ceiling (record-outcomes.ts). */
+  maxInFlightPerEndpoint?: number;
   logger: DeliveryLogger;
   onFlushed(summary: FlushSummary): void;
 }
@@ -55,7 +57,11 @@ export function createOutcomeRecorder(opts: OutcomeRecorderOptions): OutcomeReco
     }
     const now = opts.now();
     const results = await Promise.allSettled([
-      recordOutcomes(opts.db, records, { workerId: opts.workerId, now }),
+      recordOutcomes(opts.db, records, {
+        workerId: opts.workerId,
+        now,
+        ...(opts.maxInFlightPerEndpoint ? { maxInFlightPerEndpoint: opts.maxInFlightPerEndpoint } : {}),
+      }),
       releaseDeliveries(opts.db, releases, { workerId: opts.workerId, now }),
     ]);
     for (const r of results) if (r.status === 'rejected') throw r.reason;

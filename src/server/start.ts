@@ -9,11 +9,7 @@ import { type AppContext, systemClock } from '../api/context.ts';
 import type { Config } from '../config/config.ts';
 import { migrate } from '../db/migrate.ts';
 import { openStorage } from '../db/open-storage.ts';
-import {
-  createDispatcher,
-  DEFAULT_DISPATCHER_CONFIG,
-  type DispatcherConfig,
-} from '../delivery/dispatcher.ts';
+import { createDispatcher, type DispatcherConfig } from '../delivery/dispatcher.ts';
 import { createMaintenance } from '../delivery/maintenance.ts';
 import { createMetrics } from '../metrics/metrics.ts';
 import { createAddressPolicy } from '../security/address-policy.ts';
@@ -78,7 +74,7 @@ export async function startHerald(
       // As many sockets per origin as requests the dispatcher can have out: a request never waits in
       // undici's queue for a socket while its total timeout runs (endpoints sharing a host would
       // otherwise time out queued). What one endpoint gets is capped by maxInFlightPerEndpoint.
-      const connections = options.dispatcher?.concurrency ?? DEFAULT_DISPATCHER_CONFIG.concurrency;
+      const connections = options.dispatcher?.concurrency ?? config.concurrency;
       const agent = createGuardedAgent({ policy, keepAliveTimeout: 30_000, connections });
       const dispatcherLog = log.child({ role: 'dispatcher' });
       const dispatcher = createDispatcher({
@@ -90,7 +86,9 @@ export async function startHerald(
         ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
         logger: dispatcherLog,
         config: {
+          concurrency: config.concurrency,
           maxInFlightPerEndpoint: config.maxInFlightPerEndpoint,
+          maxInFlightPerTenant: config.maxInFlightPerTenant,
           leaseMs: config.leaseSeconds * 1000,
           ...options.dispatcher,
         },

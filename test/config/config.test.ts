@@ -95,6 +95,8 @@ test('dispatcher options: the lease and the per-endpoint cap', () => {
   const d = loadConfig({}, {});
   assert.equal(d.leaseSeconds, 30);
   assert.equal(d.maxInFlightPerEndpoint, 64);
+  assert.equal(d.maxInFlightPerTenant, 500);
+  assert.equal(d.concurrency, 200);
   const c = loadConfig(
     { leaseSeconds: '2m' },
     { HERALD_LEASE: '5s', HERALD_MAX_IN_FLIGHT_PER_ENDPOINT: '8' },
