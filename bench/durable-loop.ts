@@ -51,7 +51,7 @@ export async function runDurableLoop(
     leaseMs: 600_000,
     defaultTotalTimeoutMs: 15_000,
     queueNow: () => null,
-    reserve: (count) => count,
+    reserve: (wanted) => wanted.map(() => true),
     accept(deliveries) {
       queue.push(...deliveries);
       wakeAll();

@@ -39,6 +39,12 @@ export interface Config {
   maxInFlightPerTenant: number;
   /** Most delivery requests one worker process has in flight at once. */
   concurrency: number;
+  /** Consecutive failed attempts that open an endpoint's circuit. */
+  circuitFailureThreshold: number;
+  /** How long an endpoint's circuit first stays open, in seconds (doubled on each failed probe). */
+  circuitCooldownSeconds: number;
+  /** The longest an endpoint's circuit stays open before its next probe, in seconds. */
+  circuitMaxCooldownSeconds: number;
   /** A claim's lease on top of the endpoint's total timeout, in seconds. */
   leaseSeconds: number;
 }
@@ -300,9 +306,34 @@ export const OPTIONS = [
     env: 'HERALD_CONCURRENCY',
     flag: 'concurrency',
     description: 'most delivery requests one worker process has out at once',
-    default: 200,
+    default: 2000,
     parse: integer(1, 100_000),
   } satisfies OptionSpec<'concurrency'>,
+  {
+    key: 'circuitFailureThreshold',
+    env: 'HERALD_CIRCUIT_FAILURES',
+    flag: 'circuit-failures',
+    description: "consecutive failed attempts that open an endpoint's circuit (its deliveries then wait)",
+    default: 20,
+    parse: integer(1, 1_000_000),
+  } satisfies OptionSpec<'circuitFailureThreshold'>,
+  {
+    key: 'circuitCooldownSeconds',
+    env: 'HERALD_CIRCUIT_COOLDOWN',
+    flag: 'circuit-cooldown',
+    description:
+      'how long an open circuit first waits before one probe request (doubled after each failed probe)',
+    default: 30,
+    parse: parseDuration,
+  } satisfies OptionSpec<'circuitCooldownSeconds'>,
+  {
+    key: 'circuitMaxCooldownSeconds',
+    env: 'HERALD_CIRCUIT_MAX_COOLDOWN',
+    flag: 'circuit-max-cooldown',
+    description: 'the longest an open circuit waits between probes',
+    default: 600,
+    parse: parseDuration,
+  } satisfies OptionSpec<'circuitMaxCooldownSeconds'>,
   {
     key: 'leaseSeconds',
     env: 'HERALD_LEASE',

@@ -23,6 +23,12 @@ export interface DispatcherConfig {
   maxInFlightPerEndpoint: number;
   /** Most requests in flight at once for one tenant, cluster-wide (claim-deliveries.ts). */
   maxInFlightPerTenant: number;
+  /** Consecutive failed attempts that open an endpoint's circuit (record-outcomes.ts). */
+  circuitFailureThreshold: number;
+  /** How long a circuit first stays open; doubled after each failed probe. */
+  circuitCooldownMs: number;
+  /** The longest a circuit stays open before its next probe. */
+  circuitMaxCooldownMs: number;
   /** Lease on a claimed delivery, on top of its endpoint's total timeout. */
   leaseMs: number;
   /**
@@ -50,9 +56,12 @@ export interface DispatcherConfig {
 
 export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
   batchSize: 100,
-  concurrency: 200,
+  concurrency: 2_000,
   maxInFlightPerEndpoint: 64,
   maxInFlightPerTenant: 500,
+  circuitFailureThreshold: 20,
+  circuitCooldownMs: 30_000,
+  circuitMaxCooldownMs: 600_000,
   leaseMs: 30_000,
   maxHeld: 10_000,
   maxHeldBytes: 32 * 1024 * 1024,

@@ -19,6 +19,7 @@ import type { AttemptOutcome } from '../metrics/metrics.ts';
 import { ALL_PROFILES } from '../profiles/index.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
 import { DELIVERY_CHANNEL } from '../queue/notify.ts';
+import type { EndpointHealth } from '../queue/record-outcomes.ts';
 import { MAX_ATTEMPT_TIMEOUT_MS, profileBudgets } from './attempt-budget.ts';
 import { type DeliverContext, deliverOne, type Outcome } from './deliver-one.ts';
 import {
@@ -86,6 +87,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   // Claimed and waiting for a free slot: claimed ahead, or handed over by publishing in this process.
   const ready: ClaimedDelivery[] = [];
   let reservedForHandoff = 0;
+  const reservedByEndpoint = new Map<string, number>();
   const held = createHeldClaims({ leaseMs: cfg.leaseMs, maxBytes: cfg.maxHeldBytes });
   const slots = createEndpointSlots(cfg.maxInFlightPerEndpoint);
   let idleWaiters: Array<() => void> = [];
@@ -105,9 +107,15 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     now: queueNow,
     maxItems: cfg.flushMaxItems,
     delayMs: cfg.flushDelayMs,
-    maxInFlightPerEndpoint: cfg.maxInFlightPerEndpoint,
+    health: {
+      maxInFlightPerEndpoint: cfg.maxInFlightPerEndpoint,
+      circuitFailureThreshold: cfg.circuitFailureThreshold,
+      circuitCooldownMs: cfg.circuitCooldownMs,
+      circuitMaxCooldownMs: cfg.circuitMaxCooldownMs,
+    },
     logger: log,
-    onFlushed({ soonestDueInMs, fifoFinished }) {
+    onFlushed({ soonestDueInMs, fifoFinished, endpoints }) {
+      for (const e of endpoints) endpointChanged(e);
       if (wakeOnFlush) {
         wakeOnFlush = false;
         wake();
@@ -116,6 +124,46 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       else if (soonestDueInMs !== null) armTimer(soonestDueInMs);
     },
   });
+
+  // Endpoints whose circuit this process saw open → until when (epoch ms, the queue's clock).
+  const openCircuits = new Map<string, number>();
+  const queueMs = () => injected?.now().getTime() ?? Date.now();
+
+  function circuitOpenFor(endpointId: string): number {
+    const until = openCircuits.get(endpointId);
+    if (until === undefined) return 0;
+    const left = until - queueMs();
+    if (left > 0) return left;
+    openCircuits.delete(endpointId);
+    return 0;
+  }
+
+  /**
+   * Recorded outcomes changed an endpoint's limit or circuit. An open circuit gives back what this
+   * process holds of the endpoint unsent (due when the circuit cools down; no attempt spent); a
+   * changed limit applies to the endpoint's next requests here.
+   */
+  function endpointChanged(e: EndpointHealth): void {
+    if (e.circuitState === 'open' && e.circuitUntil) {
+      openCircuits.set(e.endpointId, e.circuitUntil.getTime());
+      const delayMs = circuitOpenFor(e.endpointId);
+      if (delayMs > 0) {
+        for (const d of slots.takeWaitingOf(e.endpointId)) release(d, delayMs);
+        const kept = ready.filter((d) => d.endpointId !== e.endpointId);
+        if (kept.length < ready.length) {
+          for (const d of ready) if (d.endpointId === e.endpointId) release(d, delayMs);
+          ready.splice(0, ready.length, ...kept);
+        }
+        return;
+      }
+    }
+    openCircuits.delete(e.endpointId);
+    const started = slots.setLimit(e.endpointId, e.circuitState === 'open' ? 1 : e.concurrencyLimit);
+    for (const d of started) {
+      if (state === 'running' && !stale(d)) send(d);
+      else if (state !== 'running') release(d, 0);
+    }
+  }
 
   function clearTimer(): void {
     if (timer) clearTimeout(timer);
@@ -238,6 +286,12 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       return;
     }
     if (stale(d)) return;
+    // Handed over (or claimed) just before its endpoint's circuit opened here.
+    const circuitMs = circuitOpenFor(d.endpointId);
+    if (circuitMs > 0) {
+      release(d, circuitMs);
+      return;
+    }
     if (slots.admit(d) === 'start') send(d);
   }
 
@@ -341,19 +395,35 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       leaseMs: cfg.leaseMs,
       defaultTotalTimeoutMs: cfg.defaultTotalTimeoutMs,
       queueNow,
-      reserve(n, bytes) {
-        if (state !== 'running') return 0;
-        if (!held.fits(bytes)) return 0;
-        // Beyond the free slots they wait in memory, leased; `stale` bounds how long.
-        const room = cfg.maxHeld - inFlight.size - ready.length - slots.waiting - reservedForHandoff;
-        const taken = Math.max(0, Math.min(n, room));
-        reservedForHandoff += taken;
-        if (taken > 0) held.reserve(bytes);
+      reserve(wanted, bytes) {
+        const taken = wanted.map(() => false);
+        if (state !== 'running' || !held.fits(bytes)) return taken;
+        // Only what can start now: room under the concurrency and each endpoint's room here.
+        let room = cfg.concurrency - inFlight.size - ready.length - slots.waiting - reservedForHandoff;
+        let count = 0;
+        for (const [i, w] of wanted.entries()) {
+          if (room <= 0) break;
+          if (circuitOpenFor(w.endpointId) > 0) continue;
+          if (w.limit !== null) slots.setLimit(w.endpointId, w.limit);
+          const used = reservedByEndpoint.get(w.endpointId) ?? 0;
+          if (slots.room(w.endpointId) <= used) continue;
+          reservedByEndpoint.set(w.endpointId, used + 1);
+          taken[i] = true;
+          room--;
+          count++;
+        }
+        reservedForHandoff += count;
+        if (count > 0) held.reserve(bytes);
         return taken;
       },
       accept(deliveries, reserved, bytes) {
-        reservedForHandoff -= reserved;
-        if (reserved > 0) held.reserve(-bytes);
+        reservedForHandoff -= reserved.length;
+        for (const endpointId of reserved) {
+          const n = (reservedByEndpoint.get(endpointId) ?? 1) - 1;
+          if (n <= 0) reservedByEndpoint.delete(endpointId);
+          else reservedByEndpoint.set(endpointId, n);
+        }
+        if (reserved.length > 0) held.reserve(-bytes);
         // The lease began one statement earlier; half a lease of margin (`stale`) covers that.
         held.hold(deliveries, performance.now(), bytes);
         ready.push(...deliveries);

@@ -1,10 +1,15 @@
 /**
- * The cap on concurrent requests per endpoint: one receiver must not get the dispatcher's whole
- * concurrency at once (a slow receiver would otherwise tie up every slot, and a small one would be
- * flooded). A delivery over its endpoint's cap waits, claimed, until one of that endpoint's requests
- * finishes. Waiting deliveries count against the dispatcher's claim room, so memory stays bounded;
- * the price is that a backlog of one capped endpoint can hold that room until it drains at the
- * endpoint's own pace (giving such claims back instead cost a second of delay per round trip).
+ * This process's share of each endpoint's requests in flight. The claim already keeps every
+ * endpoint under its limit cluster-wide (src/queue/claim-deliveries.ts counts leases), so a claimed
+ * delivery normally starts at once; the slots are the local backstop for what bypasses the claim —
+ * deliveries handed over by publishing (src/queue/handoff.ts) — and for an endpoint whose adaptive
+ * limit dropped after its deliveries were claimed.
+ *
+ * Each endpoint's local limit is the last one heard: from its claimed deliveries
+ * (`endpoint.maxInFlight`, 1 while its circuit probes) or from recorded outcomes (`setLimit`). A
+ * delivery over it waits, claimed, until one of the endpoint's requests finishes; the dispatcher
+ * counts waiting deliveries against its claim room, and gives back those that wait too long
+ * (held-claims.ts) or whose endpoint's circuit opened (`takeWaitingOf`).
  */
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 
@@ -15,8 +20,17 @@ export interface EndpointSlots {
   admit(d: ClaimedDelivery): Admission;
   /** One of the endpoint's requests finished: the next waiting delivery, its slot already taken. */
   finish(endpointId: string): ClaimedDelivery | undefined;
+  /**
+   * The endpoint's limit changed (adaptive concurrency, circuit); null = the configured maximum.
+   * Answers the waiting deliveries a raised limit lets start, their slots already taken.
+   */
+  setLimit(endpointId: string, limit: number | null): ClaimedDelivery[];
+  /** How many more requests the endpoint may start here now, counting those waiting. */
+  room(endpointId: string): number;
   /** Everything waiting (on drain), slots untouched. */
   takeWaiting(): ClaimedDelivery[];
+  /** One endpoint's waiting deliveries (its circuit opened), slots untouched. */
+  takeWaitingOf(endpointId: string): ClaimedDelivery[];
   /** Deliveries waiting for a slot. */
   readonly waiting: number;
 }
@@ -25,11 +39,41 @@ export interface EndpointSlots {
 export function createEndpointSlots(maxPerEndpoint: number): EndpointSlots {
   const inFlight = new Map<string, number>();
   const queues = new Map<string, ClaimedDelivery[]>();
+  // Only endpoints below the maximum are kept.
+  const limits = new Map<string, number>();
   let waiting = 0;
+
+  const limitOf = (endpointId: string) => limits.get(endpointId) ?? maxPerEndpoint;
+
+  function setLimit(endpointId: string, limit: number | null): ClaimedDelivery[] {
+    const l = limit === null ? maxPerEndpoint : Math.max(1, Math.min(maxPerEndpoint, limit));
+    if (l >= maxPerEndpoint) limits.delete(endpointId);
+    else limits.set(endpointId, l);
+    const queue = queues.get(endpointId);
+    if (!queue) return [];
+    let n = inFlight.get(endpointId) ?? 0;
+    const started: ClaimedDelivery[] = [];
+    while (queue.length > 0 && n < l) {
+      started.push(queue.shift()!);
+      n++;
+    }
+    if (started.length === 0) return started;
+    waiting -= started.length;
+    inFlight.set(endpointId, n);
+    if (queue.length === 0) queues.delete(endpointId);
+    return started;
+  }
+
   return {
     admit(d) {
+      // A claim's limit is as fresh as the database's; a queue is then at most one finish behind.
+      if (d.endpoint.maxInFlight !== undefined) {
+        const l = d.endpoint.maxInFlight;
+        if (l >= maxPerEndpoint) limits.delete(d.endpointId);
+        else limits.set(d.endpointId, Math.max(1, l));
+      }
       const n = inFlight.get(d.endpointId) ?? 0;
-      if (n < maxPerEndpoint) {
+      if (n < limitOf(d.endpointId) && !queues.has(d.endpointId)) {
         inFlight.set(d.endpointId, n + 1);
         return 'start';
       }
@@ -40,23 +84,35 @@ export function createEndpointSlots(maxPerEndpoint: number): EndpointSlots {
       return 'queued';
     },
     finish(endpointId) {
+      const n = inFlight.get(endpointId) ?? 1;
       const queue = queues.get(endpointId);
-      const next = queue?.shift();
-      if (next) {
+      // The finished request's slot passes to the next waiting one, if the limit still allows.
+      if (queue && n <= limitOf(endpointId)) {
+        const next = queue.shift()!;
         waiting--;
-        if (queue!.length === 0) queues.delete(endpointId);
-        return next; // the finished request's slot passes to it
+        if (queue.length === 0) queues.delete(endpointId);
+        return next;
       }
-      const n = (inFlight.get(endpointId) ?? 1) - 1;
-      if (n <= 0) inFlight.delete(endpointId);
-      else inFlight.set(endpointId, n);
+      if (n <= 1) inFlight.delete(endpointId);
+      else inFlight.set(endpointId, n - 1);
       return undefined;
+    },
+    setLimit,
+    room(endpointId) {
+      const used = (inFlight.get(endpointId) ?? 0) + (queues.get(endpointId)?.length ?? 0);
+      return Math.max(0, limitOf(endpointId) - used);
     },
     takeWaiting() {
       const all = [...queues.values()].flat();
       queues.clear();
       waiting = 0;
       return all;
+    },
+    takeWaitingOf(endpointId) {
+      const queue = queues.get(endpointId) ?? [];
+      queues.delete(endpointId);
+      waiting -= queue.length;
+      return queue;
     },
     get waiting() {
       return waiting;

@@ -8,7 +8,12 @@
  * leases run out and the deliveries are sent again: at-least-once holds either way.
  */
 import type { Db } from '../db/db.ts';
-import { type AttemptRecord, recordOutcomes } from '../queue/record-outcomes.ts';
+import {
+  type AttemptRecord,
+  type EndpointHealth,
+  type RecordOptions,
+  recordAttempts,
+} from '../queue/record-outcomes.ts';
 import { type Release, releaseDeliveries } from '../queue/release-deliveries.ts';
 import type { Outcome } from './deliver-one.ts';
 import type { DeliveryLogger } from './logger.ts';
@@ -18,6 +23,8 @@ export interface FlushSummary {
   soonestDueInMs: number | null;
   /** A fifo delivery finished: its successor may be claimed now. */
   fifoFinished: boolean;
+  /** Endpoints whose adaptive limit or circuit the write changed. */
+  endpoints: EndpointHealth[];
 }
 
 export interface OutcomeRecorderOptions {
@@ -27,8 +34,11 @@ export interface OutcomeRecorderOptions {
   now: () => Date | null;
   maxItems: number;
   delayMs: number;
-  /** The adaptive limit's ceiling (record-outcomes.ts). */
-  maxInFlightPerEndpoint?: number;
+  /** The adaptive limit's ceiling and the circuit's settings (record-outcomes.ts). */
+  health?: Pick<
+    RecordOptions,
+    'maxInFlightPerEndpoint' | 'circuitFailureThreshold' | 'circuitCooldownMs' | 'circuitMaxCooldownMs'
+  >;
   logger: DeliveryLogger;
   onFlushed(summary: FlushSummary): void;
 }
@@ -48,7 +58,7 @@ export function createOutcomeRecorder(opts: OutcomeRecorderOptions): OutcomeReco
   let writing: Promise<void> | undefined;
   let failures = 0;
 
-  async function write(items: Outcome[]): Promise<void> {
+  async function write(items: Outcome[]): Promise<EndpointHealth[]> {
     const records: AttemptRecord[] = [];
     const releases: Release[] = [];
     for (const o of items) {
@@ -56,18 +66,16 @@ export function createOutcomeRecorder(opts: OutcomeRecorderOptions): OutcomeReco
       else releases.push(o.release);
     }
     const now = opts.now();
-    const results = await Promise.allSettled([
-      recordOutcomes(opts.db, records, {
-        workerId: opts.workerId,
-        now,
-        ...(opts.maxInFlightPerEndpoint ? { maxInFlightPerEndpoint: opts.maxInFlightPerEndpoint } : {}),
-      }),
+    const [recorded, released] = await Promise.allSettled([
+      recordAttempts(opts.db, records, { ...opts.health, workerId: opts.workerId, now }),
       releaseDeliveries(opts.db, releases, { workerId: opts.workerId, now }),
     ]);
-    for (const r of results) if (r.status === 'rejected') throw r.reason;
+    if (recorded.status === 'rejected') throw recorded.reason;
+    if (released.status === 'rejected') throw released.reason;
+    return recorded.value.endpoints;
   }
 
-  function summarise(items: Outcome[]): FlushSummary {
+  function summarise(items: Outcome[], endpoints: EndpointHealth[]): FlushSummary {
     let soonest: number | null = null;
     let fifoFinished = false;
     for (const o of items) {
@@ -75,7 +83,7 @@ export function createOutcomeRecorder(opts: OutcomeRecorderOptions): OutcomeReco
       if (due !== null && (soonest === null || due < soonest)) soonest = due;
       if (o.kind === 'attempt' && o.fifo && o.record.status !== 'pending') fifoFinished = true;
     }
-    return { soonestDueInMs: soonest, fifoFinished };
+    return { soonestDueInMs: soonest, fifoFinished, endpoints };
   }
 
   function startWrite(): void {
@@ -87,9 +95,9 @@ export function createOutcomeRecorder(opts: OutcomeRecorderOptions): OutcomeReco
     const items = buffer.splice(0, opts.maxItems);
     writing = write(items)
       .then(
-        () => {
+        (endpoints) => {
           failures = 0;
-          opts.onFlushed(summarise(items));
+          opts.onFlushed(summarise(items, endpoints));
         },
         (err: unknown) => {
           failures++;

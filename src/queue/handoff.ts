@@ -8,11 +8,21 @@
  * an ordinary lease (`locked_by`, `attempt_count = 1`, `next_attempt_at = now + lease`). If the
  * process dies before sending, the lease runs out and any worker claims them as usual.
  *
- * A dispatcher only takes what it has room for (`reserve`: a count and a memory budget); the rest is inserted due and unclaimed,
- * for whichever worker claims first. fifo deliveries and deliveries of inactive endpoints are never
- * handed off: they must go through the claim's ordering and pause rules.
+ * A dispatcher only takes what it has room for (`reserve`: its free room, each endpoint's local room
+ * under its limit, and a memory budget); the rest is inserted due and unclaimed, for whichever
+ * worker claims first. fifo deliveries, deliveries of inactive endpoints and of endpoints whose
+ * circuit is open are never handed off: they must go through the claim's ordering and pause rules.
+ * An endpoint's cluster-wide limit is the claim's to keep: a handoff counts only this process's
+ * requests, so with several workers it may overshoot an endpoint's limit as a concurrent claim can.
  */
 import type { ClaimedDelivery } from './claim-deliveries.ts';
+
+/** A new delivery publishing would hand over. */
+export interface HandoffWanted {
+  endpointId: string;
+  /** The endpoint's adaptive limit as publishing read it; null = the configured maximum. */
+  limit: number | null;
+}
 
 export interface DeliveryHandoff {
   /** The claim token the rows are inserted with. */
@@ -23,14 +33,15 @@ export interface DeliveryHandoff {
   /** The queue's injected time (tests), or null for the database's now(). */
   queueNow(): Date | null;
   /**
-   * Reserves room for up to `n` deliveries whose events take `bytes` (their JSON); answers how many
-   * it will take (0 when stopping, or when holding them would exceed its memory budget).
+   * Reserves room for new deliveries, one entry each, whose events take `bytes` (their JSON);
+   * answers which it will take (none when stopping, or when holding them would exceed its memory
+   * budget).
    */
-  reserve(n: number, bytes: number): number;
+  reserve(wanted: readonly HandoffWanted[], bytes: number): boolean[];
   /**
-   * After the commit: the deliveries inserted claimed by `workerId` (at most the reserved count), the
-   * count reserved and the same `bytes`, so unused room is given back. Called with `[]` when the
-   * publish failed.
+   * After the commit: the deliveries inserted claimed by `workerId` (at most those reserved), the
+   * endpoint of each reservation and the same `bytes`, so unused room is given back. Called with
+   * `[]` when the publish failed.
    */
-  accept(deliveries: ClaimedDelivery[], reserved: number, bytes: number): void;
+  accept(deliveries: ClaimedDelivery[], reserved: readonly string[], bytes: number): void;
 }

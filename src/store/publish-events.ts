@@ -45,6 +45,7 @@ export interface EventInput {
 const CANDIDATES_SQL = prepared(
   'herald_publish_candidates',
   `SELECT t.id AS tenant, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.active,
+     e.concurrency_limit, e.circuit_state = 'open' AS circuit_open,
      ${ENDPOINT_CONFIG_COLUMNS},
      CASE WHEN row_number() OVER () = 1 THEN (
        SELECT coalesce(json_agg(json_build_object('name', x.name, 'schema', x.schema,
@@ -143,7 +144,7 @@ export async function publishEvents(
   const batchId = newId('bat');
   const { handoff } = opts;
   const claimAs = handoff ? { workerId: handoff.workerId, now: handoff.queueNow() } : undefined;
-  let reserved = 0;
+  let reserved: string[] = [];
   let handed: ClaimedDelivery[] = [];
   // Serialised once: the insert's parameter, and the measure of what handing these over holds.
   const eventsJson = JSON.stringify(events.map(eventRow));
@@ -211,7 +212,8 @@ export async function publishEvents(
     if ((err as { code?: unknown }).code === '23503') throw new HeraldError('TENANT_NOT_FOUND');
     throw err;
   } finally {
-    if (handoff && (reserved > 0 || handed.length > 0)) handoff.accept(handed, reserved, eventsJson.length);
+    if (handoff && (reserved.length > 0 || handed.length > 0))
+      handoff.accept(handed, reserved, eventsJson.length);
   }
 }
 

@@ -16,12 +16,14 @@ import type { DeliveryHandoff } from '../queue/handoff.ts';
 import type { InsertedDelivery, NewDelivery } from './insert-deliveries.ts';
 import type { EventInput } from './publish-events.ts';
 
-export type Candidate = FanOutEndpoint & EndpointConfigRow & { active: boolean };
+export type Candidate = FanOutEndpoint &
+  EndpointConfigRow & { active: boolean; concurrency_limit: number | null; circuit_open: boolean };
 export type StoredTimes = Map<string, { created_at: Date; occurred_at: Date | null }>;
 
 /**
- * Marks as many planned deliveries as the handoff has room for to be inserted claimed by it; answers
- * the count reserved. fifo deliveries and inactive endpoints keep to the claim's rules.
+ * Marks the planned deliveries the handoff has room for to be inserted claimed by it; answers the
+ * endpoint of each reserved. fifo deliveries, inactive endpoints and open circuits keep to the
+ * claim's rules.
  */
 export function reserveHandoff(
   planned: NewDelivery[],
@@ -29,11 +31,24 @@ export function reserveHandoff(
   handoff: DeliveryHandoff | undefined,
   /** The size of the events' JSON: what holding them in memory costs, roughly. */
   bytes: number,
-): number {
-  if (!handoff) return 0;
-  const eligible = planned.filter((d) => !d.fifo && endpoints.get(d.endpointId)?.active);
-  const reserved = eligible.length > 0 ? handoff.reserve(eligible.length, bytes) : 0;
-  for (const d of eligible.slice(0, reserved)) {
+): string[] {
+  if (!handoff) return [];
+  const eligible = planned.filter((d) => {
+    const ep = endpoints.get(d.endpointId);
+    return !d.fifo && ep?.active && !ep.circuit_open;
+  });
+  if (eligible.length === 0) return [];
+  const taken = handoff.reserve(
+    eligible.map((d) => ({
+      endpointId: d.endpointId,
+      limit: endpoints.get(d.endpointId)!.concurrency_limit,
+    })),
+    bytes,
+  );
+  const reserved: string[] = [];
+  for (const [i, d] of eligible.entries()) {
+    if (!taken[i]) continue;
+    reserved.push(d.endpointId);
     const ep = endpoints.get(d.endpointId)!;
     d.leaseMs = leaseFor(
       attemptBudgetMs(

@@ -96,7 +96,10 @@ test('dispatcher options: the lease and the per-endpoint cap', () => {
   assert.equal(d.leaseSeconds, 30);
   assert.equal(d.maxInFlightPerEndpoint, 64);
   assert.equal(d.maxInFlightPerTenant, 500);
-  assert.equal(d.concurrency, 200);
+  assert.equal(d.concurrency, 2000);
+  assert.equal(d.circuitFailureThreshold, 20);
+  assert.equal(d.circuitCooldownSeconds, 30);
+  assert.equal(d.circuitMaxCooldownSeconds, 600);
   const c = loadConfig(
     { leaseSeconds: '2m' },
     { HERALD_LEASE: '5s', HERALD_MAX_IN_FLIGHT_PER_ENDPOINT: '8' },
@@ -104,5 +107,9 @@ test('dispatcher options: the lease and the per-endpoint cap', () => {
   assert.equal(c.leaseSeconds, 120);
   assert.equal(c.maxInFlightPerEndpoint, 8);
   assert.throws(() => loadConfig({}, { HERALD_LEASE: 'soon' }), ConfigError);
+  const circuit = loadConfig({ circuitCooldownSeconds: '1m' }, { HERALD_CIRCUIT_FAILURES: '5' });
+  assert.equal(circuit.circuitFailureThreshold, 5);
+  assert.equal(circuit.circuitCooldownSeconds, 60);
+  assert.throws(() => loadConfig({}, { HERALD_CIRCUIT_FAILURES: '0' }), ConfigError);
   assert.throws(() => loadConfig({}, { HERALD_MAX_IN_FLIGHT_PER_ENDPOINT: '0' }), ConfigError);
 });

@@ -58,7 +58,7 @@ test('a delivery handed over by publishing gets the same lease as a claim would 
     leaseMs: 30_000,
     defaultTotalTimeoutMs: 15_000,
     queueNow: () => null,
-    reserve: (n) => n,
+    reserve: (wanted) => wanted.map(() => true),
     accept: () => {},
   };
   const endpoint = (id: string, profile: string, total: number | null): Candidate => ({
@@ -78,6 +78,8 @@ test('a delivery handed over by publishing gets the same lease as a claim would 
     retry_schedule: null,
     connect_timeout_ms: null,
     total_timeout_ms: total,
+    concurrency_limit: null,
+    circuit_open: false,
     rate_limit_per_second: null,
     active: true,
   });
@@ -94,7 +96,7 @@ test('a delivery handed over by publishing gets the same lease as a claim would 
     eventType: 'invoice.created',
     fifo: false,
   }));
-  assert.equal(reserveHandoff(planned, endpoints, handoff, 100), 4);
+  assert.equal(reserveHandoff(planned, endpoints, handoff, 100).length, 4);
   const leases = Object.fromEntries(planned.map((d) => [d.endpointId, d.leaseMs]));
   assert.deepEqual(leases, {
     ep_default: 45_000,

@@ -16,7 +16,8 @@ import {
 } from '../support/delivery-fixtures.ts';
 import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
-const delivery = (id: string, endpointId: string) => ({ id, endpointId }) as ClaimedDelivery;
+const delivery = (id: string, endpointId: string, maxInFlight?: number) =>
+  ({ id, endpointId, endpoint: maxInFlight === undefined ? {} : { maxInFlight } }) as ClaimedDelivery;
 
 test('slots: a cap per endpoint, and the freed slot passes to the next in line', () => {
   const slots = createEndpointSlots(2);
@@ -38,6 +39,47 @@ test('slots: a cap per endpoint, and the freed slot passes to the next in line',
     slots.takeWaiting().map((d) => d.id),
     ['a8'],
   );
+});
+
+test('slots: the limit follows the claim and recorded outcomes; a raised limit starts waiting deliveries', () => {
+  const slots = createEndpointSlots(4);
+  assert.equal(slots.room('A'), 4);
+  // Claimed while its adaptive limit was 2.
+  assert.equal(slots.admit(delivery('a1', 'A', 2)), 'start');
+  assert.equal(slots.admit(delivery('a2', 'A', 2)), 'start');
+  assert.equal(slots.admit(delivery('a3', 'A', 2)), 'queued');
+  assert.equal(slots.room('A'), 0);
+  // Outcomes halved it to 1: a finished request's slot is not passed on while two are out.
+  assert.deepEqual(slots.setLimit('A', 1), []);
+  assert.equal(slots.finish('A'), undefined, 'two out, limit one: the slot is dropped');
+  assert.equal(slots.waiting, 1);
+  // Successes raise it back to the maximum: the waiting one starts at once.
+  assert.deepEqual(
+    slots.setLimit('A', null).map((d) => d.id),
+    ['a3'],
+  );
+  assert.equal(slots.waiting, 0);
+  assert.equal(slots.room('A'), 2);
+  // A limit above the maximum is the maximum.
+  slots.setLimit('A', 99);
+  assert.equal(slots.room('A'), 2);
+});
+
+test('slots: an endpoint whose circuit opened gives back its waiting deliveries, others keep theirs', () => {
+  const slots = createEndpointSlots(1);
+  slots.admit(delivery('a1', 'A'));
+  slots.admit(delivery('a2', 'A'));
+  slots.admit(delivery('a3', 'A'));
+  slots.admit(delivery('b1', 'B'));
+  slots.admit(delivery('b2', 'B'));
+  assert.equal(slots.waiting, 3);
+  assert.deepEqual(
+    slots.takeWaitingOf('A').map((d) => d.id),
+    ['a2', 'a3'],
+  );
+  assert.equal(slots.waiting, 1);
+  assert.equal(slots.finish('A'), undefined);
+  assert.equal(slots.finish('B')?.id, 'b2');
 });
 
 forEachStorage('per-endpoint concurrency cap', (kind) => {

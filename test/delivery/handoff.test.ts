@@ -127,10 +127,10 @@ forEachStorage('direct handoff', (kind) => {
       leaseMs: 30_000,
       defaultTotalTimeoutMs: 15_000,
       queueNow: () => null,
-      reserve: (n) => Math.min(n, 2),
+      reserve: (wanted) => wanted.map((_, i) => i < 2),
       accept: (given, reserved) => {
         accepted.push(...given);
-        reservations.push(reserved);
+        reservations.push(reserved.length);
       },
     };
     const { deliveries } = await publishEvents(t.db, tenant, events(3), { handoff });
@@ -154,13 +154,13 @@ forEachStorage('direct handoff', (kind) => {
       leaseMs: 30_000,
       defaultTotalTimeoutMs: 15_000,
       queueNow: () => null,
-      reserve: (n) => {
-        reserved += n;
-        return n;
+      reserve: (wanted) => {
+        reserved += wanted.length;
+        return wanted.map(() => true);
       },
-      accept: (given, n) => {
+      accept: (given, taken) => {
         assert.equal(given.length, 0);
-        reserved -= n;
+        reserved -= taken.length;
       },
     };
     const r = await receiver();
@@ -191,12 +191,22 @@ forEachStorage('direct handoff', (kind) => {
     await endpoint(r);
     const d = dispatcher({ maxHeldBytes: 1000 });
     await d.start();
-    assert.equal(d.handoff.reserve(5, 2000), 0);
-    assert.equal(d.handoff.reserve(5, 500), 5);
-    assert.equal(d.handoff.reserve(5, 600), 0, 'reserved bytes count against the budget');
-    d.handoff.accept([], 5, 500);
-    assert.equal(d.handoff.reserve(5, 600), 5, 'given back');
-    d.handoff.accept([], 5, 600);
+    const five = Array.from({ length: 5 }, (_, i) => ({ endpointId: `ep_${i}`, limit: null }));
+    const count = (taken: boolean[]) => taken.filter(Boolean).length;
+    assert.equal(count(d.handoff.reserve(five, 2000)), 0);
+    assert.equal(count(d.handoff.reserve(five, 500)), 5);
+    assert.equal(count(d.handoff.reserve(five, 600)), 0, 'reserved bytes count against the budget');
+    d.handoff.accept(
+      [],
+      five.map((w) => w.endpointId),
+      500,
+    );
+    assert.equal(count(d.handoff.reserve(five, 600)), 5, 'given back');
+    d.handoff.accept(
+      [],
+      five.map((w) => w.endpointId),
+      600,
+    );
 
     const big = { type: 'invoice.paid', data: { blob: 'x'.repeat(2000) } };
     const small = { type: 'invoice.paid', data: { i: 1 } };
@@ -213,7 +223,7 @@ forEachStorage('direct handoff', (kind) => {
     await waitFor('both delivered', () => r.requests.length === 2);
   });
 
-  test('a handed-over delivery held past half its lease is given back and claimed afresh, not sent late', async () => {
+  test('a claim held unsent past half its lease is given back and claimed afresh, not sent late', async () => {
     const r = await receiver();
     let first = true;
     r.handle((_req, res) => {
@@ -230,7 +240,10 @@ forEachStorage('direct handoff', (kind) => {
       logger: { ...silentLogger, warn: (obj) => warnings.push(obj) },
     });
     await d.start();
+    // The handoff takes only what can start now: the first. The second is claimed ahead and waits
+    // behind it, held past half its lease.
     const { deliveries } = await publishEvents(t.db, tenant, events(2), { handoff: d.handoff });
+    d.wake();
     const [, second] = deliveries;
     const s = await waitFor('the second delivered', async () => {
       const s = await deliveryState(t.db, second!.id);
@@ -253,7 +266,7 @@ forEachStorage('direct handoff', (kind) => {
       leaseMs: 30_000,
       defaultTotalTimeoutMs: 15_000,
       queueNow: () => clock.now(),
-      reserve: (n) => n,
+      reserve: (wanted) => wanted.map(() => true),
       accept: () => {},
     };
     const { deliveries } = await publishEvents(t.db, tenant, events(2), { handoff: dead });
