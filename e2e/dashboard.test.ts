@@ -64,6 +64,12 @@ before(async () => {
   mkdirSync(SHOTS, { recursive: true });
   dataDir = mkdtempSync(join(tmpdir(), 'herald-e2e-'));
   receiver = createServer((req, res) => {
+    // /flaky fails everything, until its endpoint's circuit opens; /hooks takes what it gets.
+    if (req.url === '/flaky') {
+      req.resume();
+      res.writeHead(503).end();
+      return;
+    }
     let body = '';
     req.on('data', (c) => (body += c));
     req.on('end', () => {
@@ -214,8 +220,39 @@ test('operator: sign in, create an endpoint, watch a delivery, retry it, rotate 
   await until('the test event', () => received.some((b) => b.includes('inv_1')));
   await shot(page, 'endpoint');
 
+  // A receiver that answers 503: after 20 failed attempts in a row its circuit opens, which the
+  // endpoints list and the health page show.
+  const flaky = (
+    await call('POST', '/v1/tenants/acme/endpoints', {
+      url: receiverUrl.replace(/\/hooks$/, '/flaky'),
+      name: 'Acme flaky',
+      eventTypes: ['invoice.paid'],
+      retrySchedule: [0],
+    })
+  ).body as { id: string };
+  const events = Array.from({ length: 20 }, (_, i) => ({
+    type: 'invoice.paid',
+    data: { invoiceId: `f${i}` },
+  }));
+  assert.equal((await call('POST', '/v1/tenants/acme/events', { events })).status, 202);
+  await until('the circuit to open', async () => {
+    const got = await call('GET', `/v1/tenants/acme/endpoints/${flaky.id}`);
+    return (got.body as { health: { circuit: string } }).health.circuit !== 'closed';
+  });
+  await page.goto(`${herald.url}/ui#/t/acme/endpoints`);
+  const circuit = page.locator('tr', { hasText: 'Acme flaky' }).getByTestId('circuit');
+  await circuit.waitFor();
+  // Open for 30 s, then half-open; nothing is left to probe with, so it stays so.
+  assert.match(
+    (await circuit.textContent()) ?? '',
+    /^circuit open until \d\d:\d\d:\d\d — \S|^half-open \(probing\)$/,
+  );
+  await page.locator('tr', { hasText: 'Acme flaky' }).getByTestId('throttled').waitFor();
+
   await page.getByRole('link', { name: 'Health' }).click();
   await page.getByTestId('due').waitFor();
+  assert.equal(await page.getByTestId('circuit-open').textContent(), '1');
+  await page.locator('[aria-labelledby="circuit-h"]').getByRole('link', { name: 'Acme flaky' }).waitFor();
   await shot(page, 'dashboard');
   await page.getByRole('link', { name: 'Event types' }).click();
   await page.getByRole('heading', { name: 'invoice.created' }).waitFor();

@@ -8,6 +8,7 @@ import type { Static } from 'typebox';
 import type {
   CreatedEndpointOut,
   EndpointCreateBody,
+  EndpointHealthOut,
   EndpointOut,
   EndpointPatchBody,
 } from '../api/schemas/endpoint.ts';
@@ -91,6 +92,8 @@ export interface EventTypeCreate {
 export type EventTypePatch = Omit<EventTypeCreate, 'name'>;
 
 export type Endpoint = Static<typeof EndpointOut>;
+/** `endpoint.health`: its circuit breaker and adaptive limit, read-only (docs/isolation.md). */
+export type EndpointHealth = Static<typeof EndpointHealthOut>;
 export type CreatedEndpoint = Static<typeof CreatedEndpointOut>;
 export type EndpointCreate = Static<typeof EndpointCreateBody>;
 export type EndpointPatch = Static<typeof EndpointPatchBody>;

@@ -1,13 +1,14 @@
 /**
  * Prometheus metrics for /metrics: what the dispatcher counts as it goes (outcomes, attempt
  * durations) and what the queue looks like, read from the database when scraped (due backlog, age of
- * the oldest due delivery). A registry of its own, so tests and several Herald instances in one
- * process do not share counters.
+ * the oldest due delivery, endpoints with an open circuit or a lowered limit). A registry of its own,
+ * so tests and several Herald instances in one process do not share counters.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Clock } from '../api/context.ts';
 import type { Queryable } from '../db/db.ts';
-import { type QueueStats, queueStats } from '../queue/queue-stats.ts';
+import { queueStats } from '../queue/queue-stats.ts';
+import { endpointHealthCounts } from '../store/endpoint-health.ts';
 
 /** What became of a delivery after an attempt. */
 export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed';
@@ -33,6 +34,22 @@ export interface MetricsOptions {
 }
 
 /**
+ * One read shared by the gauges collected in the same scrape: the promise is kept until the scrape's
+ * collectors have all started (they start together), then dropped so the next scrape reads afresh.
+ */
+function perScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let pending: Promise<T> | undefined;
+  return () => {
+    pending ??= read().finally(() => {
+      setImmediate(() => {
+        pending = undefined;
+      });
+    });
+    return pending;
+  };
+}
+
+/**
  * @example const metrics = createMetrics({ db }); app.get('/metrics', async (_, reply) => { const m = await metrics.render(); reply.type(m.contentType).send(m.body) })
  */
 export function createMetrics(opts: MetricsOptions = {}): HeraldMetrics {
@@ -55,16 +72,9 @@ export function createMetrics(opts: MetricsOptions = {}): HeraldMetrics {
 
   if (opts.db) {
     const db = opts.db;
-    // Both gauges come from one query per scrape.
-    let pending: Promise<QueueStats> | undefined;
-    const stats = () => {
-      pending ??= queueStats(db, { now: opts.clock?.now() ?? null }).finally(() => {
-        setImmediate(() => {
-          pending = undefined;
-        });
-      });
-      return pending;
-    };
+    // Each pair of gauges comes from one query per scrape.
+    const stats = perScrape(() => queueStats(db, { now: opts.clock?.now() ?? null }));
+    const health = perScrape(() => endpointHealthCounts(db));
     new Gauge({
       name: 'herald_due_backlog',
       help: 'Deliveries due and waiting for a worker',
@@ -79,6 +89,22 @@ export function createMetrics(opts: MetricsOptions = {}): HeraldMetrics {
       registers: [registry],
       async collect() {
         this.set((await stats()).oldestDueAgeSeconds);
+      },
+    });
+    new Gauge({
+      name: 'herald_endpoints_circuit_open',
+      help: 'Active endpoints whose circuit breaker is open, half-open (probing) included: their deliveries wait',
+      registers: [registry],
+      async collect() {
+        this.set((await health()).circuitOpen);
+      },
+    });
+    new Gauge({
+      name: 'herald_endpoints_throttled',
+      help: 'Active endpoints whose adaptive limit holds them below the configured maximum of requests in flight',
+      registers: [registry],
+      async collect() {
+        this.set((await health()).throttled);
       },
     });
   }

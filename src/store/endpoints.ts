@@ -17,6 +17,13 @@ import { HeraldError, invalid } from '../errors.ts';
 import { newId } from '../ids.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import {
+  type EndpointHealth,
+  type HealthRow,
+  healthColumns,
+  RESET_HEALTH_SQL,
+  toHealth,
+} from './endpoint-health.ts';
 import { removeEndpointTraffic } from './endpoint-removal.ts';
 
 /** The auth as answers show it: who and where, never a token, password or client secret. */
@@ -33,11 +40,13 @@ export interface Endpoint extends Omit<EndpointFields, 'auth' | 'profile'> {
   auth: RedactedAuth | null;
   disabledReason: string | null;
   disabledAt: string | null;
+  /** The circuit breaker and adaptive limit (read-only; src/store/endpoint-health.ts). */
+  health: EndpointHealth;
   createdAt: string;
   updatedAt: string;
 }
 
-interface EndpointRow {
+interface EndpointRow extends HealthRow {
   id: string;
   tenant_id: string;
   url: string;
@@ -67,7 +76,7 @@ interface EndpointRow {
 // Everything an answer needs; the signing secrets stay in the table.
 const COLUMNS = `id, tenant_id, url, name, description, event_types, active, headers, profile, profile_options,
   auth_enc, auth_type, retry_schedule, connect_timeout_ms, total_timeout_ms, rate_limit_per_second, ordering,
-  filter, ignore_origins, metadata, disabled_reason, disabled_at, created_at, updated_at`;
+  filter, ignore_origins, metadata, disabled_reason, disabled_at, created_at, updated_at, ${healthColumns()}`;
 
 function redactAuth(row: EndpointRow, box: SecretBox): RedactedAuth | null {
   if (row.auth_enc === null) return null;
@@ -110,6 +119,7 @@ function toEndpoint(r: EndpointRow, box: SecretBox): Endpoint {
     metadata: r.metadata,
     disabledReason: r.disabled_reason,
     disabledAt: r.disabled_at?.toISOString() ?? null,
+    health: toHealth(r),
     createdAt: r.created_at.toISOString(),
     updatedAt: r.updated_at.toISOString(),
   };
@@ -232,8 +242,8 @@ export async function listEndpoints(
 /**
  * Applies `patch` to the endpoint. The rules that tie fields together (profile, its options,
  * headers, auth) are checked on the endpoint as it will be, under the row lock. Re-activating an
- * inactive endpoint clears why and when it was disabled, restarts its failure clock and makes its
- * waiting deliveries due now.
+ * inactive endpoint clears why and when it was disabled, restarts its failure clock, closes its
+ * circuit (no longer throttled either) and makes its waiting deliveries due now.
  *
  * @example await updateEndpoint(db, box, 'acme', 'ep_…', { active: true })
  */
@@ -273,7 +283,9 @@ export async function updateEndpoint(
     if (cols.length === 0) return toEndpoint(current, box);
     const sets = cols.map(([column, , cast], i) => `${column} = $${i + 3}::${cast}`);
     const reactivated = patch.active === true && !current.active;
-    if (reactivated) sets.push('disabled_reason = NULL', 'disabled_at = NULL', 'failing_since = NULL');
+    if (reactivated) {
+      sets.push('disabled_reason = NULL', 'disabled_at = NULL', 'failing_since = NULL', RESET_HEALTH_SQL);
+    }
     sets.push('updated_at = now()');
     const row = await one<EndpointRow>(
       tx,

@@ -74,6 +74,14 @@ forEachStorage('endpoints', (kind) => {
       metadata: { team: 'billing', n: 1 },
       disabledReason: null,
       disabledAt: null,
+      health: {
+        circuit: 'closed',
+        circuitReason: null,
+        circuitOpenedAt: null,
+        circuitUntil: null,
+        consecutiveFailures: 0,
+        concurrencyLimit: null,
+      },
       createdAt: ep.createdAt,
       updatedAt: ep.updatedAt,
     };

@@ -1,6 +1,6 @@
 /**
- * `GET /v1/stats`: the operator's health figures — the due backlog, failing and disabled endpoints,
- * and attempts per minute by outcome — under an injected clock.
+ * `GET /v1/stats`: the operator's health figures — the due backlog, failing, disabled and
+ * circuit-open endpoints, and attempts per minute by outcome — under an injected clock.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -16,6 +16,8 @@ forEachStorage('operator stats', (kind) => {
   let t: TestApp;
   let failing: string;
   let disabled: string;
+  let open: string;
+  let probing: string;
 
   before(async () => {
     t = await makeTestApp(kind, { clock: manualClock(NOW) });
@@ -33,6 +35,17 @@ forEachStorage('operator stats', (kind) => {
     await publishOne(db, 'acme', failing, {}, { nextAttemptAt: ago(10) });
     await publishOne(db, 'acme', failing, {}, { nextAttemptAt: new Date(NOW.getTime() + 60_000) });
     await publishOne(db, 'acme', disabled, {}, { nextAttemptAt: ago(300) });
+    // Circuits: open until a minute from now, cooled down a second ago (half-open), open on the
+    // disabled endpoint (not counted); and one endpoint throttled with its circuit closed.
+    open = (await insertEndpoint(db, 'acme', { url: 'http://127.0.0.1:9/open' })).id;
+    probing = (await insertEndpoint(db, 'acme', { url: 'http://127.0.0.1:9/probing' })).id;
+    const throttled = (await insertEndpoint(db, 'acme', { url: 'http://127.0.0.1:9/slow' })).id;
+    const circuit = `UPDATE endpoints SET circuit_state = 'open', circuit_until = $2, circuit_opened_at = $3,
+      circuit_reason = $4, concurrency_limit = 1 WHERE id = $1`;
+    await db.query(circuit, [open, new Date(NOW.getTime() + 60_000), ago(120), 'last: HTTP 503']);
+    await db.query(circuit, [probing, ago(1), ago(600), 'last: timeout']);
+    await db.query(circuit, [disabled, new Date(NOW.getTime() + 60_000), ago(60), 'gone']);
+    await db.query('UPDATE endpoints SET concurrency_limit = 16 WHERE id = $1', [throttled]);
     const d = await publishOne(
       db,
       'acme',
@@ -69,6 +82,30 @@ forEachStorage('operator stats', (kind) => {
     ]);
     assert.equal(s.endpoints.disabledList[0].endpointId, disabled);
     assert.equal(s.endpoints.disabledList[0].disabledReason, 'gone');
+    assert.equal(s.endpoints.circuitOpen, 2);
+    assert.equal(s.endpoints.throttled, 3);
+    assert.deepEqual(s.endpoints.circuitOpenList, [
+      {
+        tenantId: 'acme',
+        endpointId: probing,
+        url: 'http://127.0.0.1:9/probing',
+        name: null,
+        circuit: 'half_open',
+        circuitReason: 'last: timeout',
+        circuitOpenedAt: ago(600).toISOString(),
+        circuitUntil: ago(1).toISOString(),
+      },
+      {
+        tenantId: 'acme',
+        endpointId: open,
+        url: 'http://127.0.0.1:9/open',
+        name: null,
+        circuit: 'open',
+        circuitReason: 'last: HTTP 503',
+        circuitOpenedAt: ago(120).toISOString(),
+        circuitUntil: new Date(NOW.getTime() + 60_000).toISOString(),
+      },
+    ]);
     assert.equal(s.attempts.bucketSeconds, 60);
     assert.equal(s.attempts.buckets.length, 60);
     const last = s.attempts.buckets.at(-1);

@@ -1,10 +1,18 @@
 /**
- * `GET /v1/stats`: the operator's health page — the due backlog (the same figures as /metrics, from
- * src/queue/queue-stats.ts), failing and disabled endpoints, and attempts per bucket by outcome.
- * Lists are capped at 20 rows; the attempt buckets read the `attempts (created_at)` index over one
- * window only.
+ * `GET /v1/stats`: the operator's health page — the due backlog and how many endpoints have an open
+ * circuit or a lowered limit (the same figures as /metrics, from src/queue/queue-stats.ts and
+ * src/store/endpoint-health.ts), failing, disabled and circuit-open endpoints, and attempts per
+ * bucket by outcome. Lists are capped at 20 rows; the attempt buckets read the
+ * `attempts (created_at)` index over one window only.
  */
 import { queueStats } from '../../queue/queue-stats.ts';
+import { nowSql } from '../../queue/queue-time.ts';
+import {
+  endpointHealthCounts,
+  type HealthRow,
+  healthColumns,
+  toHealth,
+} from '../../store/endpoint-health.ts';
 import type { App, AppContext } from '../context.ts';
 import { OperatorStatsOut, StatsQuery } from '../schemas/stats.ts';
 import { bucketSql, fillBuckets, queueNow, statsWindow } from './stats-window.ts';
@@ -53,6 +61,14 @@ export function operatorStatsRoutes(app: App, ctx: AppContext): void {
          WHERE NOT active ORDER BY disabled_at DESC NULLS LAST, id LIMIT $1`,
         [LIST_LIMIT],
       );
+      const health = await endpointHealthCounts(ctx.db);
+      // Half-open by the queue's clock, as the claim decides it.
+      const circuitOpen = await ctx.db.query<EndpointRow & HealthRow>(
+        `SELECT tenant_id, id, url, name, ${healthColumns(nowSql('$2'))}
+         FROM endpoints WHERE active AND circuit_state = 'open'
+         ORDER BY circuit_opened_at NULLS LAST, id LIMIT $1`,
+        [LIST_LIMIT, queueNow(ctx.clock)],
+      );
       const rows = await ctx.db.query<{
         bucket: number;
         succeeded: number;
@@ -80,12 +96,24 @@ export function operatorStatsRoutes(app: App, ctx: AppContext): void {
         endpoints: {
           failing: counts?.failing ?? 0,
           disabled: counts?.disabled ?? 0,
+          circuitOpen: health.circuitOpen,
+          throttled: health.throttled,
           failingList: failing.map((r) => ({ ...ref(r), failingSince: r.failing_since.toISOString() })),
           disabledList: disabled.map((r) => ({
             ...ref(r),
             disabledReason: r.disabled_reason,
             disabledAt: r.disabled_at ? r.disabled_at.toISOString() : null,
           })),
+          circuitOpenList: circuitOpen.map((r) => {
+            const h = toHealth(r);
+            return {
+              ...ref(r),
+              circuit: h.circuit === 'half_open' ? ('half_open' as const) : ('open' as const),
+              circuitReason: h.circuitReason,
+              circuitOpenedAt: h.circuitOpenedAt,
+              circuitUntil: h.circuitUntil,
+            };
+          }),
         },
         attempts: {
           bucketSeconds: w.bucketSeconds,

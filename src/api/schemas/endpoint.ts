@@ -173,6 +173,33 @@ const AuthOut = Type.Object(
   { description: 'the auth without its secrets' },
 );
 
+/** The circuit breaker and the adaptive limit, kept by Herald (docs/isolation.md); never written by a client. */
+export const EndpointHealthOut = Type.Object(
+  {
+    circuit: Type.Union([Type.Literal('closed'), Type.Literal('open'), Type.Literal('half_open')], {
+      description:
+        '`open`: after consecutive failures, deliveries wait without spending attempts until ' +
+        '`circuitUntil`; `half_open`: the cool-down is over and the next request is a probe whose ' +
+        'success closes the circuit',
+    }),
+    circuitReason: Nullable(Type.String({ description: 'why the circuit opened, with the last failure' })),
+    circuitOpenedAt: Nullable(Timestamp),
+    circuitUntil: Nullable(Type.String({ format: 'date-time', description: 'end of the current cool-down' })),
+    consecutiveFailures: Type.Integer({ description: 'failed attempts in a row that reached the receiver' }),
+    concurrencyLimit: Nullable(
+      Type.Integer({
+        description:
+          'requests in flight the endpoint is throttled to after timeouts, 5xx, 429 or connection errors; ' +
+          'null = not throttled (HERALD_MAX_IN_FLIGHT_PER_ENDPOINT)',
+      }),
+    ),
+  },
+  {
+    readOnly: true,
+    description: 'delivery health (read-only); re-enabling an inactive endpoint resets it',
+  },
+);
+
 export const EndpointOut = Type.Object({
   id: Type.String(),
   tenantId: Type.String(),
@@ -194,6 +221,7 @@ export const EndpointOut = Type.Object({
   metadata: Type.Record(Type.String(), Type.Unknown()),
   disabledReason: Nullable(Type.String({ description: 'why Herald disabled the endpoint' })),
   disabledAt: Nullable(Timestamp),
+  health: EndpointHealthOut,
   createdAt: Timestamp,
   updatedAt: Timestamp,
 });

@@ -90,6 +90,14 @@ export const OperatorStatsOut = Type.Object({
     disabled: Type.Integer({
       description: 'inactive endpoints (by the operator, a tenant, or auto-disable)',
     }),
+    circuitOpen: Type.Integer({
+      description:
+        'active endpoints whose circuit is open, half-open included (herald_endpoints_circuit_open)',
+    }),
+    throttled: Type.Integer({
+      description:
+        'active endpoints held below the maximum of requests in flight (herald_endpoints_throttled)',
+    }),
     failingList: Type.Array(Type.Object({ ...EndpointRef, failingSince: Timestamp }), {
       description: 'the 20 failing longest',
     }),
@@ -100,6 +108,16 @@ export const OperatorStatsOut = Type.Object({
         disabledAt: Nullable(Timestamp),
       }),
       { description: 'the 20 disabled most recently' },
+    ),
+    circuitOpenList: Type.Array(
+      Type.Object({
+        ...EndpointRef,
+        circuit: Type.Union([Type.Literal('open'), Type.Literal('half_open')]),
+        circuitReason: Nullable(Type.String()),
+        circuitOpenedAt: Nullable(Timestamp),
+        circuitUntil: Nullable(Timestamp),
+      }),
+      { description: 'the 20 open longest' },
     ),
   }),
   attempts: Type.Object({

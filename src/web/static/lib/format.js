@@ -6,6 +6,17 @@ export function formatTime(iso) {
   return d.toLocaleString(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
 }
 
+/** The time of day, HH:MM:SS in the browser's time zone (for times within the next minutes). */
+export function clockTime(iso) {
+  if (!iso) return '—';
+  return new Date(iso).toLocaleTimeString(undefined, {
+    hour: '2-digit',
+    minute: '2-digit',
+    second: '2-digit',
+    hourCycle: 'h23',
+  });
+}
+
 export function ago(iso, now = Date.now()) {
   if (!iso) return 'never';
   const s = Math.round((now - new Date(iso).getTime()) / 1000);

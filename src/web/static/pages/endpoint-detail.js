@@ -1,12 +1,12 @@
 // One endpoint: its settings, its secret (reveal, copy, rotate), 24 h success rate and latency, the
 // emulator ("send test event") and recovery of failed deliveries.
-import { EndpointState } from '../components/badges.js';
+import { CircuitState, EndpointState } from '../components/badges.js';
 import { BarChart } from '../components/chart.js';
 import { CopyButton } from '../components/copy-button.js';
 import { ErrorBanner, Notice } from '../components/field.js';
 import { PageTitle } from '../components/layout.js';
 import { tenantPath } from '../lib/api.js';
-import { ago, ms, percent } from '../lib/format.js';
+import { ago, formatTime, ms, percent } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 import { RecoverForm } from './recover-form.js';
@@ -86,6 +86,20 @@ function StatsPanel({ api, path }) {
   </section>`;
 }
 
+/** The circuit in words, with when it opened and why (docs/isolation.md). */
+function circuitText(h) {
+  if (h.circuit === 'closed') {
+    return h.consecutiveFailures > 0
+      ? `closed · ${h.consecutiveFailures} failed attempts in a row`
+      : 'closed';
+  }
+  const state =
+    h.circuit === 'open'
+      ? `open until ${formatTime(h.circuitUntil)}`
+      : 'half-open: the next request is a probe';
+  return `${state} · opened ${formatTime(h.circuitOpenedAt)}${h.circuitReason ? ` · ${h.circuitReason}` : ''}`;
+}
+
 export function EndpointDetailPage({ api, tenantId, base, params }) {
   const path = `${tenantPath(tenantId)}/endpoints/${encodeURIComponent(params.endpointId)}`;
   const { data: e, error } = useResource(() => api.get(path), [api, path]);
@@ -100,7 +114,9 @@ export function EndpointDetailPage({ api, tenantId, base, params }) {
     <section class="card" aria-labelledby="settings-h">
       <h2 id="settings-h">Settings</h2>
       <dl class="props">
-        <dt>State</dt><dd><${EndpointState} endpoint=${e} /></dd>
+        <dt>State</dt><dd><${EndpointState} endpoint=${e} /> <${CircuitState} endpoint=${e} /></dd>
+        <dt>Circuit</dt><dd data-testid="circuit-detail">${circuitText(e.health)}</dd>
+        <dt>Requests in flight</dt><dd>${e.health.concurrencyLimit === null ? 'not throttled' : `throttled to ${e.health.concurrencyLimit} after timeouts or errors`}</dd>
         <dt>Id</dt><dd class="mono">${e.id}</dd>
         <dt>Event types</dt><dd class="mono">${e.eventTypes.join(', ')}</dd>
         <dt>Profile</dt><dd>${e.profile}</dd>

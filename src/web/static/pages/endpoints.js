@@ -1,5 +1,6 @@
-// A tenant's endpoints: state, success rate over 24 h and last attempt (GET …/endpoint-stats).
-import { EndpointState } from '../components/badges.js';
+// A tenant's endpoints: state (circuit and throttling included), success rate over 24 h and last
+// attempt (GET …/endpoint-stats).
+import { CircuitState, EndpointState } from '../components/badges.js';
 import { ErrorBanner } from '../components/field.js';
 import { PageTitle } from '../components/layout.js';
 import { tenantPath } from '../lib/api.js';
@@ -43,7 +44,7 @@ export function EndpointsPage({ api, tenantId, base }) {
               return html`<tr>
                 <td><a href=${`${base}/endpoints/${encodeURIComponent(e.id)}`}>${e.name || e.url}</a>
                   ${e.name ? html`<div class="muted mono">${e.url}</div>` : null}</td>
-                <td><${EndpointState} endpoint=${e} failingSince=${s?.failingSince} /></td>
+                <td><${EndpointState} endpoint=${e} failingSince=${s?.failingSince} /> <${CircuitState} endpoint=${e} /></td>
                 <td>${percent(s?.successRate)}${s?.attempts ? html` <span class="muted">of ${s.attempts}</span>` : null}</td>
                 <td>${last ? html`${ago(last.startedAt)} <span class="muted">${last.errorKind ?? last.statusCode ?? ''}</span>` : 'never'}</td>
               </tr>`;

@@ -1,9 +1,9 @@
-// The operator's health page (GET /v1/stats): due backlog, oldest due delivery, failing and
-// disabled endpoints, attempts per minute by outcome. Refreshed every 5 s.
+// The operator's health page (GET /v1/stats): due backlog, oldest due delivery, failing, disabled,
+// circuit-open and throttled endpoints, attempts per minute by outcome. Refreshed every 5 s.
 import { BarChart } from '../components/chart.js';
 import { ErrorBanner } from '../components/field.js';
 import { PageTitle } from '../components/layout.js';
-import { ago, duration, formatTime } from '../lib/format.js';
+import { ago, clockTime, duration, formatTime } from '../lib/format.js';
 import { html } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 
@@ -23,6 +23,8 @@ export function HealthPage({ api }) {
           <div><dt>Oldest due delivery</dt><dd>${s.queue.due > 0 ? html`waiting ${duration(s.queue.oldestDueAgeSeconds)}` : 'none'}</dd></div>
           <div><dt>Failing endpoints</dt><dd>${s.endpoints.failing}</dd></div>
           <div><dt>Disabled endpoints</dt><dd>${s.endpoints.disabled}</dd></div>
+          <div><dt>Circuit open</dt><dd data-testid="circuit-open">${s.endpoints.circuitOpen}</dd></div>
+          <div><dt>Throttled endpoints</dt><dd>${s.endpoints.throttled}</dd></div>
         </dl>
         <section class="card">
           <${BarChart} title="Attempts per minute by outcome, last hour" buckets=${s.attempts.buckets}
@@ -52,6 +54,17 @@ export function HealthPage({ api }) {
                 : html`<ul class="plain">${s.endpoints.disabledList.map(
                     (e) =>
                       html`<li><a href=${endpointHref(e)}>${e.name || e.url}</a> <span class="muted">${e.tenantId}${e.disabledReason ? ` · ${e.disabledReason}` : ''}${e.disabledAt ? ` · ${formatTime(e.disabledAt)}` : ''}</span></li>`,
+                  )}</ul>`
+            }
+          </section>
+          <section class="card" aria-labelledby="circuit-h">
+            <h2 id="circuit-h">Circuit open</h2>
+            ${
+              s.endpoints.circuitOpenList.length === 0
+                ? html`<p class="muted">None.</p>`
+                : html`<ul class="plain">${s.endpoints.circuitOpenList.map(
+                    (e) =>
+                      html`<li><a href=${endpointHref(e)}>${e.name || e.url}</a> <span class="muted">${e.tenantId} · ${e.circuit === 'open' ? `open until ${clockTime(e.circuitUntil)}` : 'half-open (probing)'}${e.circuitReason ? ` · ${e.circuitReason}` : ''}</span></li>`,
                   )}</ul>`
             }
           </section>

@@ -1,0 +1,89 @@
+/**
+ * An endpoint's health as the API, /metrics and the operator's stats show it: its circuit breaker
+ * and its adaptive concurrency limit (migration 008, docs/isolation.md). Recording attempts keeps
+ * them (src/queue/record-outcomes.ts); here they are only read, and reset when an endpoint is
+ * re-enabled. No write of the API accepts them.
+ */
+import type { Queryable } from '../db/db.ts';
+
+/**
+ * `half_open`: stored as open, but its cool-down is over, so the next claim lets one probe through
+ * (the same test as src/queue/claim-deliveries.ts).
+ */
+export type CircuitState = 'closed' | 'open' | 'half_open';
+
+export interface EndpointHealth {
+  circuit: CircuitState;
+  circuitReason: string | null;
+  circuitOpenedAt: string | null;
+  circuitUntil: string | null;
+  consecutiveFailures: number;
+  /** Requests in flight it is throttled to; null = not throttled (at the configured maximum). */
+  concurrencyLimit: number | null;
+}
+
+export interface HealthRow {
+  circuit_state: string;
+  circuit_probing: boolean;
+  circuit_reason: string | null;
+  circuit_opened_at: Date | null;
+  circuit_until: Date | null;
+  consecutive_failures: number;
+  concurrency_limit: number | null;
+}
+
+/**
+ * The columns {@link toHealth} reads, for a SELECT or RETURNING on `endpoints`. `now` is the SQL for
+ * the current time: the database's clock by default, as the claim uses in production.
+ *
+ * @example `SELECT id, ${healthColumns()} FROM endpoints WHERE …`
+ */
+export const healthColumns = (now = 'now()'): string =>
+  `circuit_state, circuit_reason, circuit_opened_at, circuit_until, consecutive_failures, concurrency_limit,
+  (circuit_state = 'open' AND (circuit_until IS NULL OR circuit_until <= ${now})) AS circuit_probing`;
+
+function circuitOf(r: Pick<HealthRow, 'circuit_state' | 'circuit_probing'>): CircuitState {
+  if (r.circuit_state !== 'open') return 'closed';
+  return r.circuit_probing ? 'half_open' : 'open';
+}
+
+export function toHealth(r: HealthRow): EndpointHealth {
+  return {
+    circuit: circuitOf(r),
+    circuitReason: r.circuit_reason,
+    circuitOpenedAt: r.circuit_opened_at?.toISOString() ?? null,
+    circuitUntil: r.circuit_until?.toISOString() ?? null,
+    consecutiveFailures: r.consecutive_failures,
+    concurrencyLimit: r.concurrency_limit,
+  };
+}
+
+/**
+ * The assignments that put an endpoint back in the state of a new one: circuit closed, no failure
+ * streak, not throttled. For re-enabling: the operator or tenant says the receiver is fixed, and
+ * its resumed deliveries should not wait out a cool-down from before.
+ */
+export const RESET_HEALTH_SQL = `circuit_state = 'closed', circuit_until = NULL, circuit_reason = NULL,
+  circuit_opened_at = NULL, circuit_trips = 0, consecutive_failures = 0, concurrency_limit = NULL`;
+
+export interface HealthCounts {
+  /** Active endpoints whose circuit is open, half-open ones included: their deliveries wait. */
+  circuitOpen: number;
+  /** Active endpoints throttled below the configured maximum of requests in flight. */
+  throttled: number;
+}
+
+/**
+ * How many active endpoints have an open circuit or a lowered limit, for /metrics and `GET /v1/stats`.
+ * Inactive endpoints are left out: nothing is claimed for them anyway, and re-enabling resets them.
+ *
+ * @example const { circuitOpen, throttled } = await endpointHealthCounts(db)
+ */
+export async function endpointHealthCounts(q: Queryable): Promise<HealthCounts> {
+  const [row] = await q.query<{ circuit_open: number; throttled: number }>(
+    `SELECT count(*) FILTER (WHERE circuit_state = 'open')::int AS circuit_open,
+       count(*) FILTER (WHERE concurrency_limit IS NOT NULL)::int AS throttled
+     FROM endpoints WHERE active`,
+  );
+  return { circuitOpen: row?.circuit_open ?? 0, throttled: row?.throttled ?? 0 };
+}
