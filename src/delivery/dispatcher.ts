@@ -30,6 +30,7 @@ import {
   defaultWorkerId,
 } from './dispatcher-options.ts';
 import { createEndpointSlots } from './endpoint-slots.ts';
+import { createHandoffRoom } from './handoff-room.ts';
 import { createHeldClaims } from './held-claims.ts';
 import { silentLogger } from './logger.ts';
 import { createOutcomeRecorder } from './outcome-recorder.ts';
@@ -86,8 +87,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   const inFlight = new Map<string, Cancellation>();
   // Claimed and waiting for a free slot: claimed ahead, or handed over by publishing in this process.
   const ready: ClaimedDelivery[] = [];
-  let reservedForHandoff = 0;
-  const reservedByEndpoint = new Map<string, number>();
+  const handoffRoom = createHandoffRoom(cfg.maxInFlightPerTenant);
   const held = createHeldClaims({ leaseMs: cfg.leaseMs, maxBytes: cfg.maxHeldBytes });
   const slots = createEndpointSlots(cfg.maxInFlightPerEndpoint);
   let idleWaiters: Array<() => void> = [];
@@ -198,7 +198,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     // instead of waiting out a claim round trip. Still, a claim per finished request would cost a
     // round trip each: wait for a worthwhile batch of room, unless nothing at all is held.
     const room =
-      cfg.concurrency + cfg.batchSize - inFlight.size - ready.length - slots.waiting - reservedForHandoff;
+      cfg.concurrency + cfg.batchSize - inFlight.size - ready.length - slots.waiting - handoffRoom.reserved;
     const worthwhile = Math.max(1, Math.floor(Math.min(cfg.batchSize, cfg.concurrency) / 4));
     if (room <= 0 || (inFlight.size + ready.length > 0 && room < worthwhile)) return;
     const limit = Math.min(cfg.batchSize, room);
@@ -307,6 +307,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   function send(d: ClaimedDelivery): void {
     const cancellation = newCancellation();
     inFlight.set(d.id, cancellation);
+    handoffRoom.started(d.tenantId);
     deliverOne(d, ctx, cancellation)
       .then(
         (outcome) => {
@@ -321,6 +322,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       .finally(() => {
         held.letGo(d);
         inFlight.delete(d.id);
+        handoffRoom.finished(d.tenantId);
         const next = nextWaiting(d.endpointId);
         if (next) {
           if (state === 'running') send(next);
@@ -396,33 +398,18 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       defaultTotalTimeoutMs: cfg.defaultTotalTimeoutMs,
       queueNow,
       reserve(wanted, bytes) {
-        const taken = wanted.map(() => false);
-        if (state !== 'running' || !held.fits(bytes)) return taken;
-        // Only what can start now: room under the concurrency and each endpoint's room here.
-        let room = cfg.concurrency - inFlight.size - ready.length - slots.waiting - reservedForHandoff;
-        let count = 0;
-        for (const [i, w] of wanted.entries()) {
-          if (room <= 0) break;
-          if (circuitOpenFor(w.endpointId) > 0) continue;
-          if (w.limit !== null) slots.setLimit(w.endpointId, w.limit);
-          const used = reservedByEndpoint.get(w.endpointId) ?? 0;
-          if (slots.room(w.endpointId) <= used) continue;
-          reservedByEndpoint.set(w.endpointId, used + 1);
-          taken[i] = true;
-          room--;
-          count++;
-        }
-        reservedForHandoff += count;
-        if (count > 0) held.reserve(bytes);
+        if (state !== 'running' || !held.fits(bytes)) return wanted.map(() => false);
+        for (const w of wanted) if (w.limit !== null) slots.setLimit(w.endpointId, w.limit);
+        const taken = handoffRoom.reserve(wanted, {
+          free: cfg.concurrency - inFlight.size - ready.length - slots.waiting - handoffRoom.reserved,
+          endpointRoom: (id) => slots.room(id),
+          circuitOpen: (id) => circuitOpenFor(id) > 0,
+        });
+        if (taken.includes(true)) held.reserve(bytes);
         return taken;
       },
       accept(deliveries, reserved, bytes) {
-        reservedForHandoff -= reserved.length;
-        for (const endpointId of reserved) {
-          const n = (reservedByEndpoint.get(endpointId) ?? 1) - 1;
-          if (n <= 0) reservedByEndpoint.delete(endpointId);
-          else reservedByEndpoint.set(endpointId, n);
-        }
+        handoffRoom.release(reserved);
         if (reserved.length > 0) held.reserve(-bytes);
         // The lease began one statement earlier; half a lease of margin (`stale`) covers that.
         held.hold(deliveries, performance.now(), bytes);

@@ -19,6 +19,7 @@ import type { ClaimedDelivery } from './claim-deliveries.ts';
 
 /** A new delivery publishing would hand over. */
 export interface HandoffWanted {
+  tenantId: string;
   endpointId: string;
   /** The endpoint's adaptive limit as publishing read it; null = the configured maximum. */
   limit: number | null;
@@ -40,8 +41,8 @@ export interface DeliveryHandoff {
   reserve(wanted: readonly HandoffWanted[], bytes: number): boolean[];
   /**
    * After the commit: the deliveries inserted claimed by `workerId` (at most those reserved), the
-   * endpoint of each reservation and the same `bytes`, so unused room is given back. Called with
-   * `[]` when the publish failed.
+   * reservations (those `reserve` took) and the same `bytes`, so unused room is given back. Called
+   * with `[]` when the publish failed.
    */
-  accept(deliveries: ClaimedDelivery[], reserved: readonly string[], bytes: number): void;
+  accept(deliveries: ClaimedDelivery[], reserved: readonly HandoffWanted[], bytes: number): void;
 }

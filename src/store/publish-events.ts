@@ -15,7 +15,7 @@ import { HeraldError } from '../errors.ts';
 import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
 import { newId } from '../ids.ts';
 import { type ClaimedDelivery, ENDPOINT_CONFIG_COLUMNS } from '../queue/claim-deliveries.ts';
-import type { DeliveryHandoff } from '../queue/handoff.ts';
+import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { notFoundUnder } from './deliveries.ts';
 import { findEventType } from './event-types.ts';
 import type { HeraldEvent } from './events.ts';
@@ -144,7 +144,7 @@ export async function publishEvents(
   const batchId = newId('bat');
   const { handoff } = opts;
   const claimAs = handoff ? { workerId: handoff.workerId, now: handoff.queueNow() } : undefined;
-  let reserved: string[] = [];
+  let reserved: HandoffWanted[] = [];
   let handed: ClaimedDelivery[] = [];
   // Serialised once: the insert's parameter, and the measure of what handing these over holds.
   const eventsJson = JSON.stringify(events.map(eventRow));
@@ -157,7 +157,7 @@ export async function publishEvents(
       inputs.every((e) => e.id === undefined)
     ) {
       const planned = planDeliveries(events, endpoints);
-      reserved = reserveHandoff(planned, byId, handoff, eventsJson.length);
+      reserved = reserveHandoff(tenantId, planned, byId, handoff, eventsJson.length);
       const { deliveries, stored } = await insertEventsAndDeliveries(
         db,
         tenantId,
@@ -196,7 +196,7 @@ export async function publishEvents(
       const repeats =
         fresh.length < events.length ? await firstEvents(tx, tenantId, events, stored, single) : new Map();
       const planned = planDeliveries(fresh, endpoints, { targeted: opts.endpointId !== undefined });
-      reserved = reserveHandoff(planned, byId, handoff, eventsJson.length);
+      reserved = reserveHandoff(tenantId, planned, byId, handoff, eventsJson.length);
       const deliveries = await insertDeliveries(tx, tenantId, planned, claimAs);
       if (opts.endpointId !== undefined && deliveries.length === 0 && fresh.length > 0) {
         throw new HeraldError('ENDPOINT_NOT_FOUND'); // deleted meanwhile: roll the event back too

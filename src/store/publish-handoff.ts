@@ -12,7 +12,7 @@ import {
   type EndpointConfigRow,
   toClaimedEndpoint,
 } from '../queue/claim-deliveries.ts';
-import type { DeliveryHandoff } from '../queue/handoff.ts';
+import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import type { InsertedDelivery, NewDelivery } from './insert-deliveries.ts';
 import type { EventInput } from './publish-events.ts';
 
@@ -22,33 +22,32 @@ export type StoredTimes = Map<string, { created_at: Date; occurred_at: Date | nu
 
 /**
  * Marks the planned deliveries the handoff has room for to be inserted claimed by it; answers the
- * endpoint of each reserved. fifo deliveries, inactive endpoints and open circuits keep to the
- * claim's rules.
+ * reservations. fifo deliveries, inactive endpoints and open circuits keep to the claim's rules.
  */
 export function reserveHandoff(
+  tenantId: string,
   planned: NewDelivery[],
   endpoints: Map<string, Candidate>,
   handoff: DeliveryHandoff | undefined,
   /** The size of the events' JSON: what holding them in memory costs, roughly. */
   bytes: number,
-): string[] {
+): HandoffWanted[] {
   if (!handoff) return [];
   const eligible = planned.filter((d) => {
     const ep = endpoints.get(d.endpointId);
     return !d.fifo && ep?.active && !ep.circuit_open;
   });
   if (eligible.length === 0) return [];
-  const taken = handoff.reserve(
-    eligible.map((d) => ({
-      endpointId: d.endpointId,
-      limit: endpoints.get(d.endpointId)!.concurrency_limit,
-    })),
-    bytes,
-  );
-  const reserved: string[] = [];
+  const wanted = eligible.map((d) => ({
+    tenantId,
+    endpointId: d.endpointId,
+    limit: endpoints.get(d.endpointId)!.concurrency_limit,
+  }));
+  const taken = handoff.reserve(wanted, bytes);
+  const reserved: HandoffWanted[] = [];
   for (const [i, d] of eligible.entries()) {
     if (!taken[i]) continue;
-    reserved.push(d.endpointId);
+    reserved.push(wanted[i]!);
     const ep = endpoints.get(d.endpointId)!;
     d.leaseMs = leaseFor(
       attemptBudgetMs(

@@ -96,7 +96,7 @@ test('a delivery handed over by publishing gets the same lease as a claim would 
     eventType: 'invoice.created',
     fifo: false,
   }));
-  assert.equal(reserveHandoff(planned, endpoints, handoff, 100).length, 4);
+  assert.equal(reserveHandoff('tnt_1', planned, endpoints, handoff, 100).length, 4);
   const leases = Object.fromEntries(planned.map((d) => [d.endpointId, d.leaseMs]));
   assert.deepEqual(leases, {
     ep_default: 45_000,

@@ -191,22 +191,18 @@ forEachStorage('direct handoff', (kind) => {
     await endpoint(r);
     const d = dispatcher({ maxHeldBytes: 1000 });
     await d.start();
-    const five = Array.from({ length: 5 }, (_, i) => ({ endpointId: `ep_${i}`, limit: null }));
+    const five = Array.from({ length: 5 }, (_, i) => ({
+      tenantId: tenant,
+      endpointId: `ep_${i}`,
+      limit: null,
+    }));
     const count = (taken: boolean[]) => taken.filter(Boolean).length;
     assert.equal(count(d.handoff.reserve(five, 2000)), 0);
     assert.equal(count(d.handoff.reserve(five, 500)), 5);
     assert.equal(count(d.handoff.reserve(five, 600)), 0, 'reserved bytes count against the budget');
-    d.handoff.accept(
-      [],
-      five.map((w) => w.endpointId),
-      500,
-    );
+    d.handoff.accept([], five, 500);
     assert.equal(count(d.handoff.reserve(five, 600)), 5, 'given back');
-    d.handoff.accept(
-      [],
-      five.map((w) => w.endpointId),
-      600,
-    );
+    d.handoff.accept([], five, 600);
 
     const big = { type: 'invoice.paid', data: { blob: 'x'.repeat(2000) } };
     const small = { type: 'invoice.paid', data: { i: 1 } };
