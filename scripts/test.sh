@@ -6,14 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # Two seed products document their receivers in PHP; the tests run those receivers for real.
 if ! command -v php >/dev/null; then
-  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-    echo "php not found: installing php-cli (Debian) for the PHP receiver tests" >&2
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq && apt-get install -y -qq --no-install-recommends php-cli >/dev/null
-  else
-    echo "php not found: install php-cli (e.g. sudo apt-get install php-cli), then run the tests again" >&2
-    exit 1
-  fi
+  echo "php not found: run 'bash scripts/prerequisites.sh' (installs php-cli), then the tests again" >&2
+  exit 1
 fi
 if [ "$#" -gt 0 ]; then
   files=("$@")
