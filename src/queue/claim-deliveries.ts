@@ -9,8 +9,11 @@
  * - Candidates are active endpoints with something due (`next_due_at`, migration 008), whose
  *   circuit is closed or has cooled down (then one probe request), with room under their limit
  *   (the adaptive `concurrency_limit`, at most `maxInFlightPerEndpoint`) and under their tenant's
- *   (`maxInFlightPerTenant`); the longest waiting first.
- * - Each gets at most its room, its tenant's room and a fair share of the batch; then its oldest
+ *   (`maxInFlightPerTenant`); in turns across tenants, each tenant's longest waiting first. Only
+ *   those that really have something due take part (`next_due_at` is a lower bound): the others
+ *   are passed over and their `next_due_at` raised.
+ * - Each gets at most its room, its tenant's room, what it has due and a fair share of the batch
+ *   (split between tenants, then between each tenant's endpoints); then its oldest
  *   due deliveries, `FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on each other or take
  *   the same row. Under races between workers a limit can be overshot by one claim's take.
  * - The claim is a lease: `next_attempt_at` moves to now + the attempt's budget + a margin
@@ -18,7 +21,8 @@
  * - `attempt_count` is incremented here: the claimed row's count is the number of the attempt about
  *   to be made, and together with `locked_by` it is the claim token later writes must match.
  * - fifo deliveries are claimable only when they are their endpoint's lowest pending sequence, so
- *   such an endpoint has at most one delivery in flight and receives them in order.
+ *   such an endpoint has at most one delivery in flight and receives them in order (a fifo
+ *   endpoint's room is one).
  * - Deliveries of an inactive endpoint or an open circuit are not claimed: they wait, pending,
  *   spending no attempt.
  */
@@ -195,6 +199,11 @@ tenant_load AS MATERIALIZED (
 due AS MATERIALIZED (
   SELECT e.id, e.tenant_id, e.next_due_at, e.due_version, e.last_sequence,
     CASE WHEN e.circuit_state = 'open' THEN 1 ELSE least(coalesce(e.concurrency_limit, $8), $8) END AS cap,
+    -- What the claim may put in flight: a fifo endpoint sends one delivery at a time anyway (its
+    -- head), so with the head out it is no candidate. Counted at its cap, fifo endpoints whose head
+    -- was out took the shares of a batch and sent nothing (claim-fairness.test.ts).
+    CASE WHEN e.ordering = 'fifo' OR e.circuit_state = 'open' THEN 1
+      ELSE least(coalesce(e.concurrency_limit, $8), $8) END AS slots,
     coalesce(b.n, 0) AS busy,
     $9 - coalesce(t.n, 0) AS tenant_room,
     least($6, greatest(1, coalesce(e.total_timeout_ms, ($7::jsonb ->> e.profile)::int, $5))) + $4 AS lease_ms
@@ -204,16 +213,61 @@ due AS MATERIALIZED (
   WHERE e.active AND e.next_due_at <= ${NOW}
     AND (e.circuit_until IS NULL OR e.circuit_until <= ${NOW})
 ),
--- Those with room, their own and their tenant's, the longest waiting first.
+-- Those with room, their own and their tenant's, in turns: each tenant's longest waiting endpoint,
+-- then each one's second, and so on; at most $10 of them. (Issue 14: in plain due order, a tenant
+-- with more endpoints waiting longer than the batch, or than $10, filled all of it and another
+-- tenant's endpoint got nothing; test/queue/claim-fairness.test.ts.)
+ranked AS MATERIALIZED (
+  SELECT d.*, row_number() OVER (PARTITION BY d.tenant_id ORDER BY d.next_due_at, d.id) AS tenant_turn
+  FROM due d WHERE d.slots > d.busy AND d.tenant_room > 0
+),
+considered AS MATERIALIZED (
+  SELECT * FROM ranked ORDER BY tenant_turn, next_due_at, id LIMIT $10
+),
+-- next_due_at is only a lower bound, left in the past by leases since finished: those that really
+-- have something due, probed in that order until there are as many as the batch (each can take
+-- one). Endpoints with nothing due took shares of the batch before: 40 of them took a batch of 20
+-- and left a due delivery unclaimed (claim-fairness.test.ts). The filter runs as the sorted rows
+-- stream by, so a claim probes about a batch's worth of endpoints, not all $10.
+served AS MATERIALIZED (
+  SELECT o.* FROM (SELECT * FROM ranked ORDER BY tenant_turn, next_due_at, id LIMIT $10) o
+  WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.endpoint_id = o.id AND x.next_attempt_at <= ${NOW})
+  ORDER BY o.tenant_turn, o.next_due_at, o.id
+  LIMIT $2
+),
+-- The ones probed and found with nothing due: every considered one before the last served (all of
+-- them if fewer were served than the batch). Their next_due_at is raised below.
+idle AS MATERIALIZED (
+  SELECT c.id, c.due_version, c.last_sequence, c.lease_ms FROM considered c
+  WHERE NOT EXISTS (SELECT 1 FROM served s WHERE s.id = c.id)
+    AND ((SELECT count(*) FROM served) < $2
+      OR ROW(c.tenant_turn, c.next_due_at, c.id) < (
+        SELECT s.tenant_turn, s.next_due_at, s.id FROM served s
+        ORDER BY s.tenant_turn DESC, s.next_due_at DESC, s.id DESC LIMIT 1))
+),
 cand AS MATERIALIZED (
-  SELECT d.*, d.cap - d.busy AS room,
-    -- A fair share of the batch each, so one backlog cannot fill it.
-    ceil($2::float8 / count(*) OVER ())::int AS share
-  FROM (SELECT * FROM due WHERE cap > busy AND tenant_room > 0 ORDER BY next_due_at LIMIT $10) d
+  -- Its due deliveries, counted up to one more than its room and share allow (a share's worth of
+  -- index entries each): it takes at most that many, and the claim knows whether it took all.
+  -- Planned by share alone, an endpoint with fewer due kept the rest of its share from the batch:
+  -- 40 endpoints with one due each took 34 of a batch of 100 (claim-fairness.test.ts).
+  SELECT c.*, (SELECT count(*) FROM (
+      SELECT 1 FROM deliveries x WHERE x.endpoint_id = c.id AND x.next_attempt_at <= ${NOW}
+      LIMIT least(c.room, c.share) + 1) n)::int AS seen
+  FROM (
+    SELECT k.*, k.slots - k.busy AS room,
+      -- A fair share of the batch each, so one backlog cannot fill it: the batch shared by the
+      -- tenants, each tenant's part (at most its room) by its endpoints.
+      ceil(least(ceil($2::float8 / count(*) FILTER (WHERE k.turn = 1) OVER ()), k.tenant_room)
+        / count(*) OVER (PARTITION BY k.tenant_id))::int AS share
+    FROM (
+      SELECT h.*, row_number() OVER (PARTITION BY h.tenant_id ORDER BY h.next_due_at, h.id) AS turn
+      FROM served h
+    ) k
+  ) c
 ),
 per_tenant AS MATERIALIZED (
-  SELECT c.*, least(c.room, c.share) AS want,
-    sum(least(c.room, c.share)) OVER (PARTITION BY c.tenant_id ORDER BY c.next_due_at, c.id) AS tenant_upto
+  SELECT c.*, least(c.seen, c.room, c.share) AS want,
+    sum(least(c.seen, c.room, c.share)) OVER (PARTITION BY c.tenant_id ORDER BY c.next_due_at, c.id) AS tenant_upto
   FROM cand c
 ),
 alloc AS MATERIALIZED (
@@ -221,9 +275,9 @@ alloc AS MATERIALIZED (
   FROM per_tenant p
 ),
 plan AS MATERIALIZED (
-  SELECT a.id, a.tenant_id, a.due_version, a.last_sequence, a.lease_ms, a.cap, a.room,
+  SELECT a.id, a.tenant_id, a.due_version, a.last_sequence, a.lease_ms, a.cap, a.seen,
     greatest(0, least(a.tenant_take,
-      $2 - (sum(a.tenant_take) OVER (ORDER BY a.next_due_at, a.id) - a.tenant_take)))::int AS take
+      $2 - (sum(a.tenant_take) OVER (ORDER BY a.turn, a.next_due_at, a.id) - a.tenant_take)))::int AS take
   FROM alloc a
 ),
 -- Each planned endpoint's oldest due deliveries, at most its take.
@@ -250,7 +304,8 @@ claimed AS (
   FROM picked k WHERE d.id = k.id
   RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_ids, d.event_type, d.sequence, d.fifo, d.attempt_count
 ),
--- Endpoints that gave fewer than their take have nothing more due now: their next due time goes up
+-- Endpoints that gave fewer than their take, or all they had due, have nothing more due now (and
+-- those considered with nothing due at all never had): their next due time goes up
 -- to their next pending delivery (or the lease just taken), unless a write made something due
 -- since this statement's snapshot (due_version, last_sequence) or holds the row (skip it: that
 -- writer lowers next_due_at itself).
@@ -259,8 +314,12 @@ drained AS MATERIALIZED (
     coalesce(array_agg(k.id) FILTER (WHERE k.id IS NOT NULL), '{}') AS taken
   FROM plan p LEFT JOIN picked k ON k.endpoint_id = p.id
   WHERE p.take > 0
-  GROUP BY p.id, p.due_version, p.last_sequence, p.lease_ms, p.take
-  HAVING count(k.id) < p.take
+  GROUP BY p.id, p.due_version, p.last_sequence, p.lease_ms, p.take, p.seen
+  -- Fewer taken than planned, or all it had due (counted in full: fewer than the count's bound).
+  HAVING count(k.id) < p.take OR p.take = p.seen
+  UNION ALL
+  -- Considered with nothing due: raised too, to their next pending time (NULL: none).
+  SELECT i.id, i.due_version, i.last_sequence, i.lease_ms, '{}'::text[] FROM idle i
 ),
 raisable AS (
   SELECT e.id FROM endpoints e JOIN drained r ON r.id = e.id
@@ -281,8 +340,11 @@ raised AS (
 summary AS (
   -- Due endpoints that got less than they could take: left waiting for room (their own or their
   -- tenant's) or cut to a share of the batch. A finished request may make them claimable.
-  SELECT ((SELECT count(*) FROM due WHERE cap <= busy OR tenant_room <= 0)
-    + (SELECT count(*) FROM plan WHERE take < room))::int AS limited
+  -- Planned ones: those that had more due than they took. Not \`take < room\`: that missed an
+  -- endpoint that filled its room with more waiting (the dispatcher then slept a poll interval
+  -- before claiming again: a backlog went at its limit per poll), and counted drained ones.
+  SELECT ((SELECT count(*) FROM due WHERE slots <= busy OR tenant_room <= 0)
+    + (SELECT count(*) FROM plan WHERE take < seen))::int AS limited
 )
 -- The one-row summary, left-joined, so the answer has a row even when nothing was claimed.
 -- The endpoint's configuration once per endpoint in the batch, not once per delivery: a batch is
