@@ -127,6 +127,24 @@ inserted AS (
   -- A batch whose first write failed half-way is written again: the attempt is then already there.
   ON CONFLICT (id) DO NOTHING
 ),
+batch AS MATERIALIZED (
+  SELECT * FROM unnest($4::text[], $5::bool[], $6::bool[], $7::int[], $8::int[], $9::int[], $10::int[], $11::text[])
+    AS x(id, ok, gone, successes, failures, congested, trailing_failures, last_error)
+),
+-- The endpoint rows to write, locked in id order as publishing locks them (insert-deliveries.ts):
+-- an UPDATE joined to the batch locks in whatever order its plan reads, and two statements taking
+-- the same rows in different orders deadlock. Only rows whose state changes are locked and written:
+-- publishing updates the same rows (last_sequence), and a no-op update would still take their
+-- locks. A healthy endpoint at its cap is not written.
+endpoint_locks AS MATERIALIZED (
+  SELECT e.id FROM endpoints e JOIN batch x ON x.id = e.id
+  WHERE (x.ok AND e.failing_since IS NOT NULL) OR (NOT x.ok AND e.failing_since IS NULL) OR (x.gone AND e.active)
+    OR x.failures > 0
+    OR (x.successes > 0 AND (e.concurrency_limit IS NOT NULL OR e.consecutive_failures > 0
+      OR e.circuit_state <> 'closed'))
+  ORDER BY e.id
+  FOR UPDATE OF e
+),
 endpoint_state AS (
   UPDATE endpoints e SET
     failing_since = CASE WHEN x.ok THEN NULL ELSE coalesce(e.failing_since, ${NOW}) END,
@@ -153,15 +171,8 @@ endpoint_state AS (
     circuit_reason = CASE
       WHEN ${OPENS} THEN (${NEW_FAILURES}) || ' consecutive failed attempts; last: ' || x.last_error
       WHEN ${CLOSES} THEN NULL ELSE e.circuit_reason END
-  FROM unnest($4::text[], $5::bool[], $6::bool[], $7::int[], $8::int[], $9::int[], $10::int[], $11::text[])
-    AS x(id, ok, gone, successes, failures, congested, trailing_failures, last_error)
-  -- Only rows whose state changes are written: publishing updates the same rows (last_sequence),
-  -- and a no-op update would still take their locks. A healthy endpoint at its cap is not written.
-  WHERE e.id = x.id AND (
-    (x.ok AND e.failing_since IS NOT NULL) OR (NOT x.ok AND e.failing_since IS NULL) OR (x.gone AND e.active)
-    OR x.failures > 0
-    OR (x.successes > 0 AND (e.concurrency_limit IS NOT NULL OR e.consecutive_failures > 0
-      OR e.circuit_state <> 'closed')))
+  FROM batch x JOIN endpoint_locks l ON l.id = x.id
+  WHERE e.id = x.id
   RETURNING e.id, e.concurrency_limit, e.circuit_state, e.circuit_until
 )
 SELECT 'd' AS kind, id, NULL::int AS concurrency_limit, NULL::text AS circuit_state,

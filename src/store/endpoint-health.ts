@@ -18,7 +18,10 @@ export interface EndpointHealth {
   circuitOpenedAt: string | null;
   circuitUntil: string | null;
   consecutiveFailures: number;
-  /** Requests in flight it is throttled to; null = not throttled (at the configured maximum). */
+  /**
+   * Its adaptive limit on requests in flight; null = the configured maximum. A new endpoint starts at
+   * 8 (slow start); failures halve it, successes add one each.
+   */
   concurrencyLimit: number | null;
 }
 
@@ -64,12 +67,15 @@ export function toHealth(r: HealthRow): EndpointHealth {
  * its resumed deliveries should not wait out a cool-down from before.
  */
 export const RESET_HEALTH_SQL = `circuit_state = 'closed', circuit_until = NULL, circuit_reason = NULL,
-  circuit_opened_at = NULL, circuit_trips = 0, consecutive_failures = 0, concurrency_limit = NULL`;
+  circuit_opened_at = NULL, circuit_trips = 0, consecutive_failures = 0, concurrency_limit = DEFAULT`;
 
 export interface HealthCounts {
   /** Active endpoints whose circuit is open, half-open ones included: their deliveries wait. */
   circuitOpen: number;
-  /** Active endpoints throttled below the configured maximum of requests in flight. */
+  /**
+   * Active endpoints failing and held below the configured maximum of requests in flight (a new
+   * endpoint below it that has not failed is only starting slowly).
+   */
   throttled: number;
 }
 
@@ -82,7 +88,7 @@ export interface HealthCounts {
 export async function endpointHealthCounts(q: Queryable): Promise<HealthCounts> {
   const [row] = await q.query<{ circuit_open: number; throttled: number }>(
     `SELECT count(*) FILTER (WHERE circuit_state = 'open')::int AS circuit_open,
-       count(*) FILTER (WHERE concurrency_limit IS NOT NULL)::int AS throttled
+       count(*) FILTER (WHERE concurrency_limit IS NOT NULL AND consecutive_failures > 0)::int AS throttled
      FROM endpoints WHERE active`,
   );
   return { circuitOpen: row?.circuit_open ?? 0, throttled: row?.throttled ?? 0 };

@@ -14,7 +14,8 @@ const CLOSED = {
   circuitOpenedAt: null,
   circuitUntil: null,
   consecutiveFailures: 0,
-  concurrencyLimit: null,
+  // Slow start: a new endpoint may have 8 requests in flight, one more per success (migration 009).
+  concurrencyLimit: 8,
 };
 const REASON = '20 consecutive failed attempts; last: HTTP 503';
 
@@ -175,7 +176,7 @@ forEachStorage('endpoint health', (kind) => {
       circuit_opened_at: null,
       circuit_trips: 0,
       consecutive_failures: 0,
-      concurrency_limit: null,
+      concurrency_limit: 8,
     });
     // active: true on an active endpoint is no re-enabling: its circuit stays as recording left it.
     await t.request('PATCH', `${base('acme')}/${open}`, { active: true });

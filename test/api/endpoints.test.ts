@@ -80,7 +80,7 @@ forEachStorage('endpoints', (kind) => {
         circuitOpenedAt: null,
         circuitUntil: null,
         consecutiveFailures: 0,
-        concurrencyLimit: null,
+        concurrencyLimit: 8,
       },
       createdAt: ep.createdAt,
       updatedAt: ep.updatedAt,

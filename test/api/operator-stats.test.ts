@@ -41,11 +41,13 @@ forEachStorage('operator stats', (kind) => {
     probing = (await insertEndpoint(db, 'acme', { url: 'http://127.0.0.1:9/probing' })).id;
     const throttled = (await insertEndpoint(db, 'acme', { url: 'http://127.0.0.1:9/slow' })).id;
     const circuit = `UPDATE endpoints SET circuit_state = 'open', circuit_until = $2, circuit_opened_at = $3,
-      circuit_reason = $4, concurrency_limit = 1 WHERE id = $1`;
+      circuit_reason = $4, concurrency_limit = 1, consecutive_failures = 20 WHERE id = $1`;
     await db.query(circuit, [open, new Date(NOW.getTime() + 60_000), ago(120), 'last: HTTP 503']);
     await db.query(circuit, [probing, ago(1), ago(600), 'last: timeout']);
     await db.query(circuit, [disabled, new Date(NOW.getTime() + 60_000), ago(60), 'gone']);
-    await db.query('UPDATE endpoints SET concurrency_limit = 16 WHERE id = $1', [throttled]);
+    await db.query('UPDATE endpoints SET concurrency_limit = 16, consecutive_failures = 3 WHERE id = $1', [
+      throttled,
+    ]);
     const d = await publishOne(
       db,
       'acme',

@@ -43,6 +43,8 @@ export interface EndpointFixture {
   active?: boolean;
   profile?: string;
   failingSince?: Date;
+  /** The adaptive limit; default null (at the maximum, as an endpoint that has been sending). */
+  concurrencyLimit?: number | null;
 }
 
 export async function insertEndpoint(
@@ -56,8 +58,8 @@ export async function insertEndpoint(
   await q.query(
     `INSERT INTO endpoints (id, tenant_id, url, secret_enc, previous_secret_enc, previous_secret_until, headers,
        auth_enc, auth_type, retry_schedule, connect_timeout_ms, total_timeout_ms, rate_limit_per_second,
-       ordering, active, profile, failing_since)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::int[], $11, $12, $13, $14, $15, $16, $17)`,
+       ordering, active, profile, failing_since, concurrency_limit)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8, $9, $10::int[], $11, $12, $13, $14, $15, $16, $17, $18)`,
     [
       id,
       tenantId,
@@ -76,6 +78,7 @@ export async function insertEndpoint(
       e.active ?? true,
       e.profile ?? 'standard',
       e.failingSince ?? null,
+      e.concurrencyLimit ?? null,
     ],
   );
   return { id, secret };

@@ -189,8 +189,8 @@ export const EndpointHealthOut = Type.Object(
     concurrencyLimit: Nullable(
       Type.Integer({
         description:
-          'requests in flight the endpoint is throttled to after timeouts, 5xx, 429 or connection errors; ' +
-          'null = not throttled (HERALD_MAX_IN_FLIGHT_PER_ENDPOINT)',
+          'its adaptive limit on requests in flight: a new endpoint starts at 8 and gains one per success; ' +
+          'timeouts, 5xx, 429 and connection errors halve it; null = the maximum (HERALD_MAX_IN_FLIGHT_PER_ENDPOINT)',
       }),
     ),
   },

@@ -36,7 +36,12 @@ export function CircuitState({ endpoint }) {
       html`<span class="badge badge-pending" data-testid="circuit" title=${health.circuitReason ?? ''}>half-open (probing)</span>`,
     );
   }
-  if (health.concurrencyLimit !== null && health.concurrencyLimit !== undefined) {
+  // Throttled: held below the maximum because it is failing (a new endpoint starts below it too).
+  if (
+    health.concurrencyLimit !== null &&
+    health.concurrencyLimit !== undefined &&
+    health.consecutiveFailures > 0
+  ) {
     badges.push(
       html`<span class="badge badge-pending" data-testid="throttled">throttled to ${health.concurrencyLimit} in flight</span>`,
     );

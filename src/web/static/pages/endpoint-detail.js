@@ -100,6 +100,14 @@ function circuitText(h) {
   return `${state} · opened ${formatTime(h.circuitOpenedAt)}${h.circuitReason ? ` · ${h.circuitReason}` : ''}`;
 }
 
+/** The adaptive limit in words: the maximum, throttled after failures, or still starting slowly. */
+function inFlightText(health) {
+  if (health.concurrencyLimit === null) return 'up to the maximum';
+  if (health.consecutiveFailures > 0)
+    return `throttled to ${health.concurrencyLimit} after timeouts or errors`;
+  return `up to ${health.concurrencyLimit}, one more with each success (slow start)`;
+}
+
 export function EndpointDetailPage({ api, tenantId, base, params }) {
   const path = `${tenantPath(tenantId)}/endpoints/${encodeURIComponent(params.endpointId)}`;
   const { data: e, error } = useResource(() => api.get(path), [api, path]);
@@ -116,7 +124,7 @@ export function EndpointDetailPage({ api, tenantId, base, params }) {
       <dl class="props">
         <dt>State</dt><dd><${EndpointState} endpoint=${e} /> <${CircuitState} endpoint=${e} /></dd>
         <dt>Circuit</dt><dd data-testid="circuit-detail">${circuitText(e.health)}</dd>
-        <dt>Requests in flight</dt><dd>${e.health.concurrencyLimit === null ? 'not throttled' : `throttled to ${e.health.concurrencyLimit} after timeouts or errors`}</dd>
+        <dt>Requests in flight</dt><dd>${inFlightText(e.health)}</dd>
         <dt>Id</dt><dd class="mono">${e.id}</dd>
         <dt>Event types</dt><dd class="mono">${e.eventTypes.join(', ')}</dd>
         <dt>Profile</dt><dd>${e.profile}</dd>
