@@ -225,6 +225,7 @@ export async function deliverOne(
   }
 
   let result: AttemptResult;
+  let sentNothing = false;
   let profile: Profile | undefined;
   let requestHeaders: Record<string, string> | null = null;
   try {
@@ -257,6 +258,7 @@ export async function deliverOne(
     result = { ...sent, retryAfter: sent.responseHeaders['retry-after'] };
   } catch (err) {
     const local = err instanceof LocalFailure ? err : new LocalFailure('internal_error', String(err));
+    sentNothing = true;
     result = {
       errorKind: local.kind,
       errorMessage: cleanText(local.message),
@@ -292,6 +294,7 @@ export async function deliverOne(
       responseHeaders: result.statusCode === undefined ? null : result.responseHeaders,
       responseExcerpt: result.statusCode === undefined ? null : result.excerpt,
       endpointGone: result.statusCode === 410,
+      ...(sentNothing ? { sentNothing } : {}),
     },
   };
 }

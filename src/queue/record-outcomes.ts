@@ -33,6 +33,11 @@ export interface AttemptRecord {
   responseExcerpt: string | null;
   /** The endpoint answered 410 Gone: disable it. */
   endpointGone: boolean;
+  /**
+   * No request went out (a failure found before sending, such as a budget the OAuth 2 token fetch
+   * used up): whatever its kind, it says nothing of the receiver's health.
+   */
+  sentNothing?: boolean;
 }
 
 export interface RecordOptions {
@@ -185,6 +190,7 @@ const REACHED_KINDS = new Set(['timeout', 'connect_error', 'network_error', 'tls
 
 /** The attempt says something about the receiver's health: it answered, or failed to. */
 function reachedReceiver(r: AttemptRecord): boolean {
+  if (r.sentNothing) return false;
   return r.statusCode !== null || (r.errorKind !== null && REACHED_KINDS.has(r.errorKind));
 }
 

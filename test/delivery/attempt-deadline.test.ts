@@ -132,6 +132,7 @@ test('a slow token fetch and a hanging receiver share one budget: the request ge
   const tookMs = performance.now() - began;
 
   assert.equal(a.errorKind, 'timeout');
+  assert.equal(a.sentNothing, undefined, 'a request went out: it speaks of the receiver');
   assert.equal(tokens.requests.length, 1);
   assert.equal(receiver.requests.length, 1, 'the request was sent, with the token');
   assert.match(String(receiver.requests[0]!.headers.authorization), /^Bearer tok-/);
@@ -152,6 +153,7 @@ test('a token fetch slower than the whole budget fails the attempt at the deadli
   const tookMs = performance.now() - began;
 
   assert.equal(a.errorKind, 'oauth_token_error');
+  assert.equal(a.sentNothing, true, 'no request went out: says nothing of the receiver');
   assert.match(a.errorMessage ?? '', /^token request failed \(timeout\): no response within \d+ ms$/);
   assert.equal(receiver.requests.length, 0);
   assert.equal(a.requestHeaders, null);

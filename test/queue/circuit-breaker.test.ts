@@ -211,6 +211,8 @@ forEachStorage('circuit breaker', (kind) => {
     // ...and they do not break a run of counted failures either.
     await record(await claim({ limit: 4 }), outcome.badRequest, opts);
     await record(await claim({ limit: 2 }), outcome.local('blocked_address'), opts);
+    // A budget the OAuth 2 token fetch used up is recorded as a timeout, but no request went out.
+    await record(await claim({ limit: 2 }), { ...outcome.timeout, sentNothing: true }, opts);
     s = await schedulingOf(t.db, ep);
     assert.deepEqual([s.circuit_state, s.consecutive_failures], ['closed', 4]);
     // The fifth counted failure (any status that answered: 400 is not congestion, but a failure).
