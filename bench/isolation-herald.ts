@@ -12,7 +12,7 @@ import { generateEncryptionKey } from '../src/security/secret-box.ts';
 import { type RunningHerald, startHerald } from '../src/server/start.ts';
 import { epochNow } from './slow-receiver-client.ts';
 
-const ADMIN_KEY = 'hk_admin_benchmark_key_0123456789';
+export const ADMIN_KEY = 'hk_admin_benchmark_key_0123456789';
 const STOP_CAP_MS = 30_000;
 
 export interface BenchHerald {

@@ -21,10 +21,12 @@
  *
  * `isolation` (PostgreSQL): slow, hanging and flaky receivers and what they do to other endpoints'
  * and tenants' deliveries (bench/isolation.ts); `BENCH_ONLY=isolation` runs that group alone.
+ * `publishLatency` (PostgreSQL, and PGlite once): single-event publish call times and publish →
+ * receipt, sequential, paced and after a burst (bench/publish-latency.ts); `BENCH_ONLY=publishLatency`.
  *
  * Options (environment): BENCH_MODES=postgres,pglite  BENCH_EVENTS=20000  BENCH_FUTURE=1000000
  *   BENCH_LATENCY_SECONDS=10  TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
- *   BENCH_ONLY=isolation
+ *   BENCH_ONLY=isolation|publishLatency
  * Loopback only; every loop is bounded in count and time.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -41,6 +43,7 @@ import { measureDatabasePhases } from './database-phases.ts';
 import { runDurableLoop } from './durable-loop.ts';
 import { insertDueDeliveries, insertFutureDeliveries, measureFutureClaims } from './future-claims.ts';
 import { runIsolation } from './isolation.ts';
+import { runPublishLatency } from './publish-latency.ts';
 import { rawAgent, rawBody, rawPost } from './raw-post.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
@@ -406,11 +409,17 @@ async function benchMode(mode: string, rx: Receiver, firstCeiling: number): Prom
 }
 
 async function main(): Promise<void> {
-  if (ONLY !== '' && ONLY !== 'isolation')
-    throw new Error(`BENCH_ONLY=${ONLY}: the one group is 'isolation'`);
+  if (ONLY !== '' && ONLY !== 'isolation' && ONLY !== 'publishLatency')
+    throw new Error(`BENCH_ONLY=${ONLY}: the groups are 'isolation' and 'publishLatency'`);
   if (ONLY === 'isolation') {
     const isolation = await runIsolation(DB_URL);
     process.stdout.write(`${JSON.stringify({ node: process.version, isolation }, null, 2)}\n`);
+    await apiAgent.close();
+    return;
+  }
+  if (ONLY === 'publishLatency') {
+    const publishLatency = await runPublishLatency(DB_URL);
+    process.stdout.write(`${JSON.stringify({ node: process.version, publishLatency }, null, 2)}\n`);
     await apiAgent.close();
     return;
   }
@@ -438,6 +447,7 @@ async function main(): Promise<void> {
     };
     for (const mode of MODES) result[mode] = await benchMode(mode, rx, ceiling);
     result['isolation'] = await runIsolation(DB_URL);
+    result['publishLatency'] = await runPublishLatency(DB_URL);
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     rx.close();
