@@ -15,6 +15,19 @@ import { epochNow } from './slow-receiver-client.ts';
 export const ADMIN_KEY = 'hk_admin_benchmark_key_0123456789';
 const STOP_CAP_MS = 30_000;
 
+/** Stops Herald, waiting at most `capMs`; answers whether it stopped. */
+export async function stopWithin(herald: RunningHerald, capMs: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const stopped = await Promise.race([
+    herald.stop().then(() => true),
+    new Promise<false>((r) => {
+      timer = setTimeout(() => r(false), capMs);
+    }),
+  ]);
+  clearTimeout(timer);
+  return stopped;
+}
+
 export interface BenchHerald {
   herald: RunningHerald;
   api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
@@ -54,14 +67,7 @@ export async function startFreshHerald(dbUrl: string): Promise<BenchHerald> {
     return text ? JSON.parse(text) : undefined;
   };
   const stop = async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const stopped = await Promise.race([
-      herald.stop().then(() => true),
-      new Promise<false>((r) => {
-        timer = setTimeout(() => r(false), STOP_CAP_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    const stopped = await stopWithin(herald, STOP_CAP_MS);
     await agent.close();
     if (!stopped) {
       process.stderr.write(

@@ -26,7 +26,7 @@ import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config/config.ts';
 import { type RunningHerald, startHerald } from '../src/server/start.ts';
 import { round } from './isolation-figures.ts';
-import { ADMIN_KEY, roundRobinBatches, startFreshHerald } from './isolation-herald.ts';
+import { ADMIN_KEY, roundRobinBatches, startFreshHerald, stopWithin } from './isolation-herald.ts';
 import {
   epochNow,
   type SlowReceivers,
@@ -270,14 +270,7 @@ async function pgliteHerald(): Promise<Target> {
   };
   const herald = await startHerald(loadConfig({}, env), { api: true, worker: true }, { drainMs: 1000 });
   const stop = async () => {
-    let timer: NodeJS.Timeout | undefined;
-    const stopped = await Promise.race([
-      herald.stop().then(() => true),
-      new Promise<false>((r) => {
-        timer = setTimeout(() => r(false), STOP_CAP_MS);
-      }),
-    ]);
-    clearTimeout(timer);
+    const stopped = await stopWithin(herald, STOP_CAP_MS);
     if (stopped) rmSync(dir, { recursive: true, force: true });
     else
       process.stderr.write(

@@ -149,11 +149,12 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       const delayMs = circuitOpenFor(e.endpointId);
       if (delayMs > 0) {
         for (const d of slots.takeWaitingOf(e.endpointId)) release(d, delayMs);
-        const kept = ready.filter((d) => d.endpointId !== e.endpointId);
-        if (kept.length < ready.length) {
-          for (const d of ready) if (d.endpointId === e.endpointId) release(d, delayMs);
-          ready.splice(0, ready.length, ...kept);
+        const kept: ClaimedDelivery[] = [];
+        for (const d of ready) {
+          if (d.endpointId === e.endpointId) release(d, delayMs);
+          else kept.push(d);
         }
+        ready.splice(0, ready.length, ...kept);
         return;
       }
     }

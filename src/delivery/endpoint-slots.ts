@@ -45,10 +45,16 @@ export function createEndpointSlots(maxPerEndpoint: number): EndpointSlots {
 
   const limitOf = (endpointId: string) => limits.get(endpointId) ?? maxPerEndpoint;
 
-  function setLimit(endpointId: string, limit: number | null): ClaimedDelivery[] {
+  /** Keeps the endpoint's limit (null or at least the maximum: the maximum); answers it. */
+  function storeLimit(endpointId: string, limit: number | null): number {
     const l = limit === null ? maxPerEndpoint : Math.max(1, Math.min(maxPerEndpoint, limit));
     if (l >= maxPerEndpoint) limits.delete(endpointId);
     else limits.set(endpointId, l);
+    return l;
+  }
+
+  function setLimit(endpointId: string, limit: number | null): ClaimedDelivery[] {
+    const l = storeLimit(endpointId, limit);
     const queue = queues.get(endpointId);
     if (!queue) return [];
     let n = inFlight.get(endpointId) ?? 0;
@@ -67,11 +73,7 @@ export function createEndpointSlots(maxPerEndpoint: number): EndpointSlots {
   return {
     admit(d) {
       // A claim's limit is as fresh as the database's; a queue is then at most one finish behind.
-      if (d.endpoint.maxInFlight !== undefined) {
-        const l = d.endpoint.maxInFlight;
-        if (l >= maxPerEndpoint) limits.delete(d.endpointId);
-        else limits.set(d.endpointId, Math.max(1, l));
-      }
+      if (d.endpoint.maxInFlight !== undefined) storeLimit(d.endpointId, d.endpoint.maxInFlight);
       const n = inFlight.get(d.endpointId) ?? 0;
       if (n < limitOf(d.endpointId) && !queues.has(d.endpointId)) {
         inFlight.set(d.endpointId, n + 1);

@@ -29,12 +29,6 @@ import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
 type Behaviour = 'slow' | 'hanging' | 'failing' | 'resetting';
 
-interface Noisy {
-  behaviour: Behaviour;
-  sameTenant: boolean;
-  backlog: number;
-}
-
 const CONCURRENCY = 16;
 const PER_ENDPOINT = 4;
 

@@ -5,17 +5,17 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type ClaimedDelivery, claimDeliveries } from '../../src/queue/claim-deliveries.ts';
-import { type AttemptRecord, type RecordOptions, recordAttempts } from '../../src/queue/record-outcomes.ts';
+import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
+import type { AttemptRecord, RecordOptions } from '../../src/queue/record-outcomes.ts';
 import { insertEndpoint, insertTenant, manualClock } from '../support/delivery-fixtures.ts';
 import {
   assertNextDueInvariant,
-  attemptOf,
-  claimOptions,
+  claimAt,
   countByEndpoint,
   insertDue,
   outcome,
   plus,
+  recordAt,
   schedulingOf,
   settle,
 } from '../support/scheduling.ts';
@@ -42,21 +42,13 @@ forEachStorage('circuit breaker', (kind) => {
   after(() => t.close());
 
   const clock = manualClock();
-  const claim = (o: { limit?: number; workerId?: string } = {}) =>
-    claimDeliveries(t.db, claimOptions(clock.now(), { limit: 100, ...o })).then((r) => r.deliveries);
+  const claim = (o: { limit?: number; workerId?: string } = {}) => claimAt(t.db, clock.now(), o);
   /** Records, at the clock's time, `outcomes[i]` (or the last one) for `ds[i]`. */
   const record = (
     ds: readonly ClaimedDelivery[],
     outcomes: Partial<AttemptRecord> | ReadonlyArray<Partial<AttemptRecord>>,
     opts: Partial<RecordOptions> = {},
-  ) => {
-    const list = Array.isArray(outcomes) ? outcomes : [outcomes];
-    return recordAttempts(
-      t.db,
-      ds.map((d, i) => attemptOf(d, clock.now(), list[Math.min(i, list.length - 1)])),
-      { workerId: 'w1', now: clock.now(), ...opts },
-    );
-  };
+  ) => recordAt(t.db, clock.now(), ds, outcomes, opts);
   /** A fresh endpoint with `count` deliveries due. */
   async function endpointWithDue(count: number): Promise<{ tenant: string; ep: string }> {
     await settle(t.db);

@@ -20,6 +20,7 @@ import {
   leasedOfTenant,
   outcome,
   plus,
+  recordAt,
   schedulingOf,
   settle,
 } from '../support/scheduling.ts';
@@ -41,12 +42,7 @@ forEachStorage('limits on requests in flight', (kind) => {
     o: Partial<AttemptRecord>,
     workerId: string,
     extra: { maxInFlightPerEndpoint?: number } = {},
-  ) =>
-    recordAttempts(
-      t.db,
-      ds.map((d) => attemptOf(d, clock.now(), o)),
-      { workerId, now: clock.now(), ...extra },
-    );
+  ) => recordAt(t.db, clock.now(), ds, o, { workerId, ...extra });
 
   test('per endpoint, cluster-wide: two workers together never hold more than the limit', async () => {
     await settle(t.db);

@@ -24,11 +24,13 @@ import {
 import {
   assertNextDueInvariant,
   attemptOf,
+  claimAt,
   claimOptions,
   insertDue,
   LEASE_MS,
   outcome,
   plus,
+  recordAt,
   schedulingOf,
   settle,
 } from '../support/scheduling.ts';
@@ -44,14 +46,9 @@ forEachStorage('next_due_at', (kind) => {
   after(() => t.close());
 
   const clock = manualClock();
-  const claim = (o: { limit?: number; workerId?: string } = {}) =>
-    claimDeliveries(t.db, claimOptions(clock.now(), { limit: 100, ...o })).then((r) => r.deliveries);
+  const claim = (o: { limit?: number; workerId?: string } = {}) => claimAt(t.db, clock.now(), o);
   const record = (ds: readonly ClaimedDelivery[], o: Partial<AttemptRecord>, workerId = 'w1') =>
-    recordAttempts(
-      t.db,
-      ds.map((d) => attemptOf(d, clock.now(), o)),
-      { workerId, now: clock.now() },
-    );
+    recordAt(t.db, clock.now(), ds, o, { workerId });
   const nextDue = async (ep: string) => (await schedulingOf(t.db, ep)).next_due_at;
   const ids = (ds: readonly ClaimedDelivery[]) => ds.map((d) => d.id).sort();
 

@@ -7,13 +7,45 @@
 import assert from 'node:assert/strict';
 import type { Queryable } from '../../src/db/db.ts';
 import { newId } from '../../src/ids.ts';
-import type { ClaimedDelivery, ClaimOptions } from '../../src/queue/claim-deliveries.ts';
-import type { AttemptRecord } from '../../src/queue/record-outcomes.ts';
+import {
+  type ClaimedDelivery,
+  type ClaimOptions,
+  claimDeliveries,
+} from '../../src/queue/claim-deliveries.ts';
+import { type AttemptRecord, type RecordOptions, recordAttempts } from '../../src/queue/record-outcomes.ts';
 import { insertEvent } from './delivery-fixtures.ts';
 
 /** Claim options for tests: a lease of 30 s on top of the default 15 s budget, at `now`. */
 export function claimOptions(now: Date, o: Partial<ClaimOptions> = {}): ClaimOptions {
   return { workerId: 'w1', limit: 30, leaseMs: 30_000, defaultTotalTimeoutMs: 15_000, now, ...o };
+}
+
+/** The deliveries one claim at `now` takes, as worker w1 with a batch of 100 unless `o` says otherwise. */
+export async function claimAt(
+  q: Queryable,
+  now: Date,
+  o: Partial<ClaimOptions> = {},
+): Promise<ClaimedDelivery[]> {
+  return (await claimDeliveries(q, claimOptions(now, { limit: 100, ...o }))).deliveries;
+}
+
+/**
+ * Records, at `now` and as worker w1 unless `opts` says otherwise, `outcomes[i]` (or the last one)
+ * for each claimed `ds[i]`.
+ */
+export function recordAt(
+  q: Queryable,
+  now: Date,
+  ds: readonly ClaimedDelivery[],
+  outcomes: Partial<AttemptRecord> | ReadonlyArray<Partial<AttemptRecord>>,
+  opts: Partial<RecordOptions> = {},
+) {
+  const list = Array.isArray(outcomes) ? outcomes : [outcomes];
+  return recordAttempts(
+    q,
+    ds.map((d, i) => attemptOf(d, now, list[Math.min(i, list.length - 1)])),
+    { workerId: 'w1', now, ...opts },
+  );
 }
 
 /** The lease a claim with {@link claimOptions} takes on an endpoint without its own budget. */
