@@ -31,13 +31,6 @@ export interface DispatcherConfig {
   circuitMaxCooldownMs: number;
   /** Lease on a claimed delivery, on top of its endpoint's total timeout. */
   leaseMs: number;
-  /**
-   * Most deliveries held claimed at once — in flight, waiting for a slot, or handed over by
-   * publishing in this process (handoff.ts) — so memory stays bounded. A delivery held longer than
-   * half its lease before its request starts is given back instead of sent late (another worker may
-   * be about to take it over).
-   */
-  maxHeld: number;
   /** Most event bytes (as JSON) of handed-over deliveries held at once: large payloads take fewer. */
   maxHeldBytes: number;
   /** Longest idle wait between claims. */
@@ -63,7 +56,6 @@ export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
   circuitCooldownMs: 30_000,
   circuitMaxCooldownMs: 600_000,
   leaseMs: 30_000,
-  maxHeld: 10_000,
   maxHeldBytes: 32 * 1024 * 1024,
   pollIntervalMs: 1_000,
   defaultRetrySchedule: DEFAULT_RETRY_SCHEDULE,

@@ -101,7 +101,7 @@ export function createMetrics(opts: MetricsOptions = {}): HeraldMetrics {
     });
     new Gauge({
       name: 'herald_endpoints_throttled',
-      help: 'Active endpoints whose adaptive limit holds them below the configured maximum of requests in flight',
+      help: 'Active endpoints failing and held by their adaptive limit below the maximum of requests in flight',
       registers: [registry],
       async collect() {
         this.set((await health()).throttled);

@@ -243,7 +243,7 @@ export async function listEndpoints(
  * Applies `patch` to the endpoint. The rules that tie fields together (profile, its options,
  * headers, auth) are checked on the endpoint as it will be, under the row lock. Re-activating an
  * inactive endpoint clears why and when it was disabled, restarts its failure clock, closes its
- * circuit (no longer throttled either) and makes its waiting deliveries due now.
+ * circuit, puts its limit back to the slow start and makes its waiting deliveries due now.
  *
  * @example await updateEndpoint(db, box, 'acme', 'ep_…', { active: true })
  */

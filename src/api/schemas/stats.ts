@@ -96,7 +96,7 @@ export const OperatorStatsOut = Type.Object({
     }),
     throttled: Type.Integer({
       description:
-        'active endpoints held below the maximum of requests in flight (herald_endpoints_throttled)',
+        'active endpoints failing and held below the maximum of requests in flight (herald_endpoints_throttled)',
     }),
     failingList: Type.Array(Type.Object({ ...EndpointRef, failingSince: Timestamp }), {
       description: 'the 20 failing longest',
