@@ -11,20 +11,24 @@
  * statement's CTEs); PGlite does the same through its wire protocol (src/db/pglite-prepared.ts).
  * The name must be unique to the text: make them once, as module constants, with {@link prepared}.
  *
- * Only for statements whose plan does not depend on how big the traffic tables are (publishing: it
- * inserts, and reads endpoints by tenant). PostgreSQL soon settles on one generic plan per prepared
- * statement and keeps it until the table is next analysed; made while `deliveries` was small, that
- * plan scans the whole table, and keeps doing so as it grows. Claiming, recording and releasing are
- * therefore planned on every call (see claim-deliveries.ts).
+ * PostgreSQL soon settles on one generic plan per prepared statement, made from the statistics of
+ * the moment, and keeps it until the table is next analysed: made while `deliveries` was small, that
+ * plan scans the whole table, and keeps doing so as it grows. So a statement of the queue (claiming,
+ * recording) that is prepared is also `scanFree`: both drivers plan it with sequential scans
+ * disabled, so its generic plan reaches rows by index or by address whatever the tables' sizes (the
+ * PostgreSQL driver runs such statements on connections of their own). Without a prepared name a
+ * statement is parsed and planned on every call.
  */
 export interface PreparedSql {
   readonly name: string;
   readonly text: string;
+  /** Planned with sequential scans disabled (see above). */
+  readonly scanFree?: boolean;
 }
 
-/** @example const CLAIM_SQL = prepared('herald_claim', `WITH …`) */
-export function prepared(name: string, text: string): PreparedSql {
-  return { name, text };
+/** @example const CLAIM_SQL = prepared('herald_claim', `WITH …`, { scanFree: true }) */
+export function prepared(name: string, text: string, opts: { scanFree?: boolean } = {}): PreparedSql {
+  return opts.scanFree ? { name, text, scanFree: true } : { name, text };
 }
 
 export type Sql = string | PreparedSql;

@@ -35,6 +35,9 @@ export function createPglitePrepared(pglite: PGlite): PglitePrepared {
 
   async function runExclusive<T>(sql: PreparedSql, params: readonly unknown[]): Promise<T[]> {
     const messages: Messages = [];
+    // One session for everything: sequential scans go off for this statement only (src/db/db.ts).
+    // In a transaction that fails, the SET is rolled back with it; the RESET's own error is moot.
+    if (sql.scanFree) await exchange(serialize.query('SET enable_seqscan = off'));
     try {
       let types = statements.get(sql.name);
       if (!types) {
@@ -55,6 +58,7 @@ export function createPglitePrepared(pglite: PGlite): PglitePrepared {
     } finally {
       // Whatever happened, end the extended-protocol exchange so the session is ready again.
       messages.push(...(await exchange(serialize.sync())));
+      if (sql.scanFree) await exchange(serialize.query('RESET enable_seqscan')).catch(() => {});
     }
     const [result] = parse.parseResults(messages, pglite.parsers);
     return (result?.rows ?? []) as T[];

@@ -31,15 +31,40 @@ function config(sql: Sql, params: readonly unknown[] | undefined): pg.QueryConfi
   return { name: sql.name, text: sql.text, ...(values ? { values } : {}) };
 }
 
+/**
+ * Session settings added to those the URL's `options` parameter and `options` already carry (the
+ * driver lets the URL's parameter replace an `options` given beside it, so all go in the URL).
+ */
+function withSessionOptions(
+  url: string,
+  given: string | undefined,
+  extra: string,
+): { connectionString: string; options?: undefined } {
+  const parsed = new URL(url);
+  const all = [parsed.searchParams.get('options'), given, extra].filter(Boolean).join(' ');
+  parsed.searchParams.set('options', all);
+  return { connectionString: parsed.toString(), options: undefined };
+}
+
 export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const clientConfig: pg.ClientConfig = {
     connectionString: options.url,
     types,
     ...(options.schema ? { options: `-c search_path=${options.schema}` } : {}),
   };
-  const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10, connectionTimeoutMillis: 10_000 });
+  const poolSize = options.poolSize ?? 10;
+  const pool = new pg.Pool({ ...clientConfig, max: poolSize, connectionTimeoutMillis: 10_000 });
   const onError = options.onError ?? (() => {});
   pool.on('error', onError);
+  // Connections of their own for the queue's `scanFree` statements (src/db/db.ts), with sequential
+  // scans off for the whole session. Opened as needed, like the main pool's.
+  const scanFreePool = new pg.Pool({
+    ...clientConfig,
+    ...withSessionOptions(options.url, clientConfig.options, '-c enable_seqscan=off'),
+    max: Math.max(2, Math.ceil(poolSize / 2)),
+    connectionTimeoutMillis: 10_000,
+  });
+  scanFreePool.on('error', onError);
   // Fail fast on a wrong URL instead of on the first request.
   const probe = await pool.connect();
   probe.release();
@@ -91,7 +116,9 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const db: Db = {
     kind: 'postgres',
     async query<T>(sql: Sql, params?: readonly unknown[]): Promise<T[]> {
-      const res = await pool.query(config(sql, params));
+      const res = await (typeof sql !== 'string' && sql.scanFree ? scanFreePool : pool).query(
+        config(sql, params),
+      );
       return res.rows as T[];
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -105,8 +132,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         onError(err);
       };
       client.on('error', onClientError);
+      let scansOff = false;
       const tx: Queryable = {
         async query<R>(sql: Sql, params?: readonly unknown[]): Promise<R[]> {
+          if (typeof sql !== 'string' && sql.scanFree && !scansOff) {
+            // For the rest of this transaction only; the connection goes back as it came.
+            await client.query('SET LOCAL enable_seqscan = off');
+            scansOff = true;
+          }
           return (await client.query(config(sql, params))).rows as R[];
         },
         async exec(sql: string): Promise<void> {
@@ -156,7 +189,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     async close() {
       closed = true;
       await listenClient?.end().catch(() => {});
-      await pool.end();
+      await Promise.all([pool.end(), scanFreePool.end()]);
     },
   };
   return db;

@@ -26,7 +26,7 @@
  * - Deliveries of an inactive endpoint or an open circuit are not claimed: they wait, pending,
  *   spending no attempt.
  */
-import type { Queryable } from '../db/db.ts';
+import { prepared, type Queryable } from '../db/db.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 export interface ClaimOptions {
@@ -178,12 +178,16 @@ interface Row {
 
 const NOW = nowSql('$1');
 
-// Not a prepared statement: its plans must follow the tables' sizes (a generic plan made while the
-// tables were small scans them whole once they have grown; test/queue/claim-deliveries.test.ts).
+// Prepared and `scanFree` (src/db/db.ts): parsed and planned once per connection, not per claim (it
+// is the longest statement Herald has), and planned without sequential scans so the generic plan
+// PostgreSQL settles on cannot be one that scans tables made while they were small
+// (test/queue/claim-deliveries.test.ts grows the table under a plan made empty).
 //
 // $1 now, $2 limit, $3 worker, $4 lease margin, $5 default budget, $6 max budget,
 // $7 profile budgets (jsonb), $8 endpoint cap, $9 tenant cap, $10 most endpoints considered.
-const CLAIM_SQL = `
+const CLAIM_SQL = prepared(
+  'herald_claim',
+  `
 -- Requests in flight, cluster-wide: rows under an unexpired lease (held by any worker, including
 -- deliveries handed over in memory). O(in flight), from the partial leased index.
 WITH leased AS MATERIALIZED (
@@ -366,7 +370,9 @@ FROM summary s
 LEFT JOIN (
   (SELECT claimed.*, p.cap, row_number() OVER (PARTITION BY claimed.endpoint_id) = 1 AS first_of_endpoint
    FROM claimed JOIN plan p ON p.id = claimed.endpoint_id) c
-  JOIN endpoints e ON e.id = c.endpoint_id) ON true`;
+  JOIN endpoints e ON e.id = c.endpoint_id) ON true`,
+  { scanFree: true },
+);
 
 function toEvents(row: Row): ClaimedEvent[] {
   const byId = new Map(row.events.flatMap((e) => (e ? [[e.id, e] as const] : [])));

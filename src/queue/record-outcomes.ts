@@ -8,7 +8,7 @@
  * number match): when a lease ran out and another worker re-claimed the row, the late result is kept
  * as an attempt but no longer decides the delivery's state.
  */
-import type { Queryable } from '../db/db.ts';
+import { type PreparedSql, prepared, type Queryable } from '../db/db.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 export type AttemptStatus = 'succeeded' | 'pending' | 'failed';
@@ -78,12 +78,19 @@ const OPENS = `(x.failures > 0 AND ${NEW_FAILURES} >= $13
   AND (e.circuit_state = 'closed' OR e.circuit_until <= ${NOW}))`;
 const CLOSES = `(e.circuit_state = 'open' AND x.successes > 0 AND x.trailing_failures < $13)`;
 
-// Not a prepared statement, on purpose: PostgreSQL keeps a prepared statement's generic plan, made
-// when the table was small, and for a small table that plan is a sequential scan of `deliveries`
-// hashed against the batch; kept as the table grows, every batch read the whole table (measured:
-// 60 rows read per outcome after 40,000 deliveries, most of the database's time). Planned afresh
-// (~0.3 ms per batch of hundreds), with the row addresses below it is a TID scan at any size.
-const RECORD_SQL = `
+// A prepared statement, `scanFree` (src/db/db.ts) so its plan cannot go wrong with the tables' sizes. Parsing and planning this
+// text on every call cost ~2.6 ms of the database's time per batch, more than executing it (~0.5 ms
+// for a batch of one; docs/performance.md): a single-event publish is followed by a batch of one. But
+// PostgreSQL soon settles on one generic plan per prepared statement, made with whatever statistics
+// the tables have then — when `deliveries` was small, a sequential scan hashed against the batch,
+// kept as the table grew (measured once: 60 rows read per outcome after 40,000 deliveries). Planned
+// without sequential scans, every table is reached by row address: each delivery's and each
+// endpoint's `ctid` from a primary-key probe in a scalar subquery (never turned into a join, so
+// O(batch) whatever the statistics say), then a TID scan. test/queue/record-outcomes.test.ts checks
+// the generic plan.
+const RECORD_SQL = prepared(
+  'herald_record_attempts',
+  `
 WITH input AS MATERIALIZED (
   -- The claim token (worker, 'pending') rides along as columns so that the UPDATE's conditions on it
   -- are join conditions, not filters the planner estimates on its own.
@@ -142,11 +149,12 @@ batch AS MATERIALIZED (
 -- publishing updates the same rows (last_sequence), and a no-op update would still take their
 -- locks. A healthy endpoint at its cap is not written.
 endpoint_locks AS MATERIALIZED (
-  SELECT e.id FROM endpoints e JOIN batch x ON x.id = e.id
-  WHERE (x.ok AND e.failing_since IS NOT NULL) OR (NOT x.ok AND e.failing_since IS NULL) OR (x.gone AND e.active)
+  SELECT e.id, e.ctid AS row_ctid FROM endpoints e JOIN batch x ON x.id = e.id
+  WHERE e.ctid = ANY (ARRAY(SELECT (SELECT y.ctid FROM endpoints y WHERE y.id = b.id) FROM batch b))
+    AND ((x.ok AND e.failing_since IS NOT NULL) OR (NOT x.ok AND e.failing_since IS NULL) OR (x.gone AND e.active)
     OR x.failures > 0
     OR (x.successes > 0 AND (e.concurrency_limit IS NOT NULL OR e.consecutive_failures > 0
-      OR e.circuit_state <> 'closed'))
+      OR e.circuit_state <> 'closed')))
   ORDER BY e.id
   FOR UPDATE OF e
 ),
@@ -177,13 +185,16 @@ endpoint_state AS (
       WHEN ${OPENS} THEN (${NEW_FAILURES}) || ' consecutive failed attempts; last: ' || x.last_error
       WHEN ${CLOSES} THEN NULL ELSE e.circuit_reason END
   FROM batch x JOIN endpoint_locks l ON l.id = x.id
-  WHERE e.id = x.id
+  -- By address too: the locked version's (the lock follows an update made since the snapshot).
+  WHERE e.ctid = ANY (ARRAY(SELECT row_ctid FROM endpoint_locks)) AND e.id = x.id
   RETURNING e.id, e.concurrency_limit, e.circuit_state, e.circuit_until
 )
 SELECT 'd' AS kind, id, NULL::int AS concurrency_limit, NULL::text AS circuit_state,
   NULL::timestamptz AS circuit_until
 FROM updated
-UNION ALL SELECT 'e', id, concurrency_limit, circuit_state, circuit_until FROM endpoint_state`;
+UNION ALL SELECT 'e', id, concurrency_limit, circuit_state, circuit_until FROM endpoint_state`,
+  { scanFree: true },
+);
 
 /** Error kinds of attempts that reached for the receiver (the others failed before any request). */
 const REACHED_KINDS = new Set(['timeout', 'connect_error', 'network_error', 'tls_error', 'http_status']);
@@ -257,7 +268,7 @@ function endpointStates(records: readonly AttemptRecord[]) {
 export function recordStatement(
   records: readonly AttemptRecord[],
   opts: RecordOptions,
-): { sql: string; params: unknown[] } {
+): { sql: PreparedSql; params: unknown[] } {
   const endpoints = endpointStates(records);
   const batch = records.map((r) => ({
     attempt_id: r.attemptId,
