@@ -89,7 +89,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   const ready: ClaimedDelivery[] = [];
   const handoffRoom = createHandoffRoom(cfg.maxInFlightPerTenant);
   const held = createHeldClaims({ leaseMs: cfg.leaseMs, maxBytes: cfg.maxHeldBytes });
-  const slots = createEndpointSlots(cfg.maxInFlightPerEndpoint);
+  const slots = createEndpointSlots(cfg.maxInFlightPerEndpoint, (d) => startWaiting(d));
   let idleWaiters: Array<() => void> = [];
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   let stopping: Promise<void> | undefined;
@@ -159,11 +159,22 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       }
     }
     openCircuits.delete(e.endpointId);
-    const started = slots.setLimit(e.endpointId, e.circuitState === 'open' ? 1 : e.concurrencyLimit);
-    for (const d of started) {
-      if (state === 'running' && !stale(d)) send(d);
-      else if (state !== 'running') release(d, 0);
+    slots.setLimit(e.endpointId, e.circuitState === 'open' ? 1 : e.concurrencyLimit);
+  }
+
+  /** A waiting delivery a raised limit lets start, its slot taken (endpoint-slots.ts). */
+  function startWaiting(d: ClaimedDelivery): void {
+    if (state !== 'running') {
+      release(d, 0);
+      return;
     }
+    if (!stale(d)) {
+      send(d);
+      return;
+    }
+    // Held too long to send: its slot passes on to the next one still worth sending.
+    const next = nextWaiting(d.endpointId);
+    if (next) send(next);
   }
 
   function clearTimer(): void {

@@ -22,9 +22,11 @@ export interface EndpointSlots {
   finish(endpointId: string): ClaimedDelivery | undefined;
   /**
    * The endpoint's limit changed (adaptive concurrency, circuit); null = the configured maximum.
-   * Answers the waiting deliveries a raised limit lets start, their slots already taken.
+   * The waiting deliveries a raised limit lets start go to `start`, their slots already taken. (A
+   * callback, not an answer: a caller that ignored the answer once left them claimed and unsent
+   * until their lease ran out.)
    */
-  setLimit(endpointId: string, limit: number | null): ClaimedDelivery[];
+  setLimit(endpointId: string, limit: number | null): void;
   /** How many more requests the endpoint may start here now, counting those waiting. */
   room(endpointId: string): number;
   /** Everything waiting (on drain), slots untouched. */
@@ -35,8 +37,12 @@ export interface EndpointSlots {
   readonly waiting: number;
 }
 
-/** @example const slots = createEndpointSlots(64); if (slots.admit(d) === 'start') send(d) */
-export function createEndpointSlots(maxPerEndpoint: number): EndpointSlots {
+/** @example const slots = createEndpointSlots(64, send); if (slots.admit(d) === 'start') send(d) */
+export function createEndpointSlots(
+  maxPerEndpoint: number,
+  /** Given each waiting delivery a raised limit lets start, its slot taken. */
+  start: (d: ClaimedDelivery) => void,
+): EndpointSlots {
   const inFlight = new Map<string, number>();
   const queues = new Map<string, ClaimedDelivery[]>();
   // Only endpoints below the maximum are kept.
@@ -53,21 +59,22 @@ export function createEndpointSlots(maxPerEndpoint: number): EndpointSlots {
     return l;
   }
 
-  function setLimit(endpointId: string, limit: number | null): ClaimedDelivery[] {
+  function setLimit(endpointId: string, limit: number | null): void {
     const l = storeLimit(endpointId, limit);
     const queue = queues.get(endpointId);
-    if (!queue) return [];
+    if (!queue) return;
     let n = inFlight.get(endpointId) ?? 0;
     const started: ClaimedDelivery[] = [];
     while (queue.length > 0 && n < l) {
       started.push(queue.shift()!);
       n++;
     }
-    if (started.length === 0) return started;
+    if (started.length === 0) return;
     waiting -= started.length;
     inFlight.set(endpointId, n);
     if (queue.length === 0) queues.delete(endpointId);
-    return started;
+    // Once the counts are settled: `start` may finish a slot again (a delivery held too long).
+    for (const d of started) start(d);
   }
 
   return {

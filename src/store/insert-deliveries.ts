@@ -43,6 +43,8 @@ export interface NewEventRow {
   data: unknown;
   origin: string | null;
   occurred_at: string | null;
+  /** The call it was published in (coalesced calls share a statement, not a batch id). */
+  batch_id: string;
 }
 
 // $1 tenant, $2 per-endpoint counts, $3 deliveries, $4 worker id, $5 injected now, $6 channel.
@@ -89,13 +91,14 @@ FROM ins
 UNION ALL ${NOTIFY_ROW}`,
 );
 
-// The whole publish in one statement: $7 batch id, $8 the events.
+// The whole publish in one statement: $7 the events.
 const PUBLISH_SQL = prepared(
   'herald_publish',
   `WITH ev AS (
   INSERT INTO events (tenant_id, id, type, data, origin, occurred_at, batch_id)
-  SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, $7
-  FROM json_to_recordset($8::json) AS e(id text, type text, data json, origin text, occurred_at timestamptz)
+  SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, e.batch_id
+  FROM json_to_recordset($7::json)
+    AS e(id text, type text, data json, origin text, occurred_at timestamptz, batch_id text)
   RETURNING id, created_at, occurred_at
 ),
 ${DELIVERY_CTES}
@@ -191,7 +194,6 @@ export async function insertDeliveries(
 export async function insertEventsAndDeliveries(
   q: Queryable,
   tenantId: string,
-  batchId: string,
   /** The events as a JSON array of {@link NewEventRow}. */
   eventsJson: string,
   deliveries: NewDelivery[],
@@ -202,7 +204,6 @@ export async function insertEventsAndDeliveries(
 }> {
   const rows = await q.query<ResultRow>(PUBLISH_SQL, [
     ...deliveryParams(tenantId, deliveries, claimAs),
-    batchId,
     eventsJson,
   ]);
   const stored = new Map<string, { created_at: Date; occurred_at: Date | null }>();

@@ -3,30 +3,27 @@
  * the answer, so an accepted event is never lost. Also the endpoint emulator's test event.
  *
  * This is the hot path, so it costs a fixed number of round trips whatever the batch size: one read
- * (the tenant's endpoints and the event types' schemas), then — when Herald chose every event
- * id, so none can repeat — one autocommitted statement that inserts the events, takes the sequence
- * numbers and inserts the deliveries; otherwise a transaction that also settles repeats and the
+ * (the tenant's endpoints and the event types' schemas, publish-candidates.ts), then — when Herald
+ * chose every event id, so none can repeat — one autocommitted statement that inserts the events,
+ * takes the sequence numbers and inserts the deliveries, shared with the tenant's other such calls
+ * waiting (publish-together.ts); otherwise a transaction that also settles repeats and the
  * Idempotency-Key. Matching endpoints is done in JS. With a handoff (src/queue/handoff.ts) the new
  * deliveries go to this process's dispatcher without a claim.
  */
-import { type Db, prepared } from '../db/db.ts';
+import type { Db } from '../db/db.ts';
 import { planDeliveries } from '../delivery/fan-out.ts';
 import { HeraldError } from '../errors.ts';
-import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
 import { newId } from '../ids.ts';
-import { type ClaimedDelivery, ENDPOINT_CONFIG_COLUMNS } from '../queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { notFoundUnder } from './deliveries.ts';
 import { findEventType } from './event-types.ts';
 import type { HeraldEvent } from './events.ts';
-import {
-  type InsertedDelivery,
-  insertDeliveries,
-  insertEventsAndDeliveries,
-  type NewEventRow,
-} from './insert-deliveries.ts';
-import { type Candidate, handedOver, reserveHandoff, type StoredTimes } from './publish-handoff.ts';
-import { at, claimIdempotencyKey, firstEvents, sameCall } from './publish-repeats.ts';
+import { insertDeliveries } from './insert-deliveries.ts';
+import { checkCall, eventRow, publishResult, readCandidates } from './publish-candidates.ts';
+import { handedOver, reserveHandoff, type StoredTimes } from './publish-handoff.ts';
+import { claimIdempotencyKey, firstEvents, sameCall } from './publish-repeats.ts';
+import { publishTogether } from './publish-together.ts';
 
 export const TEST_EVENT_ORIGIN = 'herald.test';
 
@@ -36,53 +33,6 @@ export interface EventInput {
   data: unknown;
   origin?: string;
   occurredAt?: string;
-}
-
-// One read before the write: the tenant's candidate endpoints, and — on the first row only — the
-// schemas of the event types published. A row comes back even for a missing tenant (tenant NULL),
-// so a missing tenant is told apart from one without endpoints and bad data is still refused
-// first. A disabled endpoint (410, failing too long) has `active = false`, with the reason beside it.
-const CANDIDATES_SQL = prepared(
-  'herald_publish_candidates',
-  `SELECT t.id AS tenant, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.active,
-     e.concurrency_limit, e.circuit_state = 'open' AS circuit_open,
-     ${ENDPOINT_CONFIG_COLUMNS},
-     CASE WHEN row_number() OVER () = 1 THEN (
-       SELECT coalesce(json_agg(json_build_object('name', x.name, 'schema', x.schema,
-         'c', floor(extract(epoch FROM x.created_at) * 1000),
-         'u', floor(extract(epoch FROM x.updated_at) * 1000))), '[]')
-       FROM event_types x WHERE x.name = ANY($3::text[]) AND x.schema IS NOT NULL) END AS schemas
-   FROM (SELECT 1) AS one
-   LEFT JOIN tenants t ON t.id = $1
-   LEFT JOIN endpoints e ON e.tenant_id = t.id
-     AND CASE WHEN $2::text IS NULL THEN e.active ELSE e.id = $2 END`,
-);
-
-type CandidateRow = { tenant: string | null; schemas: SchemaRow[] | null } & ({ id: null } | Candidate);
-interface SchemaRow {
-  name: string;
-  schema: Record<string, unknown> | null;
-  c: number;
-  u: number;
-}
-
-/** Refuses data that does not match its event type's schema; unknown types are allowed. */
-function checkSchemas(rows: SchemaRow[], events: EventInput[], single: boolean): void {
-  const types = new Map<string, EventTypeSchema>(
-    rows.map((r) => [
-      r.name,
-      {
-        name: r.name,
-        schema: r.schema,
-        createdAt: new Date(r.c).toISOString(),
-        updatedAt: new Date(r.u).toISOString(),
-      },
-    ]),
-  );
-  events.forEach((e, i) => {
-    const type = types.get(e.type);
-    if (type) validateEventData(type, e.data, at(single, i, 'data'));
-  });
 }
 
 export interface PublishResult {
@@ -131,14 +81,21 @@ export async function publishEvents(
     seen.set(e.id, i);
   });
 
-  const candidates = await db.query<CandidateRow>(CANDIDATES_SQL, [
-    tenantId,
-    opts.endpointId ?? null,
-    [...new Set(inputs.map((e) => e.type))],
+  // Every id generated here, so none can repeat: written with whatever other such calls of the
+  // tenant are waiting, in one autocommitted statement (publish-together.ts).
+  if (
+    opts.idempotencyKey === undefined &&
+    opts.endpointId === undefined &&
+    inputs.every((e) => e.id === undefined)
+  ) {
+    return publishTogether(db, tenantId, events, single, opts.handoff);
+  }
+
+  const candidates = await readCandidates(db, tenantId, opts.endpointId ?? null, [
+    ...new Set(inputs.map((e) => e.type)),
   ]);
-  checkSchemas(candidates[0]?.schemas ?? [], inputs, single);
-  if (!candidates[0]?.tenant) throw new HeraldError('TENANT_NOT_FOUND');
-  const endpoints = candidates.filter((c): c is CandidateRow & Candidate => c.id !== null);
+  checkCall(candidates, inputs, single);
+  const { endpoints } = candidates;
   if (opts.endpointId !== undefined && endpoints.length === 0) throw new HeraldError('ENDPOINT_NOT_FOUND');
   const byId = new Map(endpoints.map((e) => [e.id, e]));
   const batchId = newId('bat');
@@ -147,28 +104,9 @@ export async function publishEvents(
   let reserved: HandoffWanted[] = [];
   let handed: ClaimedDelivery[] = [];
   // Serialised once: the insert's parameter, and the measure of what handing these over holds.
-  const eventsJson = JSON.stringify(events.map(eventRow));
+  const eventsJson = JSON.stringify(events.map((e) => eventRow(e, batchId)));
 
   try {
-    // Every id generated here, so none can repeat: the whole publish is one autocommitted statement.
-    if (
-      opts.idempotencyKey === undefined &&
-      opts.endpointId === undefined &&
-      inputs.every((e) => e.id === undefined)
-    ) {
-      const planned = planDeliveries(events, endpoints);
-      reserved = reserveHandoff(tenantId, planned, byId, handoff, eventsJson.length);
-      const { deliveries, stored } = await insertEventsAndDeliveries(
-        db,
-        tenantId,
-        batchId,
-        eventsJson,
-        planned,
-        claimAs,
-      );
-      handed = handedOver(tenantId, deliveries, byId, new Map(events.map((e) => [e.id, e])), stored);
-      return result(tenantId, batchId, events, stored, new Map(), deliveries);
-    }
     return await db.transaction(async (tx) => {
       if (opts.idempotencyKey !== undefined) {
         const first = await claimIdempotencyKey(tx, tenantId, opts.idempotencyKey, events);
@@ -201,7 +139,7 @@ export async function publishEvents(
       if (opts.endpointId !== undefined && deliveries.length === 0 && fresh.length > 0) {
         throw new HeraldError('ENDPOINT_NOT_FOUND'); // deleted meanwhile: roll the event back too
       }
-      const out = result(tenantId, batchId, events, stored, repeats, deliveries);
+      const out = publishResult(tenantId, batchId, events, stored, repeats, deliveries);
       // Handed over only once committed (below): a rolled-back delivery must never be sent.
       handed = handedOver(tenantId, deliveries, byId, new Map(fresh.map((e) => [e.id, e])), stored);
       return out;
@@ -215,49 +153,6 @@ export async function publishEvents(
     if (handoff && (reserved.length > 0 || handed.length > 0))
       handoff.accept(handed, reserved, eventsJson.length);
   }
-}
-
-function eventRow(e: EventInput & { id: string }): NewEventRow {
-  return {
-    id: e.id,
-    type: e.type,
-    data: e.data,
-    origin: e.origin ?? null,
-    occurred_at: e.occurredAt ?? null,
-  };
-}
-
-function result(
-  tenantId: string,
-  batchId: string,
-  events: Array<EventInput & { id: string }>,
-  stored: StoredTimes,
-  repeats: Map<string, HeraldEvent>,
-  deliveries: InsertedDelivery[],
-): PublishResult {
-  return {
-    events: events.map(
-      (e): HeraldEvent =>
-        repeats.get(e.id) ?? {
-          id: e.id,
-          tenantId,
-          type: e.type,
-          data: e.data,
-          origin: e.origin ?? null,
-          // As stored: PostgreSQL normalises what it was given (a leap second, an offset).
-          occurredAt: stored.get(e.id)!.occurred_at?.toISOString() ?? null,
-          createdAt: stored.get(e.id)!.created_at.toISOString(),
-          batchId,
-        },
-    ),
-    replayed: stored.size === 0,
-    deliveries: deliveries.map((d) => ({
-      id: d.id,
-      endpointId: d.endpointId,
-      eventIds: d.eventIds,
-      sequence: d.sequence,
-    })),
-  };
 }
 
 /**

@@ -1,0 +1,137 @@
+/**
+ * What publishing reads before it writes, and how it answers: the tenant's candidate endpoints with
+ * the schemas of the event types published (one read), the schema check, and the result of a call.
+ * Shared by the single call's path (publish-events.ts) and the coalesced one (publish-together.ts).
+ */
+import { type Db, prepared } from '../db/db.ts';
+import { HeraldError } from '../errors.ts';
+import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
+import { ENDPOINT_CONFIG_COLUMNS } from '../queue/claim-deliveries.ts';
+import type { HeraldEvent } from './events.ts';
+import type { InsertedDelivery, NewEventRow } from './insert-deliveries.ts';
+import type { EventInput, PublishResult } from './publish-events.ts';
+import type { Candidate, StoredTimes } from './publish-handoff.ts';
+import { at } from './publish-repeats.ts';
+
+// One read before the write: the tenant's candidate endpoints, and — on the first row only — the
+// schemas of the event types published. A row comes back even for a missing tenant (tenant NULL),
+// so a missing tenant is told apart from one without endpoints and bad data is still refused
+// first. A disabled endpoint (410, failing too long) has `active = false`, with the reason beside it.
+const CANDIDATES_SQL = prepared(
+  'herald_publish_candidates',
+  `SELECT t.id AS tenant, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.active,
+     e.concurrency_limit, e.circuit_state = 'open' AS circuit_open,
+     ${ENDPOINT_CONFIG_COLUMNS},
+     CASE WHEN row_number() OVER () = 1 THEN (
+       SELECT coalesce(json_agg(json_build_object('name', x.name, 'schema', x.schema,
+         'c', floor(extract(epoch FROM x.created_at) * 1000),
+         'u', floor(extract(epoch FROM x.updated_at) * 1000))), '[]')
+       FROM event_types x WHERE x.name = ANY($3::text[]) AND x.schema IS NOT NULL) END AS schemas
+   FROM (SELECT 1) AS one
+   LEFT JOIN tenants t ON t.id = $1
+   LEFT JOIN endpoints e ON e.tenant_id = t.id
+     AND CASE WHEN $2::text IS NULL THEN e.active ELSE e.id = $2 END`,
+);
+
+type CandidateRow = { tenant: string | null; schemas: SchemaRow[] | null } & ({ id: null } | Candidate);
+interface SchemaRow {
+  name: string;
+  schema: Record<string, unknown> | null;
+  c: number;
+  u: number;
+}
+
+export interface Candidates {
+  /** False: the tenant does not exist. */
+  tenantFound: boolean;
+  endpoints: Candidate[];
+  /** The published types' schemas (types without one, or unknown, are absent). */
+  schemas: Map<string, EventTypeSchema>;
+}
+
+/**
+ * The tenant's active endpoints (or only `endpointId`, active or not) and the schemas of `types`.
+ *
+ * @example const { endpoints } = await readCandidates(db, 'acme', null, ['invoice.paid'])
+ */
+export async function readCandidates(
+  db: Db,
+  tenantId: string,
+  endpointId: string | null,
+  types: string[],
+): Promise<Candidates> {
+  const rows = await db.query<CandidateRow>(CANDIDATES_SQL, [tenantId, endpointId, types]);
+  const schemas = new Map<string, EventTypeSchema>(
+    (rows[0]?.schemas ?? []).map((r) => [
+      r.name,
+      {
+        name: r.name,
+        schema: r.schema,
+        createdAt: new Date(r.c).toISOString(),
+        updatedAt: new Date(r.u).toISOString(),
+      },
+    ]),
+  );
+  return {
+    tenantFound: Boolean(rows[0]?.tenant),
+    endpoints: rows.filter((c): c is CandidateRow & Candidate => c.id !== null),
+    schemas,
+  };
+}
+
+/**
+ * Refuses a call whose data does not match its event type's schema (unknown types are allowed),
+ * then one to a tenant that does not exist: bad data is refused first.
+ */
+export function checkCall(candidates: Candidates, events: EventInput[], single: boolean): void {
+  events.forEach((e, i) => {
+    const type = candidates.schemas.get(e.type);
+    if (type) validateEventData(type, e.data, at(single, i, 'data'));
+  });
+  if (!candidates.tenantFound) throw new HeraldError('TENANT_NOT_FOUND');
+}
+
+export function eventRow(e: EventInput & { id: string }, batchId: string): NewEventRow {
+  return {
+    id: e.id,
+    type: e.type,
+    data: e.data,
+    origin: e.origin ?? null,
+    occurred_at: e.occurredAt ?? null,
+    batch_id: batchId,
+  };
+}
+
+/** A call's answer: its events as stored (or as first published, for repeats) and its deliveries. */
+export function publishResult(
+  tenantId: string,
+  batchId: string,
+  events: Array<EventInput & { id: string }>,
+  stored: StoredTimes,
+  repeats: Map<string, HeraldEvent>,
+  deliveries: InsertedDelivery[],
+): PublishResult {
+  return {
+    events: events.map(
+      (e): HeraldEvent =>
+        repeats.get(e.id) ?? {
+          id: e.id,
+          tenantId,
+          type: e.type,
+          data: e.data,
+          origin: e.origin ?? null,
+          // As stored: PostgreSQL normalises what it was given (a leap second, an offset).
+          occurredAt: stored.get(e.id)!.occurred_at?.toISOString() ?? null,
+          createdAt: stored.get(e.id)!.created_at.toISOString(),
+          batchId,
+        },
+    ),
+    replayed: stored.size === 0,
+    deliveries: deliveries.map((d) => ({
+      id: d.id,
+      endpointId: d.endpointId,
+      eventIds: d.eventIds,
+      sequence: d.sequence,
+    })),
+  };
+}

@@ -1,0 +1,113 @@
+/**
+ * Coalesced publishing (src/store/publish-together.ts): concurrent calls of one tenant do not queue
+ * on each other's endpoint locks one commit at a time — they share one statement — and each keeps
+ * its own batch id, deliveries, sequence numbers in call order, validation and answer.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import type { Db, Sql } from '../../src/db/db.ts';
+import { HeraldError } from '../../src/errors.ts';
+import { type PublishResult, publishEvents } from '../../src/store/publish-events.ts';
+import { insertEndpoint, insertTenant } from '../support/delivery-fixtures.ts';
+import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
+
+const URL = 'http://127.0.0.1:9/hook';
+
+forEachStorage('coalesced publishing', (kind) => {
+  let t: TestDb;
+  let tenant: string;
+  /** The storage, counting the publish statements that run through it. */
+  let db: Db;
+  let statements: number;
+  before(async () => {
+    t = await freshDb(kind);
+    db = {
+      ...t.db,
+      query: <T>(sql: Sql, params?: readonly unknown[]) => {
+        if (typeof sql !== 'string' && sql.name === 'herald_publish') statements++;
+        return t.db.query<T>(sql, params);
+      },
+    };
+  });
+  beforeEach(async () => {
+    tenant = await insertTenant(t.db);
+    statements = 0;
+  });
+  after(() => t.close());
+
+  const publish = (i: number, type = 'order.paid') =>
+    publishEvents(db, tenant, [{ type, data: { i } }], { single: true });
+
+  test('concurrent calls share one statement; each keeps its batch, deliveries and sequence', async () => {
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const results = await Promise.all(Array.from({ length: 30 }, (_, i) => publish(i)));
+    // The first call went alone, at once; the 29 that came while it ran shared the next statement.
+    assert.equal(statements, 2);
+    assert.equal(new Set(results.map((r) => r.events[0]!.batchId)).size, 30);
+    const rows = await t.db.query<{ id: string; batch_id: string; data: { i: number } }>(
+      'SELECT id, batch_id, data FROM events WHERE tenant_id = $1',
+      [tenant],
+    );
+    assert.equal(rows.length, 30);
+    for (const [i, r] of results.entries()) {
+      const event = r.events[0]!;
+      assert.deepEqual(event.data, { i });
+      const row = rows.find((x) => x.id === event.id)!;
+      assert.equal(row.batch_id, event.batchId);
+      assert.equal(r.deliveries.length, 1);
+      assert.deepEqual(r.deliveries[0]!.eventIds, [event.id]);
+      assert.equal(r.deliveries[0]!.endpointId, ep.id);
+      // Gap-free, in the order the calls came.
+      assert.equal(r.deliveries[0]!.sequence, i + 1);
+    }
+    const [last] = await t.db.query<{ last_sequence: number }>(
+      'SELECT last_sequence FROM endpoints WHERE id = $1',
+      [ep.id],
+    );
+    assert.equal(last!.last_sequence, 30);
+  });
+
+  test('a call with bad data is refused alone; the others are written', async () => {
+    await insertEndpoint(t.db, tenant, { url: URL });
+    await t.db.query(
+      `INSERT INTO event_types (name, schema) VALUES ($1, $2::jsonb) ON CONFLICT (name) DO NOTHING`,
+      ['typed.event', JSON.stringify({ type: 'object', required: ['i'] })],
+    );
+    const calls = [
+      publish(1, 'typed.event'),
+      publishEvents(db, tenant, [{ type: 'typed.event', data: { other: true } }], { single: true }),
+      publish(3, 'typed.event'),
+      publish(4, 'untyped.event'),
+    ];
+    const settled = await Promise.allSettled(calls);
+    assert.deepEqual(
+      settled.map((s) => s.status),
+      ['fulfilled', 'rejected', 'fulfilled', 'fulfilled'],
+    );
+    const refusal = (settled[1] as PromiseRejectedResult).reason as HeraldError;
+    assert.ok(refusal instanceof HeraldError);
+    assert.equal(refusal.code, 'DATA_SCHEMA_MISMATCH');
+    const written = settled.flatMap((s) =>
+      s.status === 'fulfilled' ? [(s.value as PublishResult).deliveries[0]!.sequence] : [],
+    );
+    assert.deepEqual(written, [1, 2, 3]);
+    const [n] = await t.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM events WHERE tenant_id = $1',
+      [tenant],
+    );
+    assert.equal(n!.n, 3);
+  });
+
+  test('calls to a tenant that does not exist are all refused, and nothing is written', async () => {
+    const settled = await Promise.allSettled(
+      Array.from({ length: 5 }, (_, i) =>
+        publishEvents(db, 'ten_missing', [{ type: 'order.paid', data: { i } }], { single: true }),
+      ),
+    );
+    for (const s of settled) {
+      assert.equal(s.status, 'rejected');
+      assert.equal(((s as PromiseRejectedResult).reason as HeraldError).code, 'TENANT_NOT_FOUND');
+    }
+    assert.equal(statements, 0);
+  });
+});
