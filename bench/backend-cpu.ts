@@ -4,7 +4,7 @@
  * and other sessions do not count). 0 where /proc is missing. Resolution: one clock tick (10 ms).
  */
 import { readdirSync, readFileSync } from 'node:fs';
-import type { Db } from '../src/db/db.ts';
+import { type Db, prepared } from '../src/db/db.ts';
 
 const TICK_MICROS = 10_000; // USER_HZ is 100 on Linux
 
@@ -40,16 +40,28 @@ export function postgresCpuMicros(): number {
   return ticks * TICK_MICROS;
 }
 
+const SCAN_FREE_PID = prepared('bench_backend_pid', 'SELECT pg_backend_pid() AS pid', { scanFree: true });
+
 /**
- * A reader of the CPU used so far by the backend serving `db` (a pool of one connection). Take it
- * right before measuring: the pool closes a connection idle for 10 s and opens a new backend. The
- * reader answers NaN once that backend is gone, so a reading across two backends is never a number.
+ * A reader of the CPU used so far by the backends serving `db` (a pool of one connection, used one
+ * statement at a time): its main connection and the one its `scanFree` statements run on
+ * (src/db/db.ts). Take it right before measuring: the pool closes a connection idle for 10 s and
+ * opens a new backend. The reader answers NaN once a backend is gone, so a reading across two
+ * backends is never a number.
  */
 export async function backendCpu(db: Db): Promise<() => number> {
-  const [row] = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
-  const pid = String(row!.pid);
+  const pids = new Set<string>();
+  for (const sql of ['SELECT pg_backend_pid() AS pid', SCAN_FREE_PID]) {
+    const [row] = await db.query<{ pid: number }>(sql);
+    pids.add(String(row!.pid));
+  }
   return () => {
-    const t = ticksOf(pid, false);
-    return t === undefined ? Number.NaN : t.ticks * TICK_MICROS;
+    let ticks = 0;
+    for (const pid of pids) {
+      const t = ticksOf(pid, false);
+      if (t === undefined) return Number.NaN;
+      ticks += t.ticks;
+    }
+    return ticks * TICK_MICROS;
   };
 }

@@ -68,7 +68,9 @@ export async function measureDatabasePhases(
     await migrate(db);
     await db.query(`INSERT INTO tenants (id, name) VALUES ('phases', 'Phases')`);
     await db.query(
-      `INSERT INTO endpoints (id, tenant_id, url, secret_enc) VALUES ('ep_phases', 'phases', 'http://127.0.0.1:9/', 'x')`,
+      // No adaptive limit (slow start would let a claim take 8): the claims below take every row.
+      `INSERT INTO endpoints (id, tenant_id, url, secret_enc, concurrency_limit)
+       VALUES ('ep_phases', 'phases', 'http://127.0.0.1:9/', 'x', NULL)`,
     );
     const q = db;
     const measure = async (fn: () => Promise<void>): Promise<PhaseCpu> => {
@@ -97,6 +99,9 @@ export async function measureDatabasePhases(
           limit: 100,
           leaseMs: 600_000,
           defaultTotalTimeoutMs: 15_000,
+          // Nothing is recorded until all are claimed: every claimed row stays in flight.
+          maxInFlightPerEndpoint: n,
+          maxInFlightPerTenant: n,
         });
         if (deliveries.length === 0) break;
         claimed.push(...deliveries);

@@ -2,11 +2,11 @@
  * The durable loop: the ceiling's raw undici POST loop with Herald's database work added and
  * nothing else. Events are published through `publishEvents` (batches of 100, four publishers, the
  * new deliveries handed straight to the loop as `herald serve` hands them to its dispatcher, so
- * none is claimed), each delivery is POSTed exactly as the ceiling posts (bench/raw-post.ts, 200 in
- * flight) and the outcomes — attempt rows as Herald writes them for a 200 — are recorded through
+ * none is claimed), each delivery is POSTed exactly as the ceiling posts (bench/raw-post.ts: a fresh
+ * body, signed, 64 in flight) and the outcomes — attempt rows as Herald writes them for a 200 — are recorded through
  * `recordOutcomes`, batched as the dispatcher batches them (up to 500, one write at a time).
  *
- * No HTTP API, no dispatcher, no rendering or signing: what committing each event, its delivery,
+ * No HTTP API, no dispatcher, no profile rendering: what committing each event, its delivery,
  * the outcome and an attempt row costs on this machine on top of a bare request. It bounds the
  * end-to-end figure from above — Herald does all of this plus its own Node work — so the two
  * ratios (`durableLoopRatioToCeiling`, `endToEndRatioToDurableLoop`) split the gap to the ceiling
@@ -18,7 +18,7 @@ import type { DeliveryHandoff } from '../src/queue/handoff.ts';
 import { type AttemptRecord, recordOutcomes } from '../src/queue/record-outcomes.ts';
 import { publishEvents } from '../src/store/publish-events.ts';
 import { success } from './database-phases.ts';
-import { rawAgent, rawBody, rawPost } from './raw-post.ts';
+import { benchKey, invoiceData, rawAgent, signedPost } from './raw-post.ts';
 
 const WORKER = 'durable-loop';
 
@@ -89,7 +89,7 @@ export async function runDurableLoop(
     else timer ??= setTimeout(flush, 2);
   };
 
-  const body = rawBody();
+  const key = benchKey();
   const start = performance.now();
   const publishing = (async () => {
     let batch = 0;
@@ -102,7 +102,10 @@ export async function runDurableLoop(
           await publishEvents(
             db,
             tenantId,
-            Array.from({ length: size }, (_, i) => ({ type: 'invoice.created', data: { n: b * 100 + i } })),
+            Array.from({ length: size }, (_, i) => ({
+              type: 'invoice.created',
+              data: invoiceData(b * 100 + i),
+            })),
             { handoff },
           );
         }
@@ -111,11 +114,12 @@ export async function runDurableLoop(
     published = true;
     wakeAll();
   })();
+  let sent = 0;
   const senders = Array.from({ length: concurrency }, async () => {
     for (let d = await next(); d; d = await next()) {
       const startedAt = new Date();
       const t0 = performance.now();
-      await rawPost(agent, url, body);
+      await signedPost(agent, url, key, sent++);
       // The attempt row as Herald writes one for a 200 (the standard profile's request headers).
       recorded({ ...success(d), startedAt, durationMs: Math.round(performance.now() - t0) });
     }

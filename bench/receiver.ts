@@ -1,16 +1,35 @@
 /**
  * The benchmark's webhook receiver, run as a child process so it does not share an event loop with
- * what is measured. Answers 200 to every POST, counts receipts, and records publish-to-receipt
- * latency when the body's data carries `sentAt` (epoch ms with fractions).
+ * what is measured. Answers 200 to every POST, counts receipts, verifies the Standard Webhooks
+ * signature of every request but the bare ceiling's (`/raw`) with the bench's secret
+ * (bench/raw-post.ts) — as a receiver must — and records publish-to-receipt latency when the body's
+ * data carries `sentAt` (epoch ms with fractions).
  *
  * Protocol over IPC: parent sends {cmd:'reset'} | {cmd:'stats'}; child answers {port} once
- * listening and {count, latencies, cpuMicros} to 'stats' (cpuMicros: the CPU it has used so far).
+ * listening and {count, badSignatures, latencies, cpuMicros} to 'stats' (cpuMicros: the CPU it has
+ * used so far).
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer } from 'node:http';
+import { benchKey } from './raw-post.ts';
 
+const key = benchKey();
 let count = 0;
+let badSignatures = 0;
 let latencies: number[] = [];
 const now = () => performance.timeOrigin + performance.now();
+
+function verified(headers: NodeJS.Dict<string | string[]>, body: Buffer): boolean {
+  const id = headers['webhook-id'];
+  const timestamp = headers['webhook-timestamp'];
+  const signatures = headers['webhook-signature'];
+  if (typeof id !== 'string' || typeof timestamp !== 'string' || typeof signatures !== 'string') return false;
+  const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
+  return signatures.split(' ').some((s) => {
+    const given = Buffer.from(s.slice(s.indexOf(',') + 1), 'base64');
+    return s.startsWith('v1,') && given.length === expected.length && timingSafeEqual(given, expected);
+  });
+}
 
 const server = createServer((req, res) => {
   const chunks: Buffer[] = [];
@@ -18,6 +37,7 @@ const server = createServer((req, res) => {
   req.on('end', () => {
     count++;
     const body = Buffer.concat(chunks);
+    if (!req.url?.startsWith('/raw') && !verified(req.headers, body)) badSignatures++;
     // Cheap probe before parsing: only latency runs put sentAt in the payload.
     if (body.includes('"sentAt"')) {
       try {
@@ -42,7 +62,7 @@ process.on('message', (msg: { cmd: string }) => {
     process.send?.({ ok: true });
   } else if (msg.cmd === 'stats') {
     const cpu = process.cpuUsage();
-    process.send?.({ count, latencies, cpuMicros: cpu.user + cpu.system });
+    process.send?.({ count, badSignatures, latencies, cpuMicros: cpu.user + cpu.system });
   }
 });
 process.on('disconnect', () => process.exit(0));

@@ -13,11 +13,11 @@
  *
  * PostgreSQL soon settles on one generic plan per prepared statement, made from the statistics of
  * the moment, and keeps it until the table is next analysed: made while `deliveries` was small, that
- * plan scans the whole table, and keeps doing so as it grows. So a statement of the queue (claiming,
- * recording) that is prepared is also `scanFree`: both drivers plan it with sequential scans
- * disabled, so its generic plan reaches rows by index or by address whatever the tables' sizes (the
- * PostgreSQL driver runs such statements on connections of their own). Without a prepared name a
- * statement is parsed and planned on every call.
+ * plan scans the whole table, and keeps doing so as it grows. So a statement of the queue that is
+ * prepared (recording) is also `scanFree`: both drivers plan it with sequential scans disabled, so
+ * its generic plan reaches rows by index or by address whatever the tables' sizes (the PostgreSQL
+ * driver runs such statements on connections of their own). Without a prepared name a statement is
+ * parsed and planned on every call (the claim: its generic plan was slower, docs/decisions.md).
  */
 export interface PreparedSql {
   readonly name: string;
@@ -26,7 +26,7 @@ export interface PreparedSql {
   readonly scanFree?: boolean;
 }
 
-/** @example const CLAIM_SQL = prepared('herald_claim', `WITH …`, { scanFree: true }) */
+/** @example const RECORD_SQL = prepared('herald_record_attempts', `WITH …`, { scanFree: true }) */
 export function prepared(name: string, text: string, opts: { scanFree?: boolean } = {}): PreparedSql {
   return opts.scanFree ? { name, text, scanFree: true } : { name, text };
 }

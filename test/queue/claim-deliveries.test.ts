@@ -255,8 +255,6 @@ forEachStorage('claim deliveries', (kind) => {
     // All on one connection, as a dispatcher's idle polls and its first busy claim would be: a plan
     // cached from the polls of an almost empty due set must not be the one used for a large one.
     const read = await t.db.transaction(async (tx) => {
-      // The plan PostgreSQL settles on for a prepared statement: one generic plan, made now.
-      await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan');
       const idle = opts({ limit: 100, now: new Date(clock.now().getTime() - 86_400_000) });
       for (let i = 0; i < 10; i++) assert.equal((await claimDeliveries(tx, idle)).deliveries.length, 0);
       await tx.query(
