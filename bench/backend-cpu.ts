@@ -40,18 +40,24 @@ export function postgresCpuMicros(): number {
   return ticks * TICK_MICROS;
 }
 
-const SCAN_FREE_PID = prepared('bench_backend_pid', 'SELECT pg_backend_pid() AS pid', { scanFree: true });
+const PID = 'SELECT pg_backend_pid() AS pid';
+/** The backend of the main connection, and of the connection of each plan mode (src/db/db.ts). */
+const PIDS = [
+  PID,
+  prepared('bench_backend_pid_scan_free', PID, { plan: 'scan-free' }),
+  prepared('bench_backend_pid_custom', PID, { plan: 'custom' }),
+];
 
 /**
  * A reader of the CPU used so far by the backends serving `db` (a pool of one connection, used one
- * statement at a time): its main connection and the one its `scanFree` statements run on
+ * statement at a time): its main connection and those its plan modes' statements run on
  * (src/db/db.ts). Take it right before measuring: the pool closes a connection idle for 10 s and
  * opens a new backend. The reader answers NaN once a backend is gone, so a reading across two
  * backends is never a number.
  */
 export async function backendCpu(db: Db): Promise<() => number> {
   const pids = new Set<string>();
-  for (const sql of ['SELECT pg_backend_pid() AS pid', SCAN_FREE_PID]) {
+  for (const sql of PIDS) {
     const [row] = await db.query<{ pid: number }>(sql);
     pids.add(String(row!.pid));
   }

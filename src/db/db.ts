@@ -13,22 +13,34 @@
  *
  * PostgreSQL soon settles on one generic plan per prepared statement, made from the statistics of
  * the moment, and keeps it until the table is next analysed: made while `deliveries` was small, that
- * plan scans the whole table, and keeps doing so as it grows. So a statement of the queue that is
- * prepared (recording) is also `scanFree`: both drivers plan it with sequential scans disabled, so
- * its generic plan reaches rows by index or by address whatever the tables' sizes (the PostgreSQL
- * driver runs such statements on connections of their own). Without a prepared name a statement is
- * parsed and planned on every call (the claim: its generic plan was slower, docs/decisions.md).
+ * plan scans the whole table, and keeps doing so as it grows. So the queue's prepared statements say
+ * how they are planned ({@link PlanMode}); both drivers run them under that session setting (the
+ * PostgreSQL driver on connections of its own per mode, PGlite around each call on its one session).
  */
 export interface PreparedSql {
   readonly name: string;
   readonly text: string;
-  /** Planned with sequential scans disabled (see above). */
-  readonly scanFree?: boolean;
+  /** How it is planned; omitted = as PostgreSQL chooses (publishing's: their plans are safe). */
+  readonly plan?: PlanMode;
 }
 
-/** @example const RECORD_SQL = prepared('herald_record_attempts', `WITH …`, { scanFree: true }) */
-export function prepared(name: string, text: string, opts: { scanFree?: boolean } = {}): PreparedSql {
-  return opts.scanFree ? { name, text, scanFree: true } : { name, text };
+/**
+ * - `scan-free`: sequential scans disabled, so even a generic plan made on empty tables reaches rows
+ *   by index or by address (recording: its generic plan is the fastest).
+ * - `custom`: parsed once, planned on every call with the call's values (the claim: its generic
+ *   plan cost ~4 × a fresh one on a backlog; docs/decisions.md).
+ */
+export type PlanMode = 'scan-free' | 'custom';
+
+/** The session setting each plan mode runs under. */
+export const PLAN_SETTINGS: Readonly<Record<PlanMode, { name: string; value: string }>> = {
+  'scan-free': { name: 'enable_seqscan', value: 'off' },
+  custom: { name: 'plan_cache_mode', value: 'force_custom_plan' },
+};
+
+/** @example const RECORD_SQL = prepared('herald_record_attempts', `WITH …`, { plan: 'scan-free' }) */
+export function prepared(name: string, text: string, opts: { plan?: PlanMode } = {}): PreparedSql {
+  return opts.plan ? { name, text, plan: opts.plan } : { name, text };
 }
 
 export type Sql = string | PreparedSql;

@@ -10,7 +10,7 @@
  * `query()` returns them. Only publishing's statements are prepared (src/db/db.ts says why).
  */
 import { type PGlite, parse, protocol } from '@electric-sql/pglite';
-import type { PreparedSql } from './db.ts';
+import { PLAN_SETTINGS, type PreparedSql } from './db.ts';
 
 const { serialize } = protocol;
 
@@ -35,9 +35,11 @@ export function createPglitePrepared(pglite: PGlite): PglitePrepared {
 
   async function runExclusive<T>(sql: PreparedSql, params: readonly unknown[]): Promise<T[]> {
     const messages: Messages = [];
-    // One session for everything: sequential scans go off for this statement only (src/db/db.ts).
-    // In a transaction that fails, the SET is rolled back with it; the RESET's own error is moot.
-    if (sql.scanFree) await exchange(serialize.query('SET enable_seqscan = off'));
+    // One session for everything: the plan mode's setting holds for this statement only
+    // (src/db/db.ts). In a transaction that fails, the SET is rolled back with it; the RESET's own
+    // error is moot.
+    const setting = sql.plan ? PLAN_SETTINGS[sql.plan] : undefined;
+    if (setting) await exchange(serialize.query(`SET ${setting.name} = ${setting.value}`));
     try {
       let types = statements.get(sql.name);
       if (!types) {
@@ -58,7 +60,7 @@ export function createPglitePrepared(pglite: PGlite): PglitePrepared {
     } finally {
       // Whatever happened, end the extended-protocol exchange so the session is ready again.
       messages.push(...(await exchange(serialize.sync())));
-      if (sql.scanFree) await exchange(serialize.query('RESET enable_seqscan')).catch(() => {});
+      if (setting) await exchange(serialize.query(`RESET ${setting.name}`)).catch(() => {});
     }
     const [result] = parse.parseResults(messages, pglite.parsers);
     return (result?.rows ?? []) as T[];

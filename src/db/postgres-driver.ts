@@ -5,7 +5,7 @@
  */
 import pg from 'pg';
 import { isDatabaseUnavailable } from './database-unavailable.ts';
-import type { Db, Queryable, Sql } from './db.ts';
+import { type Db, PLAN_SETTINGS, type PlanMode, type Queryable, type Sql } from './db.ts';
 
 const INT8_OID = 20;
 const types = {
@@ -56,15 +56,21 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const pool = new pg.Pool({ ...clientConfig, max: poolSize, connectionTimeoutMillis: 10_000 });
   const onError = options.onError ?? (() => {});
   pool.on('error', onError);
-  // Connections of their own for the queue's `scanFree` statements (src/db/db.ts), with sequential
-  // scans off for the whole session. Opened as needed, like the main pool's.
-  const scanFreePool = new pg.Pool({
-    ...clientConfig,
-    ...withSessionOptions(options.url, clientConfig.options, '-c enable_seqscan=off'),
-    max: Math.max(2, Math.ceil(poolSize / 2)),
-    connectionTimeoutMillis: 10_000,
-  });
-  scanFreePool.on('error', onError);
+  // Connections of their own for the queue's statements of each plan mode (src/db/db.ts), its
+  // setting made for the whole session. Opened as needed, like the main pool's.
+  const planPools = new Map<PlanMode, pg.Pool>();
+  for (const mode of Object.keys(PLAN_SETTINGS) as PlanMode[]) {
+    const { name, value } = PLAN_SETTINGS[mode];
+    const modePool = new pg.Pool({
+      ...clientConfig,
+      ...withSessionOptions(options.url, clientConfig.options, `-c ${name}=${value}`),
+      max: Math.max(2, Math.ceil(poolSize / 2)),
+      connectionTimeoutMillis: 10_000,
+    });
+    modePool.on('error', onError);
+    planPools.set(mode, modePool);
+  }
+  const poolFor = (sql: Sql) => (typeof sql !== 'string' && sql.plan ? planPools.get(sql.plan)! : pool);
   // Fail fast on a wrong URL instead of on the first request.
   const probe = await pool.connect();
   probe.release();
@@ -116,9 +122,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const db: Db = {
     kind: 'postgres',
     async query<T>(sql: Sql, params?: readonly unknown[]): Promise<T[]> {
-      const res = await (typeof sql !== 'string' && sql.scanFree ? scanFreePool : pool).query(
-        config(sql, params),
-      );
+      const res = await poolFor(sql).query(config(sql, params));
       return res.rows as T[];
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
@@ -132,13 +136,14 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
         onError(err);
       };
       client.on('error', onClientError);
-      let scansOff = false;
+      const modesSet = new Set<PlanMode>();
       const tx: Queryable = {
         async query<R>(sql: Sql, params?: readonly unknown[]): Promise<R[]> {
-          if (typeof sql !== 'string' && sql.scanFree && !scansOff) {
+          if (typeof sql !== 'string' && sql.plan && !modesSet.has(sql.plan)) {
             // For the rest of this transaction only; the connection goes back as it came.
-            await client.query('SET LOCAL enable_seqscan = off');
-            scansOff = true;
+            const { name, value } = PLAN_SETTINGS[sql.plan];
+            await client.query(`SET LOCAL ${name} = ${value}`);
+            modesSet.add(sql.plan);
           }
           return (await client.query(config(sql, params))).rows as R[];
         },
@@ -189,7 +194,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     async close() {
       closed = true;
       await listenClient?.end().catch(() => {});
-      await Promise.all([pool.end(), scanFreePool.end()]);
+      await Promise.all([pool.end(), ...[...planPools.values()].map((p) => p.end())]);
     },
   };
   return db;

@@ -78,16 +78,16 @@ const OPENS = `(x.failures > 0 AND ${NEW_FAILURES} >= $13
   AND (e.circuit_state = 'closed' OR e.circuit_until <= ${NOW}))`;
 const CLOSES = `(e.circuit_state = 'open' AND x.successes > 0 AND x.trailing_failures < $13)`;
 
-// A prepared statement, `scanFree` (src/db/db.ts) so its plan cannot go wrong with the tables' sizes. Parsing and planning this
-// text on every call cost ~2.6 ms of the database's time per batch, more than executing it (~0.5 ms
-// for a batch of one; docs/performance.md): a single-event publish is followed by a batch of one. But
-// PostgreSQL soon settles on one generic plan per prepared statement, made with whatever statistics
-// the tables have then — when `deliveries` was small, a sequential scan hashed against the batch,
-// kept as the table grew (measured once: 60 rows read per outcome after 40,000 deliveries). Planned
-// without sequential scans, every table is reached by row address: each delivery's and each
-// endpoint's `ctid` from a primary-key probe in a scalar subquery (never turned into a join, so
-// O(batch) whatever the statistics say), then a TID scan. test/queue/record-outcomes.test.ts checks
-// the generic plan.
+// A prepared statement planned `scan-free` (src/db/db.ts), so its plan cannot go wrong with the
+// tables' sizes. Parsing and planning this text on every call cost ~2.6 ms of the database's time
+// per batch, more than executing it (~0.5 ms for a batch of one, which follows every single-event
+// publish). But PostgreSQL soon settles on one generic plan per prepared statement, made with
+// whatever statistics the tables have then — when `deliveries` was small, a sequential scan hashed
+// against the batch, kept as the table grew (measured once: 60 rows read per outcome after 40,000
+// deliveries). Planned without sequential scans, deliveries are reached by row address (each one's
+// `ctid` from a primary-key probe in a scalar subquery, never turned into a join, so O(batch)
+// whatever the statistics say; then a TID scan) and endpoints by primary key.
+// test/queue/record-outcomes.test.ts checks the generic plan.
 const RECORD_SQL = prepared(
   'herald_record_attempts',
   `
@@ -193,7 +193,7 @@ SELECT 'd' AS kind, id, NULL::int AS concurrency_limit, NULL::text AS circuit_st
   NULL::timestamptz AS circuit_until
 FROM updated
 UNION ALL SELECT 'e', id, concurrency_limit, circuit_state, circuit_until FROM endpoint_state`,
-  { scanFree: true },
+  { plan: 'scan-free' },
 );
 
 /** Error kinds of attempts that reached for the receiver (the others failed before any request). */

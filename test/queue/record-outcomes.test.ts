@@ -191,7 +191,7 @@ forEachStorage('record outcomes and release', (kind) => {
   async function genericPlan(records: AttemptRecord[]): Promise<string> {
     const { sql, params } = recordStatement(records, { workerId: 'w1', now: clock.now() });
     return t.db.transaction(async (tx) => {
-      // As the drivers plan a scanFree statement (test/db/scan-free.test.ts checks they do).
+      // As the drivers plan a scan-free statement (test/db/plan-modes.test.ts checks they do).
       await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off');
       await tx.exec(`PREPARE record_plan AS ${sql.text}`);
       // EXECUTE takes no bound parameters: the values go in as literals, typed by the PREPARE.
