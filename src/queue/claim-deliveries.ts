@@ -233,10 +233,15 @@ considered AS MATERIALIZED (
 -- have something due, probed in that order until there are as many as the batch (each can take
 -- one). Endpoints with nothing due took shares of the batch before: 40 of them took a batch of 20
 -- and left a due delivery unclaimed (claim-fairness.test.ts). The filter runs as the sorted rows
--- stream by, so a claim probes about a batch's worth of endpoints, not all $10.
+-- stream by, so a claim probes about a batch's worth of endpoints, not all $10. Each probe (and the
+-- count below) is ordered by the due index, so it reads index entries from the oldest due on: when
+-- the statistics said most rows were due, the planner read the table from its start instead,
+-- through every finished row before the due ones (20,000 rows for a batch of 100,
+-- claim-deliveries.test.ts).
 served AS MATERIALIZED (
   SELECT o.* FROM (SELECT * FROM ranked ORDER BY tenant_turn, next_due_at, id LIMIT $10) o
-  WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.endpoint_id = o.id AND x.next_attempt_at <= ${NOW})
+  WHERE EXISTS (SELECT 1 FROM deliveries x WHERE x.endpoint_id = o.id AND x.next_attempt_at <= ${NOW}
+    ORDER BY x.next_attempt_at LIMIT 1)
   ORDER BY o.tenant_turn, o.next_due_at, o.id
   LIMIT $2
 ),
@@ -257,7 +262,7 @@ cand AS MATERIALIZED (
   -- 40 endpoints with one due each took 34 of a batch of 100 (claim-fairness.test.ts).
   SELECT c.*, (SELECT count(*) FROM (
       SELECT 1 FROM deliveries x WHERE x.endpoint_id = c.id AND x.next_attempt_at <= ${NOW}
-      LIMIT least(c.room, c.share) + 1) n)::int AS seen
+      ORDER BY x.next_attempt_at LIMIT least(c.room, c.share) + 1) n)::int AS seen
   FROM (
     SELECT k.*, k.slots - k.busy AS room,
       -- A fair share of the batch each, so one backlog cannot fill it: the batch shared by the
@@ -287,9 +292,9 @@ plan AS MATERIALIZED (
 ),
 -- Each planned endpoint's oldest due deliveries, at most its take.
 picked AS MATERIALIZED (
-  SELECT x.id, p.id AS endpoint_id, p.lease_ms
+  SELECT x.id, x.row_ctid, p.id AS endpoint_id, p.lease_ms
   FROM plan p CROSS JOIN LATERAL (
-    SELECT d.id FROM deliveries d
+    SELECT d.id, d.ctid AS row_ctid FROM deliveries d
     WHERE d.endpoint_id = p.id AND d.next_attempt_at <= ${NOW}
       -- fifo: only the endpoint's head, i.e. no pending fifo delivery with a lower sequence.
       AND (NOT d.fifo OR NOT EXISTS (
@@ -306,7 +311,11 @@ claimed AS (
   SET next_attempt_at = ${NOW} + k.lease_ms * interval '1 millisecond',
       locked_by = $3,
       attempt_count = d.attempt_count + 1
-  FROM picked k WHERE d.id = k.id
+  -- The rows by address (a TID scan; locked above, so the address is the current version's). Joined
+  -- by id alone, the planner took the batch for thousands of rows (its LIMIT is a column) and hashed
+  -- a sequential scan of the whole table against it once many rows were due: 7 of a claim's 12 ms
+  -- with 20,000 due (test/queue/claim-deliveries.test.ts).
+  FROM picked k WHERE d.ctid = ANY (ARRAY(SELECT row_ctid FROM picked)) AND d.id = k.id
   RETURNING d.id, d.tenant_id, d.endpoint_id, d.event_ids, d.event_type, d.sequence, d.fifo, d.attempt_count
 ),
 -- Endpoints that gave fewer than their take, or all they had due, have nothing more due now (and
