@@ -9,9 +9,9 @@ import { type EventTypeSchema, validateEventData } from '../event-types/validate
 import { ENDPOINT_CONFIG_COLUMNS } from '../queue/claim-deliveries.ts';
 import type { HeraldEvent } from './events.ts';
 import type { InsertedDelivery, NewEventRow } from './insert-deliveries.ts';
-import type { EventInput, PublishResult } from './publish-events.ts';
 import type { Candidate, StoredTimes } from './publish-handoff.ts';
 import { at } from './publish-repeats.ts';
+import type { EventInput, PublishResult } from './publish-types.ts';
 
 // One read before the write: the tenant's candidate endpoints, and — on the first row only — the
 // schemas of the event types published. A row comes back even for a missing tenant (tenant NULL),

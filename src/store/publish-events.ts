@@ -24,25 +24,11 @@ import { checkCall, eventRow, publishResult, readCandidates } from './publish-ca
 import { handedOver, reserveHandoff, type StoredTimes } from './publish-handoff.ts';
 import { claimIdempotencyKey, firstEvents, sameCall } from './publish-repeats.ts';
 import { publishTogether } from './publish-together.ts';
+import type { EventInput, PublishResult } from './publish-types.ts';
 
 export const TEST_EVENT_ORIGIN = 'herald.test';
 
-export interface EventInput {
-  id?: string;
-  type: string;
-  data: unknown;
-  origin?: string;
-  occurredAt?: string;
-}
-
-export interface PublishResult {
-  /** In the order of the call; a repeated id answers with the event first published under it. */
-  events: HeraldEvent[];
-  /** True when the call created nothing: every event (or the whole call, by key) was a repeat. */
-  replayed: boolean;
-  /** The deliveries this call created. */
-  deliveries: Array<{ id: string; endpointId: string; eventIds: string[]; sequence: number }>;
-}
+export type { EventInput, PublishResult } from './publish-types.ts';
 
 export interface PublishOptions {
   idempotencyKey?: string;

@@ -14,7 +14,7 @@ import {
 } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import type { InsertedDelivery, NewDelivery } from './insert-deliveries.ts';
-import type { EventInput } from './publish-events.ts';
+import type { EventInput } from './publish-types.ts';
 
 export type Candidate = FanOutEndpoint &
   EndpointConfigRow & { active: boolean; concurrency_limit: number | null; circuit_open: boolean };

@@ -7,7 +7,7 @@ import type { Queryable } from '../db/db.ts';
 import { jsonEqual } from '../delivery/filter.ts';
 import { type ErrorDetail, HeraldError } from '../errors.ts';
 import { EVENT_COLUMNS, type EventRow, type HeraldEvent, toEvent } from './events.ts';
-import type { EventInput } from './publish-events.ts';
+import type { EventInput } from './publish-types.ts';
 
 /** Where each event's refusal points: `data` for a single event, `events.3.data` in a batch. */
 export const at = (single: boolean, i: number, field: string) => (single ? field : `events.${i}.${field}`);

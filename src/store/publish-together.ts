@@ -21,8 +21,8 @@ import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { type InsertedDelivery, insertEventsAndDeliveries, type NewDelivery } from './insert-deliveries.ts';
 import { checkCall, eventRow, publishResult, readCandidates } from './publish-candidates.ts';
-import type { EventInput, PublishResult } from './publish-events.ts';
 import { handedOver, reserveHandoff } from './publish-handoff.ts';
+import type { EventInput, PublishResult } from './publish-types.ts';
 
 /** At most this many calls share a statement... */
 const MAX_CALLS = 200;

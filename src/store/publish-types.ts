@@ -1,0 +1,19 @@
+/** What a publish call takes and answers (src/store/publish-events.ts and the modules it uses). */
+import type { HeraldEvent } from './events.ts';
+
+export interface EventInput {
+  id?: string;
+  type: string;
+  data: unknown;
+  origin?: string;
+  occurredAt?: string;
+}
+
+export interface PublishResult {
+  /** In the order of the call; a repeated id answers with the event first published under it. */
+  events: HeraldEvent[];
+  /** True when the call created nothing: every event (or the whole call, by key) was a repeat. */
+  replayed: boolean;
+  /** The deliveries this call created. */
+  deliveries: Array<{ id: string; endpointId: string; eventIds: string[]; sequence: number }>;
+}
