@@ -108,12 +108,12 @@ export async function publishEvents(
       }
       const created = await tx.query<{ id: string; created_at: Date; occurred_at: Date | null }>(
         `INSERT INTO events (tenant_id, id, type, data, origin, occurred_at, batch_id)
-         SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, $2
-         FROM json_to_recordset($3::json)
-           AS e(id text, type text, data json, origin text, occurred_at timestamptz)
+         SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, e.batch_id
+         FROM json_to_recordset($2::json)
+           AS e(id text, type text, data json, origin text, occurred_at timestamptz, batch_id text)
          ON CONFLICT (tenant_id, id) DO NOTHING
          RETURNING id, created_at, occurred_at`,
-        [tenantId, batchId, eventsJson],
+        [tenantId, eventsJson],
       );
       const stored: StoredTimes = new Map(created.map((r) => [r.id, r]));
       const fresh = events.filter((e) => stored.has(e.id));

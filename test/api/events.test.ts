@@ -142,6 +142,15 @@ forEachStorage('publishing events', (kind) => {
     assert.equal(data[2].id, 'my-own-id');
     assert.equal(new Set(data.map((e: { batchId: string }) => e.batchId)).size, 1);
     assert.notEqual(data[0].batchId, first.json().batchId);
+    // Stored under the batch id the call answered (a caller's id: the transaction's path).
+    const stored = await t.ctx.db.query<{ batch_id: string }>(
+      'SELECT DISTINCT batch_id FROM events WHERE tenant_id = $1 AND id = ANY($2::text[])',
+      [tid, data.map((e: { id: string }) => e.id)],
+    );
+    assert.deepEqual(
+      stored.map((r) => r.batch_id),
+      [data[0].batchId],
+    );
 
     const rows = await deliveries(tid);
     const seqOf = (ep: string) => rows.filter((r) => r.endpoint_id === ep);
