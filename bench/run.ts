@@ -33,7 +33,10 @@
  *
  * Options (environment): BENCH_MODES=postgres,pglite  BENCH_EVENTS=20000  BENCH_FUTURE=1000000
  *   BENCH_LATENCY_SECONDS=10  TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
- *   BENCH_ONLY=throughput|isolation|publishLatency (throughput: the ceilings and the modes only)
+ *   BENCH_ONLY=throughput|isolation|publishLatency (throughput: the ceilings and the modes only;
+ *   endToEnd: the ceilings, then per mode the cold and warm end to end and the durable loop only)
+ *   HERALD_* settings in the environment apply to the Herald under test (e.g.
+ *   HERALD_MAX_IN_FLIGHT_PER_ENDPOINT), to compare settings in runs of the same shape.
  * Loopback only; every loop is bounded in count and time.
  */
 import { type ChildProcess, fork } from 'node:child_process';
@@ -166,7 +169,10 @@ async function rawCeiling(rx: Receiver, n: number, kind: 'signed' | 'bare' = 'si
 // ---- Herald -----------------------------------------------------------------------------------
 
 async function startMode(mode: string): Promise<{ herald: RunningHerald; cleanup: () => Promise<void> }> {
-  const env: Record<string, string> = { PORT: '0', LOG_LEVEL: 'warn', HERALD_ADMIN_KEY: ADMIN_KEY };
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (k.startsWith('HERALD_') && v !== undefined) env[k] = v;
+  Object.assign(env, { PORT: '0', LOG_LEVEL: 'warn', HERALD_ADMIN_KEY: ADMIN_KEY });
   env['HERALD_ALLOW_PRIVATE_NETWORKS'] = 'true';
   let cleanup = async () => {};
   if (mode === 'pglite') {
@@ -344,6 +350,7 @@ async function benchMode(mode: string, rx: Receiver, firstCeiling: number): Prom
     out['durableLoopRatioToCeiling'] = round(bestDurable!.rate / ceiling, 3);
     out['durableLoopCpuMicrosPerDelivery'] = bestDurable!.cpu;
     out['endToEndRatioToDurableLoop'] = round(e2e / bestDurable!.rate, 3);
+    if (ONLY === 'endToEnd') return out;
     // Those runs left ~125,000 rows and as many dead row versions behind; vacuumed now, so that
     // autovacuum catching up on them does not fall into the latency and claim measurements below.
     await herald.ctx.db.exec('VACUUM (ANALYZE) deliveries, attempts, events, endpoints');
@@ -436,8 +443,10 @@ async function benchMode(mode: string, rx: Receiver, firstCeiling: number): Prom
 }
 
 async function main(): Promise<void> {
-  if (ONLY !== '' && ONLY !== 'isolation' && ONLY !== 'publishLatency' && ONLY !== 'throughput')
-    throw new Error(`BENCH_ONLY=${ONLY}: the groups are 'throughput', 'isolation' and 'publishLatency'`);
+  if (!['', 'isolation', 'publishLatency', 'throughput', 'endToEnd'].includes(ONLY))
+    throw new Error(
+      `BENCH_ONLY=${ONLY}: the groups are 'throughput' ('endToEnd' its first part), 'isolation' and 'publishLatency'`,
+    );
   if (ONLY === 'isolation') {
     const isolation = await runIsolation(DB_URL);
     process.stdout.write(`${JSON.stringify({ node: process.version, isolation }, null, 2)}\n`);
@@ -477,7 +486,7 @@ async function main(): Promise<void> {
       bareCeilingPerSecond: round(bare),
     };
     for (const mode of MODES) result[mode] = await benchMode(mode, rx, ceiling);
-    if (ONLY !== 'throughput') {
+    if (ONLY === '') {
       result['isolation'] = await runIsolation(DB_URL);
       result['publishLatency'] = await runPublishLatency(DB_URL);
     }

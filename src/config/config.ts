@@ -37,6 +37,8 @@ export interface Config {
   maxInFlightPerEndpoint: number;
   /** Most delivery requests in flight at once for one tenant, across all workers. */
   maxInFlightPerTenant: number;
+  /** Limits' worth of one endpoint's deliveries a worker may hold claimed (docs/isolation.md). */
+  claimAhead: number;
   /** Most delivery requests one worker process has in flight at once. */
   concurrency: number;
   /** Consecutive failed attempts that open an endpoint's circuit. */
@@ -301,6 +303,15 @@ export const OPTIONS = [
     default: 500,
     parse: integer(1, 1_000_000),
   } satisfies OptionSpec<'maxInFlightPerTenant'>,
+  {
+    key: 'claimAhead',
+    env: 'HERALD_CLAIM_AHEAD',
+    flag: 'claim-ahead',
+    description:
+      "how many limits' worth of one endpoint's deliveries a worker may hold claimed when it alone sends to it (1: only what can start)",
+    default: 3,
+    parse: integer(1, 16),
+  } satisfies OptionSpec<'claimAhead'>,
   {
     key: 'concurrency',
     env: 'HERALD_CONCURRENCY',

@@ -23,6 +23,11 @@ export interface DispatcherConfig {
   maxInFlightPerEndpoint: number;
   /** Most requests in flight at once for one tenant, cluster-wide (claim-deliveries.ts). */
   maxInFlightPerTenant: number;
+  /**
+   * How many limits' worth of one endpoint's deliveries a claim may leave this process holding
+   * (those in flight included) where it alone holds the endpoint's leases (claim-deliveries.ts).
+   */
+  claimAhead: number;
   /** Consecutive failed attempts that open an endpoint's circuit (record-outcomes.ts). */
   circuitFailureThreshold: number;
   /** How long a circuit first stays open; doubled after each failed probe. */
@@ -52,6 +57,7 @@ export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
   concurrency: 2_000,
   maxInFlightPerEndpoint: 64,
   maxInFlightPerTenant: 500,
+  claimAhead: 3,
   circuitFailureThreshold: 20,
   circuitCooldownMs: 30_000,
   circuitMaxCooldownMs: 600_000,

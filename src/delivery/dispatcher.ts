@@ -95,7 +95,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   let stopping: Promise<void> | undefined;
   let claiming: Promise<void> | undefined;
   let moreDue = true;
-  let wakeOnFlush = false;
+  // Endpoints the last claim left waiting for room: a recorded outcome may free some.
+  let limitedEndpoints: string[] = [];
   const budgets = profileBudgets(options.profiles ?? ALL_PROFILES);
   let timer: NodeJS.Timeout | undefined;
   let timerAt = Number.POSITIVE_INFINITY;
@@ -116,8 +117,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     logger: log,
     onFlushed({ soonestDueInMs, fifoFinished, endpoints }) {
       for (const e of endpoints) endpointChanged(e);
-      if (wakeOnFlush) {
-        wakeOnFlush = false;
+      if (limitedEndpoints.length > 0 && worthClaiming()) {
+        limitedEndpoints = [];
         wake();
       }
       if (fifoFinished || (soonestDueInMs !== null && soonestDueInMs <= 0)) wake();
@@ -160,6 +161,17 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     }
     openCircuits.delete(e.endpointId);
     slots.setLimit(e.endpointId, e.circuitState === 'open' ? 1 : e.concurrencyLimit);
+  }
+
+  /**
+   * Whether a claim could now find room worth a round trip for an endpoint the last claim left
+   * waiting: one that holds less than a limit's worth claimed ahead here (none, if its room was
+   * taken by its tenant or another worker). While every such endpoint still has that much waiting
+   * here, its finished requests start those, and claiming again would take a few rows for the
+   * price of a batch (docs/isolation.md, "Claiming ahead").
+   */
+  function worthClaiming(): boolean {
+    return limitedEndpoints.some((id) => slots.waitingOf(id) < slots.limitOf(id));
   }
 
   /** A waiting delivery a raised limit lets start, its slot taken (endpoint-slots.ts). */
@@ -226,13 +238,14 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       profileBudgets: budgets,
       maxInFlightPerEndpoint: cfg.maxInFlightPerEndpoint,
       maxInFlightPerTenant: cfg.maxInFlightPerTenant,
+      claimAhead: cfg.claimAhead,
       now: queueNow(),
     })
       .then(
-        ({ deliveries, moreDue: more, limited }) => {
+        ({ deliveries, moreDue: more, limitedEndpoints: limited }) => {
           if (more) moreDue = true;
           // Endpoints waited for room: the next recorded outcomes free some.
-          if (limited) wakeOnFlush = true;
+          limitedEndpoints = limited;
           held.hold(deliveries, claimedAt);
           ready.push(...deliveries);
           if (!moreDue) armTimer(cfg.pollIntervalMs);

@@ -35,6 +35,10 @@ export interface EndpointSlots {
   takeWaitingOf(endpointId: string): ClaimedDelivery[];
   /** Deliveries waiting for a slot. */
   readonly waiting: number;
+  /** One endpoint's deliveries waiting for a slot. */
+  waitingOf(endpointId: string): number;
+  /** The endpoint's limit here. */
+  limitOf(endpointId: string): number;
 }
 
 /** @example const slots = createEndpointSlots(64, send); if (slots.admit(d) === 'start') send(d) */
@@ -126,5 +130,9 @@ export function createEndpointSlots(
     get waiting() {
       return waiting;
     },
+    waitingOf(endpointId) {
+      return queues.get(endpointId)?.length ?? 0;
+    },
+    limitOf,
   };
 }

@@ -46,6 +46,12 @@ export interface ClaimOptions {
   maxInFlightPerTenant?: number;
   /** Most endpoints one claim considers (the longest waiting). Default 1,000. */
   maxEndpoints?: number;
+  /**
+   * How many limits' worth of an endpoint's deliveries this worker may hold claimed, those in
+   * flight included, where it alone holds the endpoint's leases: the rest wait for its requests to
+   * finish, without a claim each time a few do. Default 1: only what can start now.
+   */
+  claimAhead?: number;
   /** Injected time (tests); omitted = the database's now(). */
   now?: Date | null;
 }
@@ -107,6 +113,8 @@ export interface ClaimResult {
    * share of the batch: claim again when requests finish.
    */
   limited: boolean;
+  /** The endpoints that did (their ids). */
+  limitedEndpoints: string[];
 }
 
 /** The endpoint columns sending needs, as selected by {@link ENDPOINT_CONFIG_COLUMNS}. */
@@ -173,7 +181,7 @@ interface Row {
     occurredAt: number | null;
     createdAt: number;
   }>;
-  limited: number;
+  limited: string[];
 }
 
 const NOW = nowSql('$1');
@@ -185,20 +193,27 @@ const NOW = nowSql('$1');
 // generic plan cost the database ~4 × a fresh one per claim on a 20,000-delivery backlog.
 //
 // $1 now, $2 limit, $3 worker, $4 lease margin, $5 default budget, $6 max budget,
-// $7 profile budgets (jsonb), $8 endpoint cap, $9 tenant cap, $10 most endpoints considered.
+// $7 profile budgets (jsonb), $8 endpoint cap, $9 tenant cap, $10 most endpoints considered,
+// $11 claim ahead (limits' worth).
 const CLAIM_SQL = prepared(
   'herald_claim',
   `
 -- Requests in flight, cluster-wide: rows under an unexpired lease (held by any worker, including
 -- deliveries handed over in memory). O(in flight), from the partial leased index.
 WITH leased AS MATERIALIZED (
-  SELECT l.tenant_id, l.endpoint_id, count(*)::int AS n
+  SELECT l.tenant_id, l.endpoint_id, count(*)::int AS n,
+    count(*) FILTER (WHERE l.locked_by <> $3)::int AS others
   FROM deliveries l
   WHERE l.locked_by IS NOT NULL AND l.next_attempt_at > ${NOW}
   GROUP BY l.tenant_id, l.endpoint_id
 ),
+-- A tenant's load is what its endpoints can have in flight: an endpoint sends at most its limit at
+-- once, whatever its worker holds claimed ahead (below), so each counts at most that.
 tenant_load AS MATERIALIZED (
-  SELECT tenant_id, sum(n)::int AS n FROM leased GROUP BY tenant_id
+  SELECT l.tenant_id, sum(least(l.n, CASE WHEN e.ordering = 'fifo' OR e.circuit_state = 'open' THEN 1
+      ELSE least(coalesce(e.concurrency_limit, $8), $8) END))::int AS n
+  FROM leased l JOIN endpoints e ON e.id = l.endpoint_id
+  GROUP BY l.tenant_id
 ),
 -- Endpoints with something due, active, circuit closed or cooled down (half-open: one probe).
 due AS MATERIALIZED (
@@ -209,6 +224,12 @@ due AS MATERIALIZED (
     -- was out took the shares of a batch and sent nothing (claim-fairness.test.ts).
     CASE WHEN e.ordering = 'fifo' OR e.circuit_state = 'open' THEN 1
       ELSE least(coalesce(e.concurrency_limit, $8), $8) END AS slots,
+    -- Claimed ahead: up to $11 × its slots leased in all, so the claiming worker has the next
+    -- requests at hand as its earlier ones finish, instead of a claim per few finished. Only where
+    -- this worker alone holds the endpoint's leases (another worker sends at most its own share,
+    -- so the limit still holds cluster-wide) and never for fifo or a probing circuit.
+    CASE WHEN e.ordering = 'fifo' OR e.circuit_state = 'open' OR coalesce(b.others, 0) > 0 THEN 1
+      ELSE $11 END AS ahead,
     coalesce(b.n, 0) AS busy,
     $9 - coalesce(t.n, 0) AS tenant_room,
     least($6, greatest(1, coalesce(e.total_timeout_ms, ($7::jsonb ->> e.profile)::int, $5))) + $4 AS lease_ms
@@ -224,7 +245,7 @@ due AS MATERIALIZED (
 -- tenant's endpoint got nothing; test/queue/claim-fairness.test.ts.)
 ranked AS MATERIALIZED (
   SELECT d.*, row_number() OVER (PARTITION BY d.tenant_id ORDER BY d.next_due_at, d.id) AS tenant_turn
-  FROM due d WHERE d.slots > d.busy AND d.tenant_room > 0
+  FROM due d WHERE d.slots * d.ahead > d.busy AND d.tenant_room > 0
 ),
 considered AS MATERIALIZED (
   SELECT * FROM ranked ORDER BY tenant_turn, next_due_at, id LIMIT $10
@@ -262,33 +283,49 @@ cand AS MATERIALIZED (
   -- 40 endpoints with one due each took 34 of a batch of 100 (claim-fairness.test.ts).
   SELECT c.*, (SELECT count(*) FROM (
       SELECT 1 FROM deliveries x WHERE x.endpoint_id = c.id AND x.next_attempt_at <= ${NOW}
-      ORDER BY x.next_attempt_at LIMIT least(c.room, c.share) + 1) n)::int AS seen
+      ORDER BY x.next_attempt_at LIMIT least(c.room, c.share_ahead) + 1) n)::int AS seen
   FROM (
-    SELECT k.*, k.slots - k.busy AS room,
+    -- room: all it may take, ahead included; room_now: what can start now.
+    SELECT k.*, k.slots * k.ahead - k.busy AS room, greatest(0, k.slots - k.busy) AS room_now,
       -- A fair share of the batch each, so one backlog cannot fill it: the batch shared by the
       -- tenants, each tenant's part (at most its room) by its endpoints.
       ceil(least(ceil($2::float8 / count(*) FILTER (WHERE k.turn = 1) OVER ()), k.tenant_room)
-        / count(*) OVER (PARTITION BY k.tenant_id))::int AS share
+        / count(*) OVER (PARTITION BY k.tenant_id))::int AS share,
+      -- Claimed ahead, the same share but of the batch alone: ahead leases are not the tenant's load.
+      ceil(ceil($2::float8 / count(*) FILTER (WHERE k.turn = 1) OVER ())
+        / count(*) OVER (PARTITION BY k.tenant_id))::int AS share_ahead
     FROM (
       SELECT h.*, row_number() OVER (PARTITION BY h.tenant_id ORDER BY h.next_due_at, h.id) AS turn
       FROM served h
     ) k
   ) c
 ),
+-- First what can start now, within the tenant's room and the batch; then, from what the batch has
+-- left, the claim ahead of endpoints that filled what can start (it does not count against their
+-- tenant: see tenant_load).
 per_tenant AS MATERIALIZED (
-  SELECT c.*, least(c.seen, c.room, c.share) AS want,
-    sum(least(c.seen, c.room, c.share)) OVER (PARTITION BY c.tenant_id ORDER BY c.next_due_at, c.id) AS tenant_upto
+  SELECT c.*, least(c.seen, c.room_now, c.share) AS want,
+    sum(least(c.seen, c.room_now, c.share)) OVER (PARTITION BY c.tenant_id ORDER BY c.next_due_at, c.id) AS tenant_upto
   FROM cand c
 ),
 alloc AS MATERIALIZED (
   SELECT p.*, greatest(0, least(p.want, p.tenant_room - (p.tenant_upto - p.want)))::int AS tenant_take
   FROM per_tenant p
 ),
-plan AS MATERIALIZED (
-  SELECT a.id, a.tenant_id, a.due_version, a.last_sequence, a.lease_ms, a.cap, a.seen,
-    greatest(0, least(a.tenant_take,
-      $2 - (sum(a.tenant_take) OVER (ORDER BY a.turn, a.next_due_at, a.id) - a.tenant_take)))::int AS take
+plan_now AS MATERIALIZED (
+  SELECT a.*, greatest(0, least(a.tenant_take,
+      $2 - (sum(a.tenant_take) OVER (ORDER BY a.turn, a.next_due_at, a.id) - a.tenant_take)))::int AS take_now
   FROM alloc a
+),
+plan AS MATERIALIZED (
+  SELECT p.id, p.tenant_id, p.due_version, p.last_sequence, p.lease_ms, p.cap, p.seen,
+    (p.take_now + greatest(0, least(p.ahead_want, $2 - sum(p.take_now) OVER ()
+      - (sum(p.ahead_want) OVER (ORDER BY p.turn, p.next_due_at, p.id) - p.ahead_want))))::int AS take
+  FROM (
+    SELECT n.*, CASE WHEN n.take_now = n.room_now
+      THEN greatest(0, least(n.seen, n.room, n.share_ahead) - n.take_now) ELSE 0 END AS ahead_want
+    FROM plan_now n
+  ) p
 ),
 -- Each planned endpoint's oldest due deliveries, at most its take.
 picked AS MATERIALIZED (
@@ -357,8 +394,8 @@ summary AS (
   -- Planned ones: those that had more due than they took. Not \`take < room\`: that missed an
   -- endpoint that filled its room with more waiting (the dispatcher then slept a poll interval
   -- before claiming again: a backlog went at its limit per poll), and counted drained ones.
-  SELECT ((SELECT count(*) FROM due WHERE slots <= busy OR tenant_room <= 0)
-    + (SELECT count(*) FROM plan WHERE take < seen))::int AS limited
+  SELECT ARRAY(SELECT id FROM due WHERE slots * ahead <= busy OR tenant_room <= 0
+    UNION SELECT id FROM plan WHERE take < seen) AS limited
 )
 -- The one-row summary, left-joined, so the answer has a row even when nothing was claimed.
 -- The endpoint's configuration once per endpoint in the batch, not once per delivery: a batch is
@@ -419,6 +456,7 @@ export async function claimDeliveries(q: Queryable, opts: ClaimOptions): Promise
     opts.maxInFlightPerEndpoint ?? 64,
     opts.maxInFlightPerTenant ?? 500,
     opts.maxEndpoints ?? 1_000,
+    opts.claimAhead ?? 1,
   ]);
   const endpoints = new Map<string, ClaimedEndpoint>();
   for (const row of rows) {
@@ -434,7 +472,7 @@ export async function claimDeliveries(q: Queryable, opts: ClaimOptions): Promise
     }
   }
   const deliveries: ClaimedDelivery[] = [];
-  let limited = 0;
+  let limited: string[] = [];
   for (const row of rows) {
     limited = row.limited;
     if (row.id === null) continue;
@@ -450,5 +488,10 @@ export async function claimDeliveries(q: Queryable, opts: ClaimOptions): Promise
       events: toEvents(row),
     });
   }
-  return { deliveries, moreDue: deliveries.length >= opts.limit, limited: limited > 0 };
+  return {
+    deliveries,
+    moreDue: deliveries.length >= opts.limit,
+    limited: limited.length > 0,
+    limitedEndpoints: limited,
+  };
 }

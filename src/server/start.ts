@@ -89,6 +89,7 @@ export async function startHerald(
           concurrency: config.concurrency,
           maxInFlightPerEndpoint: config.maxInFlightPerEndpoint,
           maxInFlightPerTenant: config.maxInFlightPerTenant,
+          claimAhead: config.claimAhead,
           circuitFailureThreshold: config.circuitFailureThreshold,
           circuitCooldownMs: config.circuitCooldownSeconds * 1000,
           circuitMaxCooldownMs: config.circuitMaxCooldownSeconds * 1000,
