@@ -27,7 +27,7 @@ function addConfigOptions(cmd: Command): Command {
   return cmd;
 }
 
-/** Exits 2 with one line naming the bad option, as DESIGN.md asks of configuration errors. */
+/** Exits 2 with one line naming the bad option, as docs/design.md ("Processes") promises of configuration errors. */
 function fail(err: unknown): never {
   if (err instanceof ConfigError || err instanceof DataDirLockedError) {
     process.stderr.write(`herald: ${err.message}\n`);

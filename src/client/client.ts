@@ -1,5 +1,5 @@
 /**
- * A typed client for Herald's HTTP API (DESIGN.md "HTTP API"), one method per route, grouped by
+ * A typed client for Herald's HTTP API (docs/design.md, "HTTP API conventions"; the routes in /openapi.json), one method per route, grouped by
  * resource. Uses the global `fetch` (or the one given); every refusal is a `HeraldApiError`.
  *
  * @example

@@ -174,6 +174,17 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     return limitedEndpoints.some((id) => slots.waitingOf(id) < slots.limitOf(id));
   }
 
+  /**
+   * Deliveries waiting behind their endpoint's own requests (claimed ahead) are not requests in
+   * flight, so they do not take the claim room of other endpoints: endpoints that hang with their
+   * deliveries held ahead must not starve the rest (test/delivery/isolation.property.test.ts). They
+   * have a budget of their own, `concurrency` deliveries; beyond it claims and handoffs take only
+   * what can start, and what still waits counts against the room.
+   */
+  const aheadBudget = cfg.concurrency;
+  const aheadNow = () => (slots.waiting < aheadBudget ? cfg.claimAhead : 1);
+  const overAhead = () => Math.max(0, slots.waiting - aheadBudget);
+
   /** A waiting delivery a raised limit lets start, its slot taken (endpoint-slots.ts). */
   function startWaiting(d: ClaimedDelivery): void {
     if (state !== 'running') {
@@ -222,7 +233,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     // instead of waiting out a claim round trip. Still, a claim per finished request would cost a
     // round trip each: wait for a worthwhile batch of room, unless nothing at all is held.
     const room =
-      cfg.concurrency + cfg.batchSize - inFlight.size - ready.length - slots.waiting - handoffRoom.reserved;
+      cfg.concurrency + cfg.batchSize - inFlight.size - ready.length - overAhead() - handoffRoom.reserved;
     const worthwhile = Math.max(1, Math.floor(Math.min(cfg.batchSize, cfg.concurrency) / 4));
     if (room <= 0 || (inFlight.size + ready.length > 0 && room < worthwhile)) return;
     const limit = Math.min(cfg.batchSize, room);
@@ -238,7 +249,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       profileBudgets: budgets,
       maxInFlightPerEndpoint: cfg.maxInFlightPerEndpoint,
       maxInFlightPerTenant: cfg.maxInFlightPerTenant,
-      claimAhead: cfg.claimAhead,
+      claimAhead: aheadNow(),
       now: queueNow(),
     })
       .then(
@@ -426,8 +437,9 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         if (state !== 'running' || !held.fits(bytes)) return wanted.map(() => false);
         for (const w of wanted) if (w.limit !== null) slots.setLimit(w.endpointId, w.limit);
         const taken = handoffRoom.reserve(wanted, {
-          free: cfg.concurrency - inFlight.size - ready.length - slots.waiting - handoffRoom.reserved,
+          free: cfg.concurrency - inFlight.size - ready.length - overAhead() - handoffRoom.reserved,
           endpointRoom: (id) => slots.room(id),
+          endpointAheadRoom: (id) => slots.room(id, aheadNow()),
           circuitOpen: (id) => circuitOpenFor(id) > 0,
         });
         if (taken.includes(true)) held.reserve(bytes);

@@ -27,8 +27,11 @@ export interface EndpointSlots {
    * until their lease ran out.)
    */
   setLimit(endpointId: string, limit: number | null): void;
-  /** How many more requests the endpoint may start here now, counting those waiting. */
-  room(endpointId: string): number;
+  /**
+   * How many more deliveries the endpoint may take here: with `limits` 1, those that can start now
+   * (counting those waiting); with more, that many limits' worth held in all (claiming ahead).
+   */
+  room(endpointId: string, limits?: number): number;
   /** Everything waiting (on drain), slots untouched. */
   takeWaiting(): ClaimedDelivery[];
   /** One endpoint's waiting deliveries (its circuit opened), slots untouched. */
@@ -111,9 +114,9 @@ export function createEndpointSlots(
       return undefined;
     },
     setLimit,
-    room(endpointId) {
+    room(endpointId, limits = 1) {
       const used = (inFlight.get(endpointId) ?? 0) + (queues.get(endpointId)?.length ?? 0);
-      return Math.max(0, limitOf(endpointId) - used);
+      return Math.max(0, limitOf(endpointId) * limits - used);
     },
     takeWaiting() {
       const all = [...queues.values()].flat();

@@ -1,8 +1,11 @@
 /**
- * What the direct handoff (src/queue/handoff.ts) may take: only deliveries that can start now —
- * within the dispatcher's free concurrency, their endpoint's room here (endpoint-slots.ts) and their
- * tenant's room here. The claim keeps the cluster-wide limits by counting leases; the handoff skips
- * that statement, so it keeps the same limits by this process's own counts (requests in flight per
+ * What the direct handoff (src/queue/handoff.ts) may take, within the dispatcher's free concurrency:
+ * deliveries that can start now — within their endpoint's room here (endpoint-slots.ts) and their
+ * tenant's room here — and, as a claim does (docs/isolation.md, "Claiming ahead"), deliveries held
+ * ahead behind their endpoint's own requests, up to its ahead room. Those wait for the endpoint's
+ * requests to finish, so its requests in flight, and its tenant's, do not grow: they take no tenant
+ * room. The claim keeps the cluster-wide limits by counting leases; the handoff skips that
+ * statement, so it keeps the same limits by this process's own counts (requests in flight per
  * tenant, reservations of publishes still committing). With several workers a tenant or endpoint can
  * then exceed its limit by what the others hold, as concurrent claims can.
  */
@@ -13,6 +16,8 @@ export interface HandoffRoomLimits {
   free: number;
   /** How many more requests the endpoint may start here (endpoint-slots.ts). */
   endpointRoom(endpointId: string): number;
+  /** How many more deliveries the endpoint may hold here in all, ahead included (at least endpointRoom). */
+  endpointAheadRoom(endpointId: string): number;
   /** The endpoint's circuit is open here: its deliveries go through the claim. */
   circuitOpen(endpointId: string): boolean;
 }
@@ -48,9 +53,12 @@ export function createHandoffRoom(maxInFlightPerTenant: number): HandoffRoom {
       for (const [i, w] of wanted.entries()) {
         if (free <= 0) break;
         if (limits.circuitOpen(w.endpointId)) continue;
-        if (limits.endpointRoom(w.endpointId) <= (byEndpoint.get(w.endpointId) ?? 0)) continue;
-        const tenantUsed = (tenantInFlight.get(w.tenantId) ?? 0) + (byTenant.get(w.tenantId) ?? 0);
-        if (tenantUsed >= maxInFlightPerTenant) continue;
+        const reservedHere = byEndpoint.get(w.endpointId) ?? 0;
+        if (limits.endpointRoom(w.endpointId) > reservedHere) {
+          // Starts now: its tenant's room too.
+          const tenantUsed = (tenantInFlight.get(w.tenantId) ?? 0) + (byTenant.get(w.tenantId) ?? 0);
+          if (tenantUsed >= maxInFlightPerTenant) continue;
+        } else if (limits.endpointAheadRoom(w.endpointId) <= reservedHere) continue;
         add(byEndpoint, w.endpointId, 1);
         add(byTenant, w.tenantId, 1);
         taken[i] = true;

@@ -1,7 +1,7 @@
 /**
  * How each profile signs, seen from the receiver: which header carries the proof, what bytes it
  * covers, how it is encoded, and where the signed timestamp lives (if the format has one).
- * Mirrors the profiles table of DESIGN.md; the sending side lives in src/profiles/.
+ * Mirrors the profiles table of docs/design.md (docs/profiles.md in full); the sending side lives in src/profiles/.
  */
 import { createHmac } from 'node:crypto';
 import { secretsEqual, signaturesEqual } from './constant-time.ts';

@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/config.ts';
 
-test('defaults match DESIGN.md', () => {
+test('defaults match the README and docs/design.md', () => {
   const c = loadConfig({}, {});
   assert.equal(c.port, 8080);
   assert.equal(c.host, '127.0.0.1');

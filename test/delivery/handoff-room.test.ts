@@ -3,12 +3,10 @@ import { test } from 'node:test';
 import { createHandoffRoom, type HandoffRoomLimits } from '../../src/delivery/handoff-room.ts';
 
 const want = (tenantId: string, endpointId: string) => ({ tenantId, endpointId, limit: null });
-const limits = (over: Partial<HandoffRoomLimits> = {}): HandoffRoomLimits => ({
-  free: 100,
-  endpointRoom: () => 10,
-  circuitOpen: () => false,
-  ...over,
-});
+const limits = (over: Partial<HandoffRoomLimits> = {}): HandoffRoomLimits => {
+  const endpointRoom = over.endpointRoom ?? (() => 10);
+  return { free: 100, endpointRoom, endpointAheadRoom: endpointRoom, circuitOpen: () => false, ...over };
+};
 
 test('handoff room: only what can start now — free slots, endpoint room, tenant room, closed circuits', () => {
   const room = createHandoffRoom(3);
@@ -32,5 +30,36 @@ test('handoff room: only what can start now — free slots, endpoint room, tenan
   assert.deepEqual(
     room.reserve([want('t1', 'b'), want('t1', 'b'), want('t1', 'b'), want('t1', 'b')], limits()),
     [true, true, true, false],
+  );
+});
+
+test('handoff room: ahead of what can start, up to the endpoint ahead room, without taking tenant room', () => {
+  const room = createHandoffRoom(2);
+  // 'a' can start 1 now and hold 3 more ahead; its tenant has room for 2 in flight.
+  const l = limits({ endpointRoom: () => 1, endpointAheadRoom: () => 4 });
+  assert.deepEqual(
+    room.reserve([want('t1', 'a'), want('t1', 'a'), want('t1', 'a'), want('t1', 'a'), want('t1', 'a')], l),
+    [true, true, true, true, false],
+  );
+  // The tenant is at its limit in flight: nothing more starts now for it, but 'b' may still hold
+  // ahead behind its own requests (its now-room is used up).
+  room.started('t1');
+  room.started('t1');
+  room.release([want('t1', 'a'), want('t1', 'a'), want('t1', 'a'), want('t1', 'a')]);
+  assert.deepEqual(
+    room.reserve([want('t1', 'c')], limits({ endpointRoom: () => 1, endpointAheadRoom: () => 4 })),
+    [false],
+  );
+  assert.deepEqual(
+    room.reserve([want('t1', 'b')], limits({ endpointRoom: () => 0, endpointAheadRoom: () => 4 })),
+    [true],
+  );
+  // The dispatcher's free slots bound ahead deliveries too.
+  assert.deepEqual(
+    room.reserve(
+      [want('t2', 'd'), want('t2', 'd')],
+      limits({ free: 1, endpointRoom: () => 0, endpointAheadRoom: () => 9 }),
+    ),
+    [true, false],
   );
 });

@@ -148,7 +148,22 @@ forEachStorage('isolation property', (kind) => {
           );
         }
       }),
-      { numRuns: 8 },
+      {
+        numRuns: 8,
+        examples: [
+          // Found by this property: two hanging endpoints held their deliveries claimed ahead
+          // (3 × their limit each) and those took the whole claim room of a 16-request dispatcher.
+          [
+            {
+              noisy: [
+                { behaviour: 'hanging', sameTenant: false, backlog: 11 },
+                { behaviour: 'hanging', sameTenant: true, backlog: 12 },
+              ],
+              healthy: [10, 4],
+            },
+          ],
+        ],
+      },
     );
   });
 });

@@ -1,5 +1,5 @@
 /**
- * kill -9 in the middle of delivering: nothing accepted is lost (DESIGN.md, "Quality bars").
+ * kill -9 in the middle of delivering: nothing accepted is lost (docs/design.md, "Quality bars").
  *
  * A real `herald serve` process gets 1,000 events (10 publish calls of 100), delivers to a loopback
  * receiver that answers slowly (so a few hundred requests are out at any moment) and is SIGKILLed once

@@ -1,5 +1,5 @@
 /**
- * Scale-out on one PostgreSQL (DESIGN.md, "Architecture"): one `herald api` process and three
+ * Scale-out on one PostgreSQL (docs/design.md, "Processes"): one `herald api` process and three
  * `herald worker` processes share a schema. 3,000 events published through the API all arrive, the
  * workers split the work (more than one of them claims deliveries), no delivery is taken twice
  * (`FOR UPDATE SKIP LOCKED`: no duplicate requests, one attempt per delivery), every delivery ends

@@ -1,6 +1,6 @@
 /**
  * A database that drops Herald's connections (a PostgreSQL restart, a failover, an administrator
- * terminating backends) loses nothing (DESIGN.md, "Quality bars"): every event accepted before,
+ * terminating backends) loses nothing (docs/design.md, "Quality bars"): every event accepted before,
  * during and after arrives; calls that meet the outage are refused with 503 `DATABASE_UNAVAILABLE`
  * and `Retry-After`, never a 500, and a retry under the same Idempotency-Key publishes once; the
  * process keeps running and recovers on its own — the pool reconnects, outcomes are recorded, the
