@@ -8,10 +8,10 @@
  * steps plus an HTTP request (docs/performance.md, "The floor").
  */
 import pg from 'pg';
+import { newId } from '../src/core/ids.ts';
 import type { Db } from '../src/db/db.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openPostgres } from '../src/db/postgres-driver.ts';
-import { newId } from '../src/ids.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../src/queue/claim-deliveries.ts';
 import { type AttemptRecord, recordOutcomes } from '../src/queue/record-outcomes.ts';
 import { publishEvents } from '../src/store/publish-events.ts';

@@ -6,7 +6,7 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
-import { HeraldError } from '../errors.ts';
+import { HeraldError } from '../core/errors.ts';
 import { webRoutes } from '../web/web-routes.ts';
 import { createAuthenticator } from './auth.ts';
 import type { App, AppContext } from './context.ts';

@@ -5,10 +5,10 @@
  * admin-only routes answer 403.
  */
 import type { FastifyRequest } from 'fastify';
+import { HeraldError } from '../core/errors.ts';
 import { one } from '../db/db.ts';
-import { HeraldError } from '../errors.ts';
 import { digestsEqual, hashKey } from '../security/api-keys.ts';
-import { PORTAL_TOKEN_PREFIX, portalSigningKey, verifyPortalToken } from '../web/portal-token.ts';
+import { PORTAL_TOKEN_PREFIX, portalSigningKey, verifyPortalToken } from '../security/portal-token.ts';
 import type { AppContext, Principal } from './context.ts';
 
 export function presentedKey(request: FastifyRequest): string | undefined {
@@ -42,7 +42,7 @@ export function createAuthenticator(ctx: AppContext) {
   const portalKey = portalSigningKey(ctx.adminKeyHash);
 
   async function resolve(request: FastifyRequest, key: string): Promise<Principal | undefined> {
-    // A portal session token (src/web/portal-token.ts) acts as a key of its tenant until it expires.
+    // A portal session token (src/security/portal-token.ts) acts as a key of its tenant until it expires.
     if (key.startsWith(PORTAL_TOKEN_PREFIX)) {
       const session = verifyPortalToken(portalKey, key, ctx.clock.now());
       return session ? { kind: 'tenant', tenantId: session.tenantId, keyId: 'portal-session' } : undefined;

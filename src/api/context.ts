@@ -11,16 +11,11 @@ import type {
   RawServerDefault,
 } from 'fastify';
 import type { Config } from '../config/config.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Db } from '../db/db.ts';
 import type { HeraldMetrics } from '../metrics/metrics.ts';
 import type { DeliveryHandoff } from '../queue/handoff.ts';
 import type { SecretBox } from '../security/secret-box.ts';
-
-export interface Clock {
-  now(): Date;
-}
-
-export const systemClock: Clock = { now: () => new Date() };
 
 export interface AppContext {
   db: Db;

@@ -5,8 +5,8 @@
  * Retry-After; anything else is logged and answered as INTERNAL without internals leaking.
  */
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { type ErrorCode, type ErrorDetail, HeraldError } from '../core/errors.ts';
 import { isDatabaseUnavailable } from '../db/database-unavailable.ts';
-import { type ErrorCode, type ErrorDetail, HeraldError } from '../errors.ts';
 
 const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',

@@ -10,7 +10,7 @@
  */
 import type { Socket } from 'node:net';
 import type { FastifyRequest } from 'fastify';
-import { type ErrorCode, HeraldError } from '../errors.ts';
+import { type ErrorCode, HeraldError } from '../core/errors.ts';
 import type { App, AppContext } from './context.ts';
 
 /** Request-line room on top of Herald's header limit before Node's own parser refuses. */

@@ -6,7 +6,7 @@
  */
 import type { FastifyRequest } from 'fastify';
 import sjson from 'secure-json-parse';
-import { HeraldError } from '../errors.ts';
+import { HeraldError } from '../core/errors.ts';
 
 export const MAX_JSON_DEPTH = 64;
 

@@ -10,7 +10,7 @@
  * go first).
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { HeraldError } from '../errors.ts';
+import { HeraldError } from '../core/errors.ts';
 import { digestsEqual } from '../security/api-keys.ts';
 import { presentedKey, presentedKeyDigest } from './auth.ts';
 import type { AppContext } from './context.ts';

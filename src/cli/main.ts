@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, OPTIONS } from '../config/config.ts';
 import { DataDirLockedError } from '../db/data-dir.ts';
 import { migrate } from '../db/migrate.ts';
-import { openStorage } from '../db/open-storage.ts';
+import { openStorage } from '../server/open-storage.ts';
 import { type Roles, startHerald } from '../server/start.ts';
 import { registerDeliveries } from './commands/deliveries.ts';
 import { registerEndpoints } from './commands/endpoints.ts';

@@ -6,23 +6,23 @@
  * The outcome is either an attempt (recorded, moves the delivery on) or a release (no request was
  * made, or it was abandoned on drain: the claim is undone and the delivery falls due again).
  *
- * An attempt has one deadline: its budget (src/delivery/attempt-budget.ts), counted from its
+ * An attempt has one deadline: its budget (src/rules/attempt-budget.ts), counted from its
  * start. An OAuth 2 token fetch runs inside it and the request gets what is left, so the attempt
  * never outlives the lease its claim was given for that budget.
  */
 import { performance } from 'node:perf_hooks';
 import type { Dispatcher as UndiciDispatcher } from 'undici';
-import type { Clock } from '../api/context.ts';
-import { newId } from '../ids.ts';
+import type { Clock } from '../core/clock.ts';
+import { newId } from '../core/ids.ts';
 import type { EndpointSecrets, Profile } from '../profiles/profile.ts';
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { AttemptRecord } from '../queue/record-outcomes.ts';
 import type { Release } from '../queue/release-deliveries.ts';
+import { attemptBudgetMs } from '../rules/attempt-budget.ts';
+import { nextStep } from '../rules/retry-policy.ts';
 import type { SecretBox } from '../security/secret-box.ts';
-import { attemptBudgetMs } from './attempt-budget.ts';
 import { createOAuthTokens, type OAuthClientCredentials, OAuthTokenError } from './oauth-tokens.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { nextStep } from './retry-policy.ts';
 import { type Cancellation, cleanText, type SendResult, send } from './sender.ts';
 
 export type Outcome =

@@ -4,14 +4,14 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { Dispatcher as UndiciDispatcher } from 'undici';
-import type { Clock } from '../api/context.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Db } from '../db/db.ts';
 import type { DeliveryMetrics } from '../metrics/metrics.ts';
 import type { Profile } from '../profiles/profile.ts';
 import type { DeliveryHandoff } from '../queue/handoff.ts';
+import { DEFAULT_RETRY_SCHEDULE } from '../rules/retry-policy.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { DeliveryLogger } from './logger.ts';
-import { DEFAULT_RETRY_SCHEDULE } from './retry-policy.ts';
 import { DEFAULT_MAX_EXCERPT_BYTES } from './sender.ts';
 
 export interface DispatcherConfig {

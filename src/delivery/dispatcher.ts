@@ -14,13 +14,13 @@
  * never makes a delivery wait out a lease.
  */
 import type { Dispatcher as UndiciDispatcher } from 'undici';
-import { systemClock } from '../api/context.ts';
+import { systemClock } from '../core/clock.ts';
 import type { AttemptOutcome } from '../metrics/metrics.ts';
 import { ALL_PROFILES } from '../profiles/index.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
 import { DELIVERY_CHANNEL } from '../queue/notify.ts';
 import type { EndpointHealth } from '../queue/record-outcomes.ts';
-import { MAX_ATTEMPT_TIMEOUT_MS, profileBudgets } from './attempt-budget.ts';
+import { MAX_ATTEMPT_TIMEOUT_MS, profileBudgets } from '../rules/attempt-budget.ts';
 import { type DeliverContext, deliverOne, type Outcome } from './deliver-one.ts';
 import {
   DEFAULT_DISPATCHER_CONFIG,

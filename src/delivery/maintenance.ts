@@ -9,8 +9,8 @@
  * autovacuum, so without it the deliveries table (updated several times per delivery) would only
  * grow, and the planner would never get statistics.
  */
-import type { Clock } from '../api/context.ts';
-import { systemClock } from '../api/context.ts';
+import type { Clock } from '../core/clock.ts';
+import { systemClock } from '../core/clock.ts';
 import type { Db } from '../db/db.ts';
 import { finishMaintenanceJob, type MaintenanceJob, takeMaintenanceJob } from '../queue/maintenance-lock.ts';
 import { disableFailingEndpoints } from './auto-disable.ts';

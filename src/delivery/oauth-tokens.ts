@@ -5,7 +5,7 @@
  * - The token request is a POST to `tokenUrl`, form-encoded `grant_type=client_credentials`,
  *   `client_id`, `client_secret` and `scope` when set (RFC 6749 §4.4, client_secret_post). It goes
  *   through the same SSRF-guarded undici dispatcher as a delivery (`send`), inside the attempt's
- *   budget: `timeoutMs` is what is left of it (src/delivery/attempt-budget.ts), and a caller that
+ *   budget: `timeoutMs` is what is left of it (src/rules/attempt-budget.ts), and a caller that
  *   joins a fetch already under way waits no longer than its own `timeoutMs` either.
  * - Tokens are cached per endpoint credentials until shortly before they expire (`expires_in`; one
  *   hour when the server does not say), and dropped when a receiver answers 401 to one, so the next

@@ -3,7 +3,7 @@
  * headers and the auth header, so they may never name a header Herald sets itself: that would let
  * an endpoint forge or break a signature, or confuse HTTP framing.
  */
-import { type ErrorDetail, HeraldError } from '../errors.ts';
+import { type ErrorDetail, HeraldError } from '../core/errors.ts';
 import { isOwnedHeader, type ProfileName } from '../profiles/profile-names.ts';
 
 export const MAX_HEADERS = 50;

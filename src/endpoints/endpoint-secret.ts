@@ -4,7 +4,7 @@
  * already holds. Secrets are stored sealed (src/security/secret-box.ts), never in plain text.
  */
 import { randomBytes } from 'node:crypto';
-import { invalid } from '../errors.ts';
+import { invalid } from '../core/errors.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
 
 export const MIN_SECRET_LENGTH = 8;

@@ -4,7 +4,7 @@
  * SSRF guard is applied at registration.
  */
 import type { Config } from '../config/config.ts';
-import { invalid } from '../errors.ts';
+import { invalid } from '../core/errors.ts';
 import { type AddressPolicy, createAddressPolicy } from '../security/address-policy.ts';
 import { checkUrl } from '../security/url-policy.ts';
 

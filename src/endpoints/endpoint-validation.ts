@@ -5,9 +5,9 @@
  * as its write.
  */
 import type { Config } from '../config/config.ts';
-import { validateFilter } from '../delivery/filter.ts';
-import { HeraldError, invalid } from '../errors.ts';
+import { HeraldError, invalid } from '../core/errors.ts';
 import { isProfileName, type ProfileName } from '../profiles/profile-names.ts';
+import { validateFilter } from '../rules/filter.ts';
 import { generateSecret, validateSecret } from './endpoint-secret.ts';
 import { checkUrlAllowed, parseEndpointUrl } from './endpoint-url.ts';
 import { parseEventTypes } from './event-type-patterns.ts';

@@ -1,10 +1,10 @@
 /**
  * The event types an endpoint subscribes to, as the API accepts them: an array of names and
  * patterns, or one comma-separated string (ShipStream's "topics"). A pattern is an event type name,
- * `*` (every type), or a prefix ending in `*` (`invoice.*`); src/delivery/event-type-match.ts
+ * `*` (every type), or a prefix ending in `*` (`invoice.*`); src/rules/event-type-match.ts
  * decides what they match.
  */
-import { invalid } from '../errors.ts';
+import { invalid } from '../core/errors.ts';
 
 export const EVENT_TYPE_PATTERN = '^[A-Za-z0-9_.:*-]{1,128}$';
 const PATTERN_RE = new RegExp(EVENT_TYPE_PATTERN);

@@ -5,7 +5,7 @@
  * be stored, so a PATCH that changes only the profile cannot leave an endpoint its profile cannot
  * send.
  */
-import { invalid } from '../errors.ts';
+import { invalid } from '../core/errors.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
 import { validateHeaders } from './endpoint-headers.ts';
 

@@ -2,7 +2,7 @@
  * The rule an event type's definition must keep on every write: a schema that is a valid JSON
  * Schema, and an example that matches it when both are present.
  */
-import { HeraldError, invalid } from '../errors.ts';
+import { HeraldError, invalid } from '../core/errors.ts';
 import { compileUserSchema, dataErrors } from './user-schema.ts';
 
 /**

@@ -2,8 +2,8 @@
  * Event type names (`invoice.created`, `CustomerCreated`, `shipment:delivered`) and the cursor that
  * pages through the catalog by name.
  */
-import { encodeCursor } from '../api/pagination.ts';
-import { HeraldError } from '../errors.ts';
+import { encodeCursor } from '../core/cursor.ts';
+import { HeraldError } from '../core/errors.ts';
 
 export const EVENT_TYPE_NAME_PATTERN = '^[A-Za-z0-9_.:-]{1,128}$';
 const NAME_RE = new RegExp(EVENT_TYPE_NAME_PATTERN);

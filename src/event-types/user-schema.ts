@@ -13,7 +13,7 @@ import { Ajv, type ErrorObject, type Options, type ValidateFunction } from 'ajv'
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { type ErrorDetail, HeraldError } from '../errors.ts';
+import { type ErrorDetail, HeraldError } from '../core/errors.ts';
 
 export const MAX_SCHEMA_BYTES = 64 * 1024;
 /** JSON nesting (objects and arrays); real schemas stay far below, and deep ones overflow Ajv's stack. */

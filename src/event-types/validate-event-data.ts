@@ -4,7 +4,7 @@
  * every update (src/store/event-types.ts) — so each process compiles a schema once per change.
  */
 import type { ValidateFunction } from 'ajv';
-import { type ErrorDetail, HeraldError } from '../errors.ts';
+import { type ErrorDetail, HeraldError } from '../core/errors.ts';
 import { compileUserSchema, dataErrors } from './user-schema.ts';
 
 /** What validation needs of an event type (an `EventType` from the store fits). */

@@ -5,7 +5,7 @@
  * so tests and several Herald instances in one process do not share counters.
  */
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import type { Clock } from '../api/context.ts';
+import type { Clock } from '../core/clock.ts';
 import type { Queryable } from '../db/db.ts';
 import { queueStats } from '../queue/queue-stats.ts';
 import { endpointHealthCounts } from '../store/endpoint-health.ts';

@@ -6,7 +6,7 @@
  * The sender adds what is not the profile's business: the endpoint's extra `headers`, its `auth`, and
  * HTTP framing.
  */
-import type { Clock } from '../api/context.ts';
+import type { Clock } from '../core/clock.ts';
 import type { ProfileName } from './profile-names.ts';
 
 /** An event as a profile sees it. `data` is the parsed payload. */

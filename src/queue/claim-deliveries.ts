@@ -17,7 +17,7 @@
  *   due deliveries, `FOR UPDATE SKIP LOCKED`, so concurrent workers never wait on each other or take
  *   the same row. Under races between workers a limit can be overshot by one claim's take.
  * - The claim is a lease: `next_attempt_at` moves to now + the attempt's budget + a margin
- *   (src/delivery/attempt-budget.ts), so if this worker dies the row simply falls due again.
+ *   (src/rules/attempt-budget.ts), so if this worker dies the row simply falls due again.
  * - `attempt_count` is incremented here: the claimed row's count is the number of the attempt about
  *   to be made, and together with `locked_by` it is the claim token later writes must match.
  * - fifo deliveries are claimable only when they are their endpoint's lowest pending sequence, so

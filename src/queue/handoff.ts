@@ -28,7 +28,7 @@ export interface HandoffWanted {
 export interface DeliveryHandoff {
   /** The claim token the rows are inserted with. */
   readonly workerId: string;
-  /** The lease's margin on top of the attempt's budget, as a claim sets it (delivery/attempt-budget.ts). */
+  /** The lease's margin on top of the attempt's budget, as a claim sets it (src/rules/attempt-budget.ts). */
   readonly leaseMs: number;
   readonly defaultTotalTimeoutMs: number;
   /** The queue's injected time (tests), or null for the database's now(). */

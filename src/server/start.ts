@@ -5,10 +5,10 @@
  */
 import pino from 'pino';
 import { buildApp } from '../api/app.ts';
-import { type AppContext, systemClock } from '../api/context.ts';
+import type { AppContext } from '../api/context.ts';
 import type { Config } from '../config/config.ts';
+import { systemClock } from '../core/clock.ts';
 import { migrate } from '../db/migrate.ts';
-import { openStorage } from '../db/open-storage.ts';
 import { createDispatcher, type DispatcherConfig } from '../delivery/dispatcher.ts';
 import { createMaintenance } from '../delivery/maintenance.ts';
 import { createMetrics } from '../metrics/metrics.ts';
@@ -17,6 +17,7 @@ import { hashKey } from '../security/api-keys.ts';
 import { createGuardedAgent } from '../security/guarded-dispatcher.ts';
 import { createSecretBox } from '../security/secret-box.ts';
 import { loggerOptions } from './logger.ts';
+import { openStorage } from './open-storage.ts';
 
 export interface Roles {
   api: boolean;

@@ -3,9 +3,10 @@
  * SHA-256 (src/security/api-keys.ts) and a short prefix for people to recognise it by. Revoking
  * keeps the row (for the list and audits); authentication ignores revoked keys.
  */
+
+import { HeraldError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
 import { one, type Queryable } from '../db/db.ts';
-import { HeraldError } from '../errors.ts';
-import { newId } from '../ids.ts';
 import { displayPrefix, generateKey, hashKey, TENANT_KEY_PREFIX } from '../security/api-keys.ts';
 
 export interface ApiKey {

@@ -3,8 +3,9 @@
  * back in the queue (retry, recover). Creating them is insert-deliveries.ts; the dispatcher's own
  * queue SQL (claim, record attempt) lives in src/queue/.
  */
+
+import { type ErrorCode, HeraldError } from '../core/errors.ts';
 import { one, type Queryable } from '../db/db.ts';
-import { type ErrorCode, HeraldError } from '../errors.ts';
 import { wakeDispatchers } from '../queue/notify.ts';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';

@@ -4,6 +4,9 @@
  * (src/security/secret-box.ts); answers show the auth without its secrets and never the signing
  * secret, except on creation and from `getEndpointSecret`.
  */
+
+import { HeraldError, invalid } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
 import { type Db, one, type Queryable } from '../db/db.ts';
 import { generateSecret, validateSecret } from '../endpoints/endpoint-secret.ts';
 import type {
@@ -13,8 +16,6 @@ import type {
   Ordering,
 } from '../endpoints/endpoint-validation.ts';
 import { checkEndpointRules } from '../endpoints/profile-rules.ts';
-import { HeraldError, invalid } from '../errors.ts';
-import { newId } from '../ids.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {

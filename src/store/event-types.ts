@@ -3,8 +3,9 @@
  * as written (json, not jsonb: see migration 003). Validation of the definition is the caller's
  * (src/event-types/definition.ts); this module only stores it.
  */
+
+import { HeraldError } from '../core/errors.ts';
 import { one, type Queryable } from '../db/db.ts';
-import { HeraldError } from '../errors.ts';
 
 export interface EventType {
   name: string;

@@ -2,8 +2,9 @@
  * Events as stored and read: one thing that happened, published for a tenant. Immutable, except that
  * the retention job clears `data`. Publishing lives in ./publish-events.ts.
  */
+
+import { HeraldError } from '../core/errors.ts';
 import type { Queryable } from '../db/db.ts';
-import { HeraldError } from '../errors.ts';
 import { type Delivery, deliveriesOfEvent, notFoundUnder, tenantExists } from './deliveries.ts';
 
 export interface HeraldEvent {

@@ -12,18 +12,11 @@
 import { prepared, type Queryable } from '../db/db.ts';
 import { DELIVERY_CHANNEL } from '../queue/notify.ts';
 import { nowParam, nowSql } from '../queue/queue-time.ts';
+import type { NewDelivery } from '../rules/fan-out.ts';
+
+export type { NewDelivery };
 
 /** A delivery to create; its sequence is taken from the endpoint when it is inserted. */
-export interface NewDelivery {
-  id: string;
-  endpointId: string;
-  eventIds: string[];
-  eventType: string;
-  fifo: boolean;
-  /** Set: insert it claimed by the handoff's worker, with this lease (ms). */
-  leaseMs?: number;
-}
-
 export interface InsertedDelivery extends NewDelivery {
   sequence: number;
   /** Inserted claimed by the handoff's worker. */

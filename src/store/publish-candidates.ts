@@ -3,8 +3,9 @@
  * the schemas of the event types published (one read), the schema check, and the result of a call.
  * Shared by the single call's path (publish-events.ts) and the coalesced one (publish-together.ts).
  */
+
+import { HeraldError } from '../core/errors.ts';
 import { type Db, prepared } from '../db/db.ts';
-import { HeraldError } from '../errors.ts';
 import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
 import { ENDPOINT_CONFIG_COLUMNS } from '../queue/claim-deliveries.ts';
 import type { HeraldEvent } from './events.ts';

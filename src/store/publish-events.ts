@@ -10,12 +10,13 @@
  * Idempotency-Key. Matching endpoints is done in JS. With a handoff (src/queue/handoff.ts) the new
  * deliveries go to this process's dispatcher without a claim.
  */
+
+import { HeraldError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
 import type { Db } from '../db/db.ts';
-import { planDeliveries } from '../delivery/fan-out.ts';
-import { HeraldError } from '../errors.ts';
-import { newId } from '../ids.ts';
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
+import { planDeliveries } from '../rules/fan-out.ts';
 import { notFoundUnder } from './deliveries.ts';
 import { findEventType } from './event-types.ts';
 import type { HeraldEvent } from './events.ts';

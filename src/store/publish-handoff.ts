@@ -3,8 +3,7 @@
  * by this process's dispatcher, and the claimed deliveries it is then given, built from what
  * publishing already holds — no read of the rows just written.
  */
-import { attemptBudgetMs, leaseFor } from '../delivery/attempt-budget.ts';
-import type { FanOutEndpoint } from '../delivery/fan-out.ts';
+
 import { PROFILES } from '../profiles/index.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
 import {
@@ -13,6 +12,8 @@ import {
   toClaimedEndpoint,
 } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
+import { attemptBudgetMs, leaseFor } from '../rules/attempt-budget.ts';
+import type { FanOutEndpoint } from '../rules/fan-out.ts';
 import type { InsertedDelivery, NewDelivery } from './insert-deliveries.ts';
 import type { EventInput } from './publish-types.ts';
 

@@ -3,9 +3,10 @@
  * events answers the first call's events; anything else under a used id or key is refused with
  * 409 IDEMPOTENCY_CONFLICT (docs/decisions.md, "Publishing").
  */
+
+import { type ErrorDetail, HeraldError } from '../core/errors.ts';
 import type { Queryable } from '../db/db.ts';
-import { jsonEqual } from '../delivery/filter.ts';
-import { type ErrorDetail, HeraldError } from '../errors.ts';
+import { jsonEqual } from '../rules/filter.ts';
 import { EVENT_COLUMNS, type EventRow, type HeraldEvent, toEvent } from './events.ts';
 import type { EventInput } from './publish-types.ts';
 

@@ -13,12 +13,13 @@
  * events), its own validation (a call with bad data is refused alone) and its own answer. All are
  * committed before any answers.
  */
+
+import { HeraldError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
 import type { Db } from '../db/db.ts';
-import { planDeliveries } from '../delivery/fan-out.ts';
-import { HeraldError } from '../errors.ts';
-import { newId } from '../ids.ts';
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
+import { planDeliveries } from '../rules/fan-out.ts';
 import { type InsertedDelivery, insertEventsAndDeliveries, type NewDelivery } from './insert-deliveries.ts';
 import { checkCall, eventRow, publishResult, readCandidates } from './publish-candidates.ts';
 import { handedOver, reserveHandoff } from './publish-handoff.ts';

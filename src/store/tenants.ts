@@ -1,6 +1,7 @@
 /** Tenants: the operator's customers. Deleting one deletes everything it owns (FK cascades). */
+
+import { HeraldError } from '../core/errors.ts';
 import { type Db, one, type Queryable } from '../db/db.ts';
-import { HeraldError } from '../errors.ts';
 import { removeEndpointTraffic } from './endpoint-removal.ts';
 
 export interface Tenant {

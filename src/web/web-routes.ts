@@ -6,8 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import type { App } from '../api/context.ts';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { loadStaticDir, loadVendor, type StaticFile } from './static-files.ts';
 
 const STATIC_PREFIX = '/ui/static';
@@ -56,7 +55,7 @@ function sendFile(req: FastifyRequest, reply: FastifyReply, file: StaticFile, ca
 }
 
 /** Registers /ui, /portal and their files. Called once from buildApp. */
-export function webRoutes(app: App): void {
+export function webRoutes(app: FastifyInstance): void {
   const files = loadStaticDir(join(import.meta.dirname, 'static'));
   const vendor = loadVendor(VENDOR_PREFIX);
   // Inline JSON: `<` is escaped so the map can never close its script element.

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { newId } from '../../src/ids.ts';
+import { newId } from '../../src/core/ids.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { forEachStorage } from '../support/storage.ts';
 

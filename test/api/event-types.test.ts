@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { HeraldError } from '../../src/errors.ts';
+import { HeraldError } from '../../src/core/errors.ts';
 import { cachedValidatorCount, validateEventData } from '../../src/event-types/validate-event-data.ts';
 import { getEventType } from '../../src/store/event-types.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';

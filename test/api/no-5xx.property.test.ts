@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
-import { ErrorCodes } from '../../src/errors.ts';
+import { ErrorCodes } from '../../src/core/errors.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { forEachStorage } from '../support/storage.ts';
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { hashKey } from '../../src/security/api-keys.ts';
-import { portalSigningKey, signPortalToken } from '../../src/web/portal-token.ts';
+import { portalSigningKey, signPortalToken } from '../../src/security/portal-token.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { manualClock } from '../support/delivery-fixtures.ts';
 import { forEachStorage } from '../support/storage.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import type { ServerResponse } from 'node:http';
 import { after, afterEach, before, test } from 'node:test';
 import { Agent } from 'undici';
-import type { Clock } from '../../src/api/context.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import {
   createDispatcher,
   type DeliveryDispatcher,

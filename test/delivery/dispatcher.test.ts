@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { Agent } from 'undici';
-import type { Clock } from '../../src/api/context.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import { createDispatcher, type DeliveryDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createMetrics, type HeraldMetrics } from '../../src/metrics/metrics.ts';
 import {

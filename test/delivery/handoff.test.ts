@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
 import { Webhook } from 'standardwebhooks';
 import { Agent } from 'undici';
-import type { Clock } from '../../src/api/context.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import { createDispatcher, type DeliveryDispatcher } from '../../src/delivery/dispatcher.ts';
 import { type DeliveryLogger, silentLogger } from '../../src/delivery/logger.ts';
 import type { DeliveryHandoff } from '../../src/queue/handoff.ts';

@@ -13,9 +13,9 @@ import type { ServerResponse } from 'node:http';
 import { after, before, test } from 'node:test';
 import fc from 'fast-check';
 import { Agent } from 'undici';
+import { newId } from '../../src/core/ids.ts';
 import type { Queryable } from '../../src/db/db.ts';
 import { createDispatcher } from '../../src/delivery/dispatcher.ts';
-import { newId } from '../../src/ids.ts';
 import {
   insertEndpoint,
   insertEvent,

@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { newId } from '../../src/core/ids.ts';
 import { disableFailingEndpoints, formatDuration } from '../../src/delivery/auto-disable.ts';
 import type { DeliveryLogger } from '../../src/delivery/logger.ts';
 import { createMaintenance } from '../../src/delivery/maintenance.ts';
 import { purgeExpired } from '../../src/delivery/retention.ts';
-import { newId } from '../../src/ids.ts';
 import {
   insertEndpoint,
   insertEvent,

@@ -3,8 +3,8 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nextStep } from '../../src/delivery/retry-policy.ts';
 import { SHIPSTREAM_RETRY_SCHEDULE, shipStreamProfile } from '../../src/profiles/shipstream.ts';
+import { nextStep } from '../../src/rules/retry-policy.ts';
 import { runPhp } from './php/php.ts';
 import { event, renderInput } from './profile-input.ts';
 

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadConfig } from '../../src/config/config.ts';
 import { migrate } from '../../src/db/migrate.ts';
-import { openStorage } from '../../src/db/open-storage.ts';
 import { createSecretBox, generateEncryptionKey } from '../../src/security/secret-box.ts';
+import { openStorage } from '../../src/server/open-storage.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'herald-rotate-'));
 after(() => rmSync(dir, { recursive: true, force: true }));

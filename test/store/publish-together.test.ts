@@ -5,8 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
+import { HeraldError } from '../../src/core/errors.ts';
 import type { Db, Sql } from '../../src/db/db.ts';
-import { HeraldError } from '../../src/errors.ts';
 import { type PublishResult, publishEvents } from '../../src/store/publish-events.ts';
 import { insertEndpoint, insertTenant } from '../support/delivery-fixtures.ts';
 import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';

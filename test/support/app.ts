@@ -3,8 +3,9 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
-import type { App, AppContext, Clock } from '../../src/api/context.ts';
+import type { App, AppContext } from '../../src/api/context.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
+import type { Clock } from '../../src/core/clock.ts';
 import {
   ADMIN_KEY_PREFIX,
   displayPrefix,

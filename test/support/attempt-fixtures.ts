@@ -1,6 +1,7 @@
 /** Attempt rows with chosen times and outcomes, for the stats routes' tests. */
+
+import { newId } from '../../src/core/ids.ts';
 import type { Queryable } from '../../src/db/db.ts';
-import { newId } from '../../src/ids.ts';
 
 export interface AttemptFixture {
   at: Date;

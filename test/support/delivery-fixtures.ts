@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Clock } from '../../src/api/context.ts';
+import type { Clock } from '../../src/core/clock.ts';
+import { newId } from '../../src/core/ids.ts';
 import type { Db, Queryable } from '../../src/db/db.ts';
-import { newId } from '../../src/ids.ts';
 import { createSecretBox, generateEncryptionKey, type SecretBox } from '../../src/security/secret-box.ts';
 
 export const testSecretBox: SecretBox = createSecretBox(generateEncryptionKey());

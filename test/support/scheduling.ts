@@ -5,8 +5,8 @@
  * in flight and the `next_due_at` invariant. Time is always injected: nothing here reads the clock.
  */
 import assert from 'node:assert/strict';
+import { newId } from '../../src/core/ids.ts';
 import type { Queryable } from '../../src/db/db.ts';
-import { newId } from '../../src/ids.ts';
 import {
   type ClaimedDelivery,
   type ClaimOptions,

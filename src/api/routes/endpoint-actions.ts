@@ -3,7 +3,7 @@
  * deliveries (`…/recover`). The endpoint's own CRUD lives with the endpoints routes.
  */
 import { Type } from 'typebox';
-import { invalid } from '../../errors.ts';
+import { invalid } from '../../core/errors.ts';
 import { recoverDeliveries } from '../../store/deliveries.ts';
 import { publishTestEvent } from '../../store/publish-events.ts';
 import type { App, AppContext } from '../context.ts';

@@ -6,8 +6,8 @@
  * window's attempts, never by the endpoint's history.
  */
 import { Type } from 'typebox';
+import { HeraldError, invalid } from '../../core/errors.ts';
 import { one } from '../../db/db.ts';
-import { HeraldError, invalid } from '../../errors.ts';
 import { notFoundUnder, tenantExists } from '../../store/deliveries.ts';
 import type { App, AppContext } from '../context.ts';
 import { TenantParams } from '../schemas/common.ts';

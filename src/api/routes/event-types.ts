@@ -4,7 +4,7 @@
  * example must match it.
  */
 import { Type } from 'typebox';
-import { HeraldError } from '../../errors.ts';
+import { HeraldError } from '../../core/errors.ts';
 import { checkEventTypeDefinition } from '../../event-types/definition.ts';
 import {
   decodeNameCursor,

@@ -1,5 +1,5 @@
 /** Operational routes: liveness, readiness (the database answers), the OpenAPI document, docs, metrics. */
-import { HeraldError } from '../../errors.ts';
+import { HeraldError } from '../../core/errors.ts';
 import { createMetrics } from '../../metrics/metrics.ts';
 import type { App, AppContext } from '../context.ts';
 

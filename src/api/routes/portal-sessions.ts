@@ -4,14 +4,14 @@
  * browsers never send it to a server and it stays out of access logs.
  */
 import { Type } from 'typebox';
-import { getTenant } from '../../store/tenants.ts';
 import {
   PORTAL_SESSION_DEFAULT_SECONDS,
   PORTAL_SESSION_MAX_SECONDS,
   PORTAL_SESSION_MIN_SECONDS,
   portalSigningKey,
   signPortalToken,
-} from '../../web/portal-token.ts';
+} from '../../security/portal-token.ts';
+import { getTenant } from '../../store/tenants.ts';
 import type { App, AppContext } from '../context.ts';
 import { TenantParams, Timestamp } from '../schemas/common.ts';
 

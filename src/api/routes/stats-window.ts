@@ -2,8 +2,8 @@
  * Time windows of the stats routes. A window ends at the end of the current bucket, so buckets are
  * aligned to whole minutes or hours and a chart's bars do not shift between polls.
  */
-import type { Clock } from '../context.ts';
-import { systemClock } from '../context.ts';
+import type { Clock } from '../../core/clock.ts';
+import { systemClock } from '../../core/clock.ts';
 
 export type StatsWindowName = '1h' | '24h';
 

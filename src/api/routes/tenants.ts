@@ -1,6 +1,6 @@
 /** `/v1/tenants`: the operator creates and manages tenants; a tenant key may read its own. */
 import { Type } from 'typebox';
-import { newId } from '../../ids.ts';
+import { newId } from '../../core/ids.ts';
 import { createTenant, deleteTenant, getTenant, listTenants, updateTenant } from '../../store/tenants.ts';
 import type { App, AppContext } from '../context.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';

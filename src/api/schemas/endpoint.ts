@@ -4,9 +4,9 @@
  * patterns, filters) are checked in src/endpoints/.
  */
 import { Type } from 'typebox';
-import { MAX_ATTEMPT_TIMEOUT_MS } from '../../delivery/attempt-budget.ts';
 import { EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_PATTERNS } from '../../endpoints/event-type-patterns.ts';
 import { PROFILE_NAMES } from '../../profiles/profile-names.ts';
+import { MAX_ATTEMPT_TIMEOUT_MS } from '../../rules/attempt-budget.ts';
 import { PageQuery } from '../pagination.ts';
 import { Metadata, Timestamp } from './common.ts';
 

@@ -12,9 +12,9 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { type Config, ConfigError, loadConfig } from '../../config/config.ts';
 import { migrate } from '../../db/migrate.ts';
-import { openStorage } from '../../db/open-storage.ts';
 import { reencryptSecrets } from '../../security/reencrypt-secrets.ts';
 import { createSecretBox } from '../../security/secret-box.ts';
+import { openStorage } from '../../server/open-storage.ts';
 
 export interface CliHelpers {
   addConfigOptions(cmd: Command): Command;

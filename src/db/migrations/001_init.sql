@@ -1,5 +1,5 @@
 -- Herald's schema. Words from the glossary: tenant, event type, endpoint, event, delivery, attempt.
--- Ids are text: prefixed, time-ordered (see src/ids.ts), so `ORDER BY id` is creation order and
+-- Ids are text: prefixed, time-ordered (see src/core/ids.ts), so `ORDER BY id` is creation order and
 -- cursor pagination is a plain range scan.
 
 CREATE TABLE tenants (

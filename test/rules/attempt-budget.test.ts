@@ -4,15 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ALL_PROFILES } from '../../src/profiles/index.ts';
+import type { Profile } from '../../src/profiles/profile.ts';
+import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
 import {
   attemptBudgetMs,
   leaseFor,
   MAX_ATTEMPT_TIMEOUT_MS,
   profileBudgets,
-} from '../../src/delivery/attempt-budget.ts';
-import { ALL_PROFILES } from '../../src/profiles/index.ts';
-import type { Profile } from '../../src/profiles/profile.ts';
-import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
+} from '../../src/rules/attempt-budget.ts';
 import type { NewDelivery } from '../../src/store/insert-deliveries.ts';
 import { type Candidate, reserveHandoff } from '../../src/store/publish-handoff.ts';
 

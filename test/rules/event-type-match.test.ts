@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { compileEventTypes, matchesEventType } from '../../src/delivery/event-type-match.ts';
+import { compileEventTypes, matchesEventType } from '../../src/rules/event-type-match.ts';
 
 test('"*", no patterns and an empty list match every type', () => {
   for (const patterns of [['*'], [], null, undefined, ['invoice.created', '*']]) {

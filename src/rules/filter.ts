@@ -6,7 +6,7 @@
  *
  * @example matchesFilter({ 'data.amount': { $gte: 100 }, type: 'invoice.paid' }, event)
  */
-import { type ErrorDetail, HeraldError } from '../errors.ts';
+import { type ErrorDetail, HeraldError } from '../core/errors.ts';
 
 export const MAX_FILTER_BYTES = 8 * 1024;
 /** How deep `$and` / `$or` / `$not` may nest; the top-level filter is depth 1. */

@@ -4,12 +4,12 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
+import { ensureInitialised, lockDataDir, pgDataPath, readOrCreateKey } from '../db/data-dir.ts';
+import type { Db } from '../db/db.ts';
+import { openPglite } from '../db/pglite-driver.ts';
+import { openPostgres } from '../db/postgres-driver.ts';
 import { ADMIN_KEY_PREFIX, generateKey } from '../security/api-keys.ts';
 import { generateEncryptionKey } from '../security/secret-box.ts';
-import { ensureInitialised, lockDataDir, pgDataPath, readOrCreateKey } from './data-dir.ts';
-import type { Db } from './db.ts';
-import { openPglite } from './pglite-driver.ts';
-import { openPostgres } from './postgres-driver.ts';
 
 export interface Storage {
   db: Db;

@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
+import { HeraldError } from '../../src/core/errors.ts';
 import {
   type FilterSubject,
   jsonEqual,
   MAX_FILTER_BYTES,
   matchesFilter,
   validateFilter,
-} from '../../src/delivery/filter.ts';
-import { HeraldError } from '../../src/errors.ts';
+} from '../../src/rules/filter.ts';
 
 const event: FilterSubject = {
   type: 'invoice.paid',

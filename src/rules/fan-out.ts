@@ -5,10 +5,20 @@
  * (docs/filters.md) matches.
  */
 
-import { newId } from '../ids.ts';
-import type { NewDelivery } from '../store/insert-deliveries.ts';
+import { newId } from '../core/ids.ts';
 import { compileEventTypes } from './event-type-match.ts';
 import { type Filter, matchesFilter } from './filter.ts';
+
+/** A delivery planned for one endpoint, before it is inserted (src/store/insert-deliveries.ts). */
+export interface NewDelivery {
+  id: string;
+  endpointId: string;
+  eventIds: string[];
+  eventType: string;
+  fifo: boolean;
+  /** Set: insert it claimed by the handoff's worker, with this lease (ms). */
+  leaseMs?: number;
+}
 
 /** Profiles whose receivers take all of one publish call's events in one request (a `Data` array). */
 const BATCHED_PROFILES = new Set(['courier-invoice']);

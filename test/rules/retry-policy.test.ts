@@ -6,7 +6,7 @@ import {
   nextStep,
   parseRetryAfter,
   retryDelayMs,
-} from '../../src/delivery/retry-policy.ts';
+} from '../../src/rules/retry-policy.ts';
 
 const noJitter = () => 0.5;
 
