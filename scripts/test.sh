@@ -12,6 +12,7 @@ fi
 if [ "$#" -gt 0 ]; then
   files=("$@")
 else
-  mapfile -t files < <(find test src -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+  # Browser tests (*.browser.test.ts, Chromium) are `npm run e2e`'s.
+  mapfile -t files < <(find test src -name '*.test.ts' -not -name '*.browser.test.ts' -not -path '*/node_modules/*' | sort)
 fi
 exec node --import tsx --test --test-concurrency="${TEST_CONCURRENCY:-2}" --test-reporter=spec "${files[@]}"

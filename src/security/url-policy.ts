@@ -14,9 +14,6 @@ export type UrlCheck =
   | { ok: true; url: URL }
   | { ok: false; code: 'INVALID_URL' | 'BLOCKED_ADDRESS'; message: string };
 
-/** Resolves a host name to every address it has (same shape as the guarded agent's `lookup`). */
-export type UrlResolver = (hostname: string) => Promise<{ address: string }[]>;
-
 /** Names that every resolver maps to loopback; refusing them here gives a clear error at registration. */
 function loopbackNameAddress(hostname: string): string | undefined {
   const name = hostname.toLowerCase().replace(/\.+$/, '');
@@ -60,30 +57,4 @@ export function checkUrl(url: string, policy: AddressPolicy): UrlCheck {
     return blocked(`The URL's host ${parsed.hostname} is a ${policy.classify(address)} address`);
   }
   return { ok: true, url: parsed };
-}
-
-/**
- * `checkUrl`, then also resolves a host name and refuses it if any address is blocked — an opt-in
- * for interactive checks only; deliveries are still guarded at connect time.
- */
-export async function checkUrlResolving(
-  url: string,
-  policy: AddressPolicy,
-  resolve: UrlResolver,
-): Promise<UrlCheck> {
-  const result = checkUrl(url, policy);
-  if (!result.ok || parseHostAddress(result.url.hostname) !== undefined) return result;
-  let addresses: { address: string }[];
-  try {
-    addresses = await resolve(result.url.hostname);
-  } catch {
-    return result; // an unresolvable name is not a blocked one; delivery attempts will report it
-  }
-  const bad = addresses.find((a) => !policy.isAllowed(a.address));
-  if (bad) {
-    return blocked(
-      `The URL's host ${result.url.hostname} resolves to ${bad.address}, a ${policy.classify(bad.address)} address`,
-    );
-  }
-  return result;
 }

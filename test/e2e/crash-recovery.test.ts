@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { after, describe, type TestContext, test } from 'node:test';
 import pg from 'pg';
 import { generateEncryptionKey } from '../../src/security/secret-box.ts';
+import { waitFor } from '../support/poll.ts';
 import {
   api,
   type HeraldProcess,
@@ -28,7 +29,6 @@ import {
   publishIds,
   startHeraldProcess,
   startIdReceiver,
-  until,
   waitForExit,
 } from '../support/processes.ts';
 import { isPostgresReachable, type StorageKind, TEST_DATABASE_URL } from '../support/storage.ts';
@@ -118,7 +118,7 @@ async function crashAndRecover(t: TestContext, kind: StorageKind): Promise<void>
   t0 = Date.now();
   await publishIds(first.url!, adminKey, tenantId, ids);
   const publishMs = Date.now() - t0;
-  await until('the receiver to get its first 100 requests', () => receiver.received >= 100, {
+  await waitFor('the receiver to get its first 100 requests', () => receiver.received >= 100, {
     timeoutMs: 30_000,
     detail: () => `${receiver.received} received`,
   });
@@ -145,7 +145,7 @@ async function crashAndRecover(t: TestContext, kind: StorageKind): Promise<void>
   t0 = Date.now();
   const second = await startHeraldProcess('serve', env);
   const restartMs = Date.now() - t0;
-  await until('every event id to arrive at least once', () => receiver.missing(ids).length === 0, {
+  await waitFor('every event id to arrive at least once', () => receiver.missing(ids).length === 0, {
     timeoutMs: RECOVERY_DEADLINE_MS,
     intervalMs: 100,
     detail: () => {
@@ -156,7 +156,7 @@ async function crashAndRecover(t: TestContext, kind: StorageKind): Promise<void>
   const recoveredMs = Date.now() - killedAt;
 
   // And the queue is clean: nothing left pending, nothing failed.
-  await until(
+  await waitFor(
     'no pending delivery left',
     async () => (await countDeliveries(second, tenantId, 'pending')) === 0,
     {

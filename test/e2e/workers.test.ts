@@ -14,6 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { after, test } from 'node:test';
 import pg from 'pg';
 import { generateEncryptionKey } from '../../src/security/secret-box.ts';
+import { waitFor } from '../support/poll.ts';
 import {
   api,
   type HeraldProcess,
@@ -22,7 +23,6 @@ import {
   publishIds,
   startHeraldProcess,
   startIdReceiver,
-  until,
   waitForExit,
 } from '../support/processes.ts';
 import { isPostgresReachable, TEST_DATABASE_URL } from '../support/storage.ts';
@@ -110,14 +110,14 @@ test('[postgres] one api and three worker processes deliver 3,000 events, each o
   try {
     await publishIds(apiProc.url!, adminKey, tenantId, ids);
     const publishMs = Date.now() - t0;
-    await until('every event id to arrive', () => receiver!.missing(ids).length === 0, {
+    await waitFor('every event id to arrive', () => receiver!.missing(ids).length === 0, {
       timeoutMs: 60_000,
       intervalMs: 50,
       detail: () => `${receiver!.missing(ids).length} missing`,
     });
     const deliveredMs = Date.now() - t0;
     // Outcomes are written shortly after the answers: wait until none is pending any more.
-    await until(
+    await waitFor(
       'every delivery to be finished',
       async () => {
         const { rows } = await sql!.query<{ n: number }>(

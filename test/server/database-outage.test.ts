@@ -17,7 +17,8 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config/config.ts';
 import { generateEncryptionKey } from '../../src/security/secret-box.ts';
 import { type RunningHerald, startHerald } from '../../src/server/start.ts';
-import { api, type IdReceiver, startIdReceiver, until } from '../support/processes.ts';
+import { waitFor } from '../support/poll.ts';
+import { api, type IdReceiver, startIdReceiver } from '../support/processes.ts';
 import { isPostgresReachable, TEST_DATABASE_URL } from '../support/storage.ts';
 
 const adminKey = `hk_admin_outage_${randomBytes(12).toString('hex')}`;
@@ -107,7 +108,7 @@ test('[postgres] connections cut mid-delivery: nothing accepted is lost, refusal
 
   // Before: four batches accepted, deliveries under way.
   for (const batch of batches.slice(0, 4)) await publishBatch(base, batch, statuses);
-  await until('the first deliveries', () => receiver!.received >= 50, { timeoutMs: 20_000 });
+  await waitFor('the first deliveries', () => receiver!.received >= 50, { timeoutMs: 20_000 });
 
   // The outage, twice, while the rest is being published and delivered.
   const cuts: number[] = [];
@@ -121,11 +122,11 @@ test('[postgres] connections cut mid-delivery: nothing accepted is lost, refusal
   assert.ok(cuts[0]! > 0, 'there were connections to cut');
 
   // Every event arrived, every delivery is recorded as succeeded, and nothing was published twice.
-  await until('every event delivered', () => receiver!.missing(ids).length === 0, {
+  await waitFor('every event delivered', () => receiver!.missing(ids).length === 0, {
     timeoutMs: 60_000,
     detail: () => `${receiver!.missing(ids).length} missing`,
   });
-  await until(
+  await waitFor(
     'every delivery recorded as succeeded',
     async () => {
       const r = await sql!.query<{ status: string; n: number }>(
@@ -142,7 +143,11 @@ test('[postgres] connections cut mid-delivery: nothing accepted is lost, refusal
   assert.ok(!statuses.includes(500), `no 500 among ${statuses.length} answers`);
 
   // Afterwards: ready, and a new event goes out as usual.
-  await until('ready again', async () => (await api(base, adminKey, 'GET', '/readyz')).status === 200);
+  await waitFor('ready again', async () => (await api(base, adminKey, 'GET', '/readyz')).status === 200, {
+    timeoutMs: 30_000,
+  });
   await publishBatch(base, ['ord_after'], statuses);
-  await until('the event published after the outage', () => receiver!.counts.has('ord_after'));
+  await waitFor('the event published after the outage', () => receiver!.counts.has('ord_after'), {
+    timeoutMs: 30_000,
+  });
 });

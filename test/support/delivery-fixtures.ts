@@ -11,6 +11,8 @@ import { newId } from '../../src/core/ids.ts';
 import type { Db, Queryable } from '../../src/db/db.ts';
 import { createSecretBox, generateEncryptionKey, type SecretBox } from '../../src/security/secret-box.ts';
 
+export { type Truthy, waitFor } from './poll.ts';
+
 export const testSecretBox: SecretBox = createSecretBox(generateEncryptionKey());
 
 export function newSecret(): string {
@@ -219,23 +221,6 @@ export function manualClock(start = new Date('2030-01-01T00:00:00Z')): ManualClo
       t += ms;
     },
   };
-}
-
-export type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>;
-
-/** Polls `check` until it returns something truthy; fails after `timeoutMs` with `what`. */
-export async function waitFor<T>(
-  what: string,
-  check: () => Promise<T> | T,
-  { timeoutMs = 10_000, intervalMs = 10 } = {},
-): Promise<Truthy<T>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value as Truthy<T>;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
 }
 
 export interface ReceivedRequest {

@@ -139,27 +139,6 @@ export async function killSpawned(): Promise<void> {
   await Promise.all(left.map((p) => p.exited));
 }
 
-/** Polls `check` until it returns something truthy; fails after `timeoutMs` with `what` (and `detail()`). */
-export async function until<T>(
-  what: string,
-  check: () => Promise<T> | T,
-  {
-    timeoutMs = 30_000,
-    intervalMs = 25,
-    detail,
-  }: { timeoutMs?: number; intervalMs?: number; detail?: () => string } = {},
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${detail ? `: ${detail()}` : ''}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-}
-
 export interface IdReceiver {
   url: string;
   /** Requests whose body was read, in total (duplicates included). */

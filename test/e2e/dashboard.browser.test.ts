@@ -13,13 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { type Browser, chromium, type Page } from 'playwright-core';
-import {
-  api,
-  type HeraldProcess,
-  killSpawned,
-  startHeraldProcess,
-  until,
-} from '../test/support/processes.ts';
+import { waitFor } from '../support/poll.ts';
+import { api, type HeraldProcess, killSpawned, startHeraldProcess } from '../support/processes.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const CHROMIUM_FLAGS = [
@@ -31,7 +26,7 @@ const CHROMIUM_FLAGS = [
   '--disable-sync',
   '--no-first-run',
 ];
-const SHOTS = join(import.meta.dirname, '..', 'test-results');
+const SHOTS = join(import.meta.dirname, '..', '..', 'test-results');
 const adminKey = `hk_admin_e2e${'x'.repeat(32)}`;
 
 let herald: HeraldProcess;
@@ -181,7 +176,7 @@ test('operator: sign in, create an endpoint, watch a delivery, retry it, rotate 
   assert.equal(published.status, 202);
   const row = page.locator('tr[data-delivery-id]').first();
   await row.waitFor({ timeout: 20_000 });
-  await until('the receiver to get the webhook', () => received.length >= 1);
+  await waitFor('the receiver to get the webhook', () => received.length >= 1, { timeoutMs: 30_000 });
   await page.locator('tr[data-delivery-id] .badge-succeeded').first().waitFor({ timeout: 20_000 });
   await shot(page, 'deliveries');
 
@@ -200,7 +195,9 @@ test('operator: sign in, create an endpoint, watch a delivery, retry it, rotate 
   await page.goto(`${herald.url}/ui#/t/acme/endpoints/${encodeURIComponent(endpointId)}`);
   await page.getByRole('button', { name: 'Reveal secret' }).click();
   const secret = page.getByTestId('secret');
-  await until('the secret', async () => ((await secret.textContent()) ?? '').startsWith('whsec_'));
+  await waitFor('the secret', async () => ((await secret.textContent()) ?? '').startsWith('whsec_'), {
+    timeoutMs: 30_000,
+  });
   const before = (await secret.textContent()) ?? '';
   await page.getByRole('button', { name: 'Rotate secret' }).click();
   await page.getByRole('button', { name: 'Confirm rotation' }).click();
@@ -217,7 +214,7 @@ test('operator: sign in, create an endpoint, watch a delivery, retry it, rotate 
   // The emulator sends the type's example.
   await page.getByRole('button', { name: 'Send test event' }).click();
   await page.getByText('Open its delivery').waitFor();
-  await until('the test event', () => received.some((b) => b.includes('inv_1')));
+  await waitFor('the test event', () => received.some((b) => b.includes('inv_1')), { timeoutMs: 30_000 });
   await shot(page, 'endpoint');
 
   // A receiver that answers 503: after 20 failed attempts in a row its circuit opens, which the
@@ -235,10 +232,14 @@ test('operator: sign in, create an endpoint, watch a delivery, retry it, rotate 
     data: { invoiceId: `f${i}` },
   }));
   assert.equal((await call('POST', '/v1/tenants/acme/events', { events })).status, 202);
-  await until('the circuit to open', async () => {
-    const got = await call('GET', `/v1/tenants/acme/endpoints/${flaky.id}`);
-    return (got.body as { health: { circuit: string } }).health.circuit !== 'closed';
-  });
+  await waitFor(
+    'the circuit to open',
+    async () => {
+      const got = await call('GET', `/v1/tenants/acme/endpoints/${flaky.id}`);
+      return (got.body as { health: { circuit: string } }).health.circuit !== 'closed';
+    },
+    { timeoutMs: 30_000 },
+  );
   await page.goto(`${herald.url}/ui#/t/acme/endpoints`);
   const circuit = page.locator('tr', { hasText: 'Acme flaky' }).getByTestId('circuit');
   await circuit.waitFor();
