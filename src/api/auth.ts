@@ -6,9 +6,9 @@
  */
 import type { FastifyRequest } from 'fastify';
 import { HeraldError } from '../core/errors.ts';
-import { one } from '../db/db.ts';
 import { digestsEqual, hashKey } from '../security/api-keys.ts';
 import { PORTAL_TOKEN_PREFIX, portalSigningKey, verifyPortalToken } from '../security/portal-token.ts';
+import { findActiveKey, touchKey } from '../store/api-keys.ts';
 import type { AppContext, Principal } from './context.ts';
 
 export function presentedKey(request: FastifyRequest): string | undefined {
@@ -49,18 +49,14 @@ export function createAuthenticator(ctx: AppContext) {
     }
     const digest = presentedKeyDigest(request, key);
     if (digestsEqual(digest, ctx.adminKeyHash)) return { kind: 'admin' };
-    const row = await one<{ id: string; tenant_id: string; key_hash: string }>(
-      ctx.db,
-      'SELECT id, tenant_id, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
-      [digest],
-    );
-    if (!row || !digestsEqual(row.key_hash, digest)) return undefined;
+    const found = await findActiveKey(ctx.db, digest);
+    if (!found || !digestsEqual(found.keyHash, digest)) return undefined;
     const now = ctx.clock.now().getTime();
-    if ((lastUsedWritten.get(row.id) ?? 0) + LAST_USED_EVERY_MS < now) {
-      lastUsedWritten.set(row.id, now);
-      await ctx.db.query('UPDATE api_keys SET last_used_at = $2 WHERE id = $1', [row.id, new Date(now)]);
+    if ((lastUsedWritten.get(found.id) ?? 0) + LAST_USED_EVERY_MS < now) {
+      lastUsedWritten.set(found.id, now);
+      await touchKey(ctx.db, found.id, new Date(now));
     }
-    return { kind: 'tenant', tenantId: row.tenant_id, keyId: row.id };
+    return { kind: 'tenant', tenantId: found.tenantId, keyId: found.id };
   }
 
   /** onRequest/preHandler hook: sets request.principal or refuses. */

@@ -5,14 +5,10 @@
  * operator notification. Its pending deliveries stay pending (paused) and resume if it is re-enabled.
  */
 import type { Queryable } from '../db/db.ts';
+import { type DisabledEndpoint, disableEndpointsFailingSince } from '../store/endpoint-health.ts';
 import type { DeliveryLogger } from './logger.ts';
 
-export interface DisabledEndpoint {
-  id: string;
-  tenantId: string;
-  url: string;
-  failingSince: Date;
-}
+export type { DisabledEndpoint };
 
 /** `432000` → `5d`, `7200` → `2h`: how the reason names the configured duration. */
 export function formatDuration(seconds: number): string {
@@ -34,19 +30,11 @@ export async function disableFailingEndpoints(
   opts: { now: Date; disableAfterSeconds: number; logger?: DeliveryLogger },
 ): Promise<DisabledEndpoint[]> {
   const reason = `failing continuously for more than ${formatDuration(opts.disableAfterSeconds)}`;
-  const rows = await q.query<{ id: string; tenant_id: string; url: string; failing_since: Date }>(
-    `UPDATE endpoints
-     SET active = false, disabled_reason = $3, disabled_at = $1, updated_at = $1
-     WHERE active AND failing_since IS NOT NULL AND failing_since <= $2
-     RETURNING id, tenant_id, url, failing_since`,
-    [opts.now, new Date(opts.now.getTime() - opts.disableAfterSeconds * 1000), reason],
-  );
-  const disabled = rows.map((r) => ({
-    id: r.id,
-    tenantId: r.tenant_id,
-    url: r.url,
-    failingSince: r.failing_since,
-  }));
+  const disabled = await disableEndpointsFailingSince(q, {
+    now: opts.now,
+    failingSince: new Date(opts.now.getTime() - opts.disableAfterSeconds * 1000),
+    reason,
+  });
   for (const e of disabled) {
     opts.logger?.warn(
       {

@@ -13,9 +13,9 @@ import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Db } from '../db/db.ts';
 import { finishMaintenanceJob, type MaintenanceJob, takeMaintenanceJob } from '../queue/maintenance-lock.ts';
+import { purgeExpired } from '../store/retention.ts';
 import { disableFailingEndpoints } from './auto-disable.ts';
 import { type DeliveryLogger, silentLogger } from './logger.ts';
-import { purgeExpired } from './retention.ts';
 
 export interface MaintenanceConfig {
   retentionDays: number;

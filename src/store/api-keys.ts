@@ -8,6 +8,7 @@ import { HeraldError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { one, type Queryable } from '../db/db.ts';
 import { displayPrefix, generateKey, hashKey, TENANT_KEY_PREFIX } from '../security/api-keys.ts';
+import { tenantExists } from './tenants.ts';
 
 export interface ApiKey {
   id: string;
@@ -46,8 +47,22 @@ const toApiKey = (r: ApiKeyRow): ApiKey => ({
   revokedAt: r.revoked_at?.toISOString() ?? null,
 });
 
-async function tenantExists(q: Queryable, tenantId: string): Promise<boolean> {
-  return (await q.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId])).length > 0;
+/** The unrevoked key with this digest (SHA-256 hex of the presented key), if any. */
+export async function findActiveKey(
+  q: Queryable,
+  digest: string,
+): Promise<{ id: string; tenantId: string; keyHash: string } | undefined> {
+  const row = await one<{ id: string; tenant_id: string; key_hash: string }>(
+    q,
+    'SELECT id, tenant_id, key_hash FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL',
+    [digest],
+  );
+  return row && { id: row.id, tenantId: row.tenant_id, keyHash: row.key_hash };
+}
+
+/** Records when a key was last used (the authenticator writes it at most once a minute per key). */
+export async function touchKey(q: Queryable, id: string, at: Date): Promise<void> {
+  await q.query('UPDATE api_keys SET last_used_at = $2 WHERE id = $1', [id, at]);
 }
 
 /** Creates a key for the tenant (TENANT_NOT_FOUND if there is none). */

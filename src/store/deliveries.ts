@@ -7,6 +7,7 @@
 import { type ErrorCode, HeraldError } from '../core/errors.ts';
 import { one, type Queryable } from '../db/db.ts';
 import { wakeDispatchers } from '../queue/notify.ts';
+import { tenantExists } from './tenants.ts';
 
 export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
 
@@ -90,10 +91,6 @@ const COLUMNS = `d.id, d.tenant_id, d.endpoint_id, d.event_id, d.event_ids, d.ev
  */
 export async function notFoundUnder(q: Queryable, tenantId: string, code: ErrorCode): Promise<never> {
   throw new HeraldError((await tenantExists(q, tenantId)) ? code : 'TENANT_NOT_FOUND');
-}
-
-export async function tenantExists(q: Queryable, tenantId: string): Promise<boolean> {
-  return (await one(q, 'SELECT 1 FROM tenants WHERE id = $1', [tenantId])) !== undefined;
 }
 
 // ---------------------------------------------------------------- reading

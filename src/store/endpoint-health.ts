@@ -93,3 +93,28 @@ export async function endpointHealthCounts(q: Queryable): Promise<HealthCounts> 
   );
   return { circuitOpen: row?.circuit_open ?? 0, throttled: row?.throttled ?? 0 };
 }
+
+export interface DisabledEndpoint {
+  id: string;
+  tenantId: string;
+  url: string;
+  failingSince: Date;
+}
+
+/**
+ * Disables, with `reason`, every active endpoint failing continuously since `failingSince` or
+ * earlier (src/delivery/auto-disable.ts); answers those it disabled.
+ */
+export async function disableEndpointsFailingSince(
+  q: Queryable,
+  opts: { now: Date; failingSince: Date; reason: string },
+): Promise<DisabledEndpoint[]> {
+  const rows = await q.query<{ id: string; tenant_id: string; url: string; failing_since: Date }>(
+    `UPDATE endpoints
+     SET active = false, disabled_reason = $3, disabled_at = $1, updated_at = $1
+     WHERE active AND failing_since IS NOT NULL AND failing_since <= $2
+     RETURNING id, tenant_id, url, failing_since`,
+    [opts.now, opts.failingSince, opts.reason],
+  );
+  return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, url: r.url, failingSince: r.failing_since }));
+}

@@ -26,6 +26,7 @@ import {
   toHealth,
 } from './endpoint-health.ts';
 import { removeEndpointTraffic } from './endpoint-removal.ts';
+import { tenantExists } from './tenants.ts';
 
 /** The auth as answers show it: who and where, never a token, password or client secret. */
 export type RedactedAuth =
@@ -154,10 +155,6 @@ function columnsOf(fields: EndpointPatch, box: SecretBox): Array<[string, unknow
   if (fields.ignoreOrigins !== undefined) add('ignore_origins', fields.ignoreOrigins, 'text[]');
   if (fields.metadata !== undefined) add('metadata', fields.metadata, 'jsonb');
   return cols;
-}
-
-async function tenantExists(q: Queryable, tenantId: string): Promise<boolean> {
-  return (await q.query('SELECT 1 FROM tenants WHERE id = $1', [tenantId])).length > 0;
 }
 
 /** The 404 for a tenant-scoped miss: no such tenant, or no such endpoint of it. */

@@ -5,7 +5,8 @@
 
 import { HeraldError } from '../core/errors.ts';
 import type { Queryable } from '../db/db.ts';
-import { type Delivery, deliveriesOfEvent, notFoundUnder, tenantExists } from './deliveries.ts';
+import { type Delivery, deliveriesOfEvent, notFoundUnder } from './deliveries.ts';
+import { tenantExists } from './tenants.ts';
 
 export interface HeraldEvent {
   id: string;

@@ -4,6 +4,11 @@ import { HeraldError } from '../core/errors.ts';
 import { type Db, one, type Queryable } from '../db/db.ts';
 import { removeEndpointTraffic } from './endpoint-removal.ts';
 
+/** Whether the tenant exists: asked only on a miss, to answer TENANT_NOT_FOUND rather than the resource's 404. */
+export async function tenantExists(q: Queryable, tenantId: string): Promise<boolean> {
+  return (await one(q, 'SELECT 1 FROM tenants WHERE id = $1', [tenantId])) !== undefined;
+}
+
 export interface Tenant {
   id: string;
   name: string;

@@ -4,7 +4,7 @@ import { newId } from '../../src/core/ids.ts';
 import { disableFailingEndpoints, formatDuration } from '../../src/delivery/auto-disable.ts';
 import type { DeliveryLogger } from '../../src/delivery/logger.ts';
 import { createMaintenance } from '../../src/delivery/maintenance.ts';
-import { purgeExpired } from '../../src/delivery/retention.ts';
+import { purgeExpired } from '../../src/store/retention.ts';
 import {
   insertEndpoint,
   insertEvent,

@@ -8,7 +8,8 @@
 import { Type } from 'typebox';
 import { HeraldError, invalid } from '../../core/errors.ts';
 import { one } from '../../db/db.ts';
-import { notFoundUnder, tenantExists } from '../../store/deliveries.ts';
+import { notFoundUnder } from '../../store/deliveries.ts';
+import { tenantExists } from '../../store/tenants.ts';
 import type { App, AppContext } from '../context.ts';
 import { TenantParams } from '../schemas/common.ts';
 import { EndpointParams } from '../schemas/event.ts';
