@@ -1,28 +1,25 @@
 /**
  * Endpoint health from its attempts: `GET …/endpoint-stats?endpointIds=` (the endpoints list: success
  * rate and last attempt of up to 100 endpoints in one call) and `GET …/endpoints/{id}/stats` (the
- * detail page's chart: success rate and latency per bucket). Every query reads the
- * `attempts (endpoint_id, started_at DESC)` index over one window, so its cost is bounded by the
- * window's attempts, never by the endpoint's history.
+ * detail page's chart: success rate and latency per bucket). The reads are src/store/stats.ts's.
  */
 import { Type } from 'typebox';
 import { HeraldError, invalid } from '../../core/errors.ts';
-import { one } from '../../db/db.ts';
 import { notFoundUnder } from '../../store/deliveries.ts';
+import {
+  endpointAttemptBuckets,
+  endpointLastAttempt,
+  endpointSummaries,
+  type LastAttemptRow,
+} from '../../store/stats.ts';
 import { tenantExists } from '../../store/tenants.ts';
 import type { App, AppContext } from '../context.ts';
 import { TenantParams } from '../schemas/common.ts';
 import { EndpointParams } from '../schemas/event.ts';
 import { EndpointStatsOut, EndpointSummaryOut, EndpointSummaryQuery, StatsQuery } from '../schemas/stats.ts';
-import { bucketSql, fillBuckets, rate, statsWindow } from './stats-window.ts';
+import { fillBuckets, rate, statsWindow } from './stats-window.ts';
 
 const MAX_SUMMARY_IDS = 100;
-
-interface LastAttemptRow {
-  last_started_at: Date | null;
-  last_status_code: number | null;
-  last_error_kind: string | null;
-}
 
 const lastAttempt = (r: LastAttemptRow) =>
   r.last_started_at
@@ -32,11 +29,6 @@ const lastAttempt = (r: LastAttemptRow) =>
         errorKind: r.last_error_kind,
       }
     : null;
-
-// The newest attempt of endpoint `e`, found by the index whatever the window.
-const LAST_ATTEMPT_JOIN = `LEFT JOIN LATERAL (
-    SELECT a.started_at AS last_started_at, a.status_code AS last_status_code, a.error_kind AS last_error_kind
-    FROM attempts a WHERE a.endpoint_id = e.id ORDER BY a.started_at DESC LIMIT 1) la ON true`;
 
 export function endpointStatsRoutes(app: App, ctx: AppContext): void {
   const tags = ['endpoints'];
@@ -62,20 +54,7 @@ export function endpointStatsRoutes(app: App, ctx: AppContext): void {
         throw invalid('querystring.endpointIds', `must name 1 to ${MAX_SUMMARY_IDS} endpoints`);
       }
       const w = statsWindow(req.query.window ?? '24h', ctx.clock);
-      const rows = await ctx.db.query<
-        LastAttemptRow & { id: string; attempts: number; succeeded: number; failing_since: Date | null }
-      >(
-        `SELECT e.id, e.failing_since, la.*,
-           (SELECT count(*) FROM attempts a
-            WHERE a.endpoint_id = e.id AND a.started_at >= $3 AND a.started_at < $4)::int AS attempts,
-           (SELECT count(*) FROM attempts a
-            WHERE a.endpoint_id = e.id AND a.started_at >= $3 AND a.started_at < $4
-              AND a.error_kind IS NULL)::int AS succeeded
-         FROM endpoints e ${LAST_ATTEMPT_JOIN}
-         WHERE e.tenant_id = $1 AND e.id = ANY($2::text[])
-         ORDER BY e.id`,
-        [tenantId, ids, w.from, w.to],
-      );
+      const rows = await endpointSummaries(ctx.db, tenantId, ids, w);
       if (rows.length === 0 && !(await tenantExists(ctx.db, tenantId)))
         throw new HeraldError('TENANT_NOT_FOUND');
       return {
@@ -108,32 +87,9 @@ export function endpointStatsRoutes(app: App, ctx: AppContext): void {
     async (req) => {
       const { tenantId, endpointId } = req.params;
       const w = statsWindow(req.query.window ?? '24h', ctx.clock);
-      const endpoint = await one<LastAttemptRow & { id: string; failing_since: Date | null }>(
-        ctx.db,
-        `SELECT e.id, e.failing_since, la.* FROM endpoints e ${LAST_ATTEMPT_JOIN}
-         WHERE e.tenant_id = $1 AND e.id = $2`,
-        [tenantId, endpointId],
-      );
+      const endpoint = await endpointLastAttempt(ctx.db, tenantId, endpointId);
       if (!endpoint) return notFoundUnder(ctx.db, tenantId, 'ENDPOINT_NOT_FOUND');
-      const rows = await ctx.db.query<{
-        bucket: number;
-        attempts: number;
-        succeeded: number;
-        sum_ms: number;
-        avg_ms: number;
-        p95_ms: number;
-      }>(
-        `SELECT ${bucketSql('started_at', '$2', '$4')} AS bucket,
-           count(*)::int AS attempts,
-           count(*) FILTER (WHERE error_kind IS NULL)::int AS succeeded,
-           sum(duration_ms)::float8 AS sum_ms,
-           avg(duration_ms)::float8 AS avg_ms,
-           percentile_cont(0.95) WITHIN GROUP (ORDER BY duration_ms)::float8 AS p95_ms
-         FROM attempts
-         WHERE endpoint_id = $1 AND started_at >= $2 AND started_at < $3
-         GROUP BY 1`,
-        [endpointId, w.from, w.to, w.bucketSeconds],
-      );
+      const rows = await endpointAttemptBuckets(ctx.db, endpointId, w);
       const byBucket = new Map(rows.map((r) => [r.bucket, r]));
       const attempts = rows.reduce((n, r) => n + r.attempts, 0);
       const succeeded = rows.reduce((n, r) => n + r.succeeded, 0);

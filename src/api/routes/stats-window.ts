@@ -34,10 +34,6 @@ export function statsWindow(window: StatsWindowName, clock: Clock): StatsWindowB
   };
 }
 
-/** The SQL for the bucket index of timestamp column `col`, given the parameters holding from and size. */
-export const bucketSql = (col: string, fromParam: string, sizeParam: string): string =>
-  `floor(extract(epoch FROM ${col} - ${fromParam}::timestamptz) / ${sizeParam}::int)::int`;
-
 /** Every bucket's start, oldest first, with `fill(i)` giving the figures of bucket i. */
 export function fillBuckets<T>(w: StatsWindowBounds, fill: (i: number) => T): Array<{ start: string } & T> {
   return Array.from({ length: w.buckets }, (_, i) => ({
