@@ -65,7 +65,19 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     // Swagger UI's own routes carry no access setting: they are public pages.
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
   });
-  await app.register(swaggerUi, { routePrefix: '/docs', uiConfig: { docExpansion: 'list' } });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // No calls to swagger.io's validator: the page loads nothing from outside Herald.
+    uiConfig: { docExpansion: 'list', validatorUrl: null },
+    // The plugin's policy (hashes of its inline scripts), made stricter: no framing at all
+    // (clickjacking; issue 16), and no upgrade to https, which would break the page on plain http.
+    staticCSP: true,
+    transformStaticCSP: (header) =>
+      header
+        .replace("frame-ancestors 'self'", "frame-ancestors 'none'")
+        .replace(' validator.swagger.io', '')
+        .replace(/\s*upgrade-insecure-requests;?/, ''),
+  });
 
   installHeaderLimits(app, ctx);
   app.addHook('onRequest', createRateLimit(ctx));

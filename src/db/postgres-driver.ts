@@ -4,7 +4,7 @@
  * lost LISTEN connection only costs latency.
  */
 import pg from 'pg';
-import { isDatabaseUnavailable } from './database-unavailable.ts';
+import { fromDatabase, isDatabaseUnavailable } from './database-unavailable.ts';
 import { type Db, PLAN_SETTINGS, type PlanMode, type Queryable, type Sql } from './db.ts';
 
 const INT8_OID = 20;
@@ -72,7 +72,10 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   }
   const poolFor = (sql: Sql) => (typeof sql !== 'string' && sql.plan ? planPools.get(sql.plan)! : pool);
   // Fail fast on a wrong URL instead of on the first request.
-  const probe = await pool.connect();
+  const probe = await pool.connect().catch(async (err: unknown) => {
+    await Promise.all([pool.end(), ...[...planPools.values()].map((p) => p.end())]).catch(() => {});
+    throw fromDatabase(err);
+  });
   probe.release();
 
   const listeners = new Map<string, Set<(payload: string) => void>>();
@@ -119,14 +122,23 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     return connecting;
   }
 
+  /** The driver's own failures, marked so the API can tell them from a client's (database-unavailable.ts). */
+  async function own<T>(p: Promise<T>): Promise<T> {
+    try {
+      return await p;
+    } catch (err) {
+      throw fromDatabase(err);
+    }
+  }
+
   const db: Db = {
     kind: 'postgres',
     async query<T>(sql: Sql, params?: readonly unknown[]): Promise<T[]> {
-      const res = await poolFor(sql).query(config(sql, params));
+      const res = await own(poolFor(sql).query(config(sql, params)));
       return res.rows as T[];
     },
     async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
-      const client = await pool.connect();
+      const client = await own(pool.connect());
       // A checked-out client is no longer watched by the pool: a connection dropped while it is out
       // (a restart, a terminated backend) would be an 'error' event nobody handles, which ends the
       // process. Keep the error, and have the pool throw the client away on release.
@@ -142,19 +154,19 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
           if (typeof sql !== 'string' && sql.plan && !modesSet.has(sql.plan)) {
             // For the rest of this transaction only; the connection goes back as it came.
             const { name, value } = PLAN_SETTINGS[sql.plan];
-            await client.query(`SET LOCAL ${name} = ${value}`);
+            await own(client.query(`SET LOCAL ${name} = ${value}`));
             modesSet.add(sql.plan);
           }
-          return (await client.query(config(sql, params))).rows as R[];
+          return (await own(client.query(config(sql, params)))).rows as R[];
         },
         async exec(sql: string): Promise<void> {
-          await client.query(sql);
+          await own(client.query(sql));
         },
       };
       try {
-        await client.query('BEGIN');
+        await own(client.query('BEGIN'));
         const result = await fn(tx);
-        await client.query('COMMIT');
+        await own(client.query('COMMIT'));
         return result;
       } catch (err) {
         if (isDatabaseUnavailable(err)) broken ??= err as Error;
@@ -189,7 +201,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       };
     },
     async exec(sql) {
-      await pool.query(sql);
+      await own(pool.query(sql));
     },
     async close() {
       closed = true;

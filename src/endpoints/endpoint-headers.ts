@@ -10,6 +10,21 @@ export const MAX_HEADERS = 50;
 export const MAX_HEADER_NAME_LENGTH = 256;
 export const MAX_HEADER_VALUE_LENGTH = 4096;
 
+/**
+ * Hop-by-hop and connection-control headers that the HTTP client either refuses or must own
+ * (undici throws on `expect`, `keep-alive`, `upgrade`; the others describe the connection, not the
+ * request): accepted, they would fail every attempt, so they are refused at registration (issue 16).
+ */
+const NEVER_SENT = new Set([
+  'expect',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'http2-settings',
+]);
+
 // RFC 9110 token characters.
 const TOKEN_RE = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // What undici will send: HTAB, visible ASCII, space and obs-text; never CR, LF or NUL.
@@ -42,6 +57,11 @@ export function validateHeaders(
     const lower = name.toLowerCase();
     if (name.length === 0 || name.length > MAX_HEADER_NAME_LENGTH || !TOKEN_RE.test(name)) {
       problems.push({ path, message: `${shown(name)} is not a valid header name` });
+    } else if (NEVER_SENT.has(lower)) {
+      problems.push({
+        path,
+        message: `${shown(name)} is a connection header Herald's HTTP client cannot send`,
+      });
     } else if (isOwnedHeader(profile, name)) {
       problems.push({ path, message: `${shown(name)} is set by Herald and cannot be overridden` });
     } else if (authType !== null && lower === 'authorization') {

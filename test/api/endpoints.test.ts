@@ -403,6 +403,11 @@ forEachStorage('endpoints', (kind) => {
       ['headers herald-', { url, headers: { 'herald-x': 'x' } }, 'INVALID_HEADERS'],
       ['headers framing', { url, headers: { 'Content-Length': '5' } }, 'INVALID_HEADERS'],
       ['headers host', { url, headers: { Host: 'evil' } }, 'INVALID_HEADERS'],
+      // Headers the HTTP client refuses or owns: accepted, they failed every attempt (issue 16).
+      ['headers expect', { url, headers: { Expect: '100-continue' } }, 'INVALID_HEADERS', 'headers.Expect'],
+      ['headers upgrade', { url, headers: { Upgrade: 'websocket' } }, 'INVALID_HEADERS', 'headers.Upgrade'],
+      ['headers keep-alive', { url, headers: { 'Keep-Alive': 'timeout=5' } }, 'INVALID_HEADERS'],
+      ['headers te', { url, headers: { TE: 'trailers' } }, 'INVALID_HEADERS'],
       [
         'headers profile-owned',
         { url, profile: 'altoviz', headers: { 'X-Signature': 'x' } },

@@ -25,6 +25,17 @@ forEachStorage('ops routes', (kind) => {
     assert.match(docs.headers['content-type'] as string, /text\/html/);
   });
 
+  test('/docs is served with a content security policy that forbids framing it (issue 16)', async () => {
+    for (const url of ['/docs/', '/docs/static/swagger-initializer.js', '/docs/json']) {
+      const res = await t.app.inject({ method: 'GET', url });
+      assert.equal(res.statusCode, 200, url);
+      const csp = res.headers['content-security-policy'] as string;
+      assert.match(csp, /frame-ancestors 'none'/, url);
+      assert.match(csp, /default-src 'self'/, url);
+      assert.doesNotMatch(csp, /upgrade-insecure-requests|validator\.swagger\.io/, url);
+    }
+  });
+
   test('an unknown route is a 404 with a code', async () => {
     const res = await t.request('GET', '/v1/nope', undefined, null);
     assert.equal(res.statusCode, 404);
