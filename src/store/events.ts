@@ -4,6 +4,7 @@
  */
 
 import { HeraldError } from '../core/errors.ts';
+import { isoOrNull } from '../core/iso.ts';
 import type { Queryable } from '../db/db.ts';
 import { type Delivery, deliveriesOfEvent, notFoundUnder } from './deliveries.ts';
 import { tenantExists } from './tenants.ts';
@@ -37,7 +38,7 @@ export const toEvent = (r: EventRow): HeraldEvent => ({
   type: r.type,
   data: r.data,
   origin: r.origin,
-  occurredAt: r.occurred_at ? r.occurred_at.toISOString() : null,
+  occurredAt: isoOrNull(r.occurred_at),
   createdAt: r.created_at.toISOString(),
   batchId: r.batch_id,
 });

@@ -5,6 +5,7 @@
  */
 
 import { HeraldError } from '../core/errors.ts';
+import { isoOrNull } from '../core/iso.ts';
 import { type Db, prepared } from '../db/db.ts';
 import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
 import { ENDPOINT_CONFIG_COLUMNS } from '../queue/claim-deliveries.ts';
@@ -122,7 +123,7 @@ export function publishResult(
           data: e.data,
           origin: e.origin ?? null,
           // As stored: PostgreSQL normalises what it was given (a leap second, an offset).
-          occurredAt: stored.get(e.id)!.occurred_at?.toISOString() ?? null,
+          occurredAt: isoOrNull(stored.get(e.id)!.occurred_at ?? null),
           createdAt: stored.get(e.id)!.created_at.toISOString(),
           batchId,
         },

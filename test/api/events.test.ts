@@ -404,6 +404,19 @@ forEachStorage('publishing events', (kind) => {
       [{ type: 'has space', data: {} }, 400, 'VALIDATION_FAILED'],
       [{ type: 'a.b', data: {}, extra: 1 }, 400, 'VALIDATION_FAILED'],
       [{ type: 'a.b', data: {}, occurredAt: 'yesterday' }, 400, 'VALIDATION_FAILED'],
+      // Past the year 9999 once the offset (or a leap second) is applied: stored, then 500, before.
+      [{ type: 'a.b', data: {}, occurredAt: '9999-12-31T23:00:00-05:00' }, 400, 'VALIDATION_FAILED'],
+      [{ type: 'a.b', data: {}, occurredAt: '9999-12-31T23:59:60Z' }, 400, 'VALIDATION_FAILED'],
+      [
+        {
+          events: [
+            { type: 'a.b', data: {} },
+            { type: 'a.b', data: {}, occurredAt: '9999-12-31T23:30:00-01:00' },
+          ],
+        },
+        400,
+        'VALIDATION_FAILED',
+      ],
       [{ type: 'a.b', data: {}, id: 'bad id' }, 400, 'VALIDATION_FAILED'],
       [{ type: 'a.b', data: {}, origin: '' }, 400, 'VALIDATION_FAILED'],
       [{ events: [] }, 400, 'VALIDATION_FAILED'],
@@ -447,6 +460,18 @@ forEachStorage('publishing events', (kind) => {
     assert.equal(leap.json().occurredAt, '2017-01-01T00:00:00.000Z');
     const got = await t.request('GET', `/v1/tenants/${tid}/events/${leap.json().id}`);
     assert.equal(got.json().occurredAt, '2017-01-01T00:00:00.000Z');
+  });
+
+  test('an event stored with an occurredAt past the year 9999 (before it was refused) still reads', async () => {
+    const tid = await tenant();
+    const ok = await publish(tid, { type: 'a.b', data: {} });
+    await t.ctx.db.query(`UPDATE events SET occurred_at = '10000-01-01T04:00:00Z' WHERE id = $1`, [
+      ok.json().id,
+    ]);
+    const list = await t.request('GET', `/v1/tenants/${tid}/events`);
+    assert.equal(list.statusCode, 200, list.body);
+    const got = await t.request('GET', `/v1/tenants/${tid}/events/${ok.json().id}`);
+    assert.equal(got.statusCode, 200, got.body);
   });
 
   test('publishing wakes the dispatchers with a NOTIFY', async () => {

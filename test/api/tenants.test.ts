@@ -53,6 +53,9 @@ forEachStorage('tenants', (kind) => {
       [{ name: 5 }, 400, 'VALIDATION_FAILED'],
       [{ id: 'has space', name: 'x' }, 400, 'VALIDATION_FAILED'],
       [{ name: 'x', extra: true }, 400, 'VALIDATION_FAILED'],
+      // `.` and `..` as ids: URL-normalising clients would reach other routes with them (issue 16).
+      [{ id: '.', name: 'x' }, 400, 'VALIDATION_FAILED'],
+      [{ id: '..', name: 'x' }, 400, 'VALIDATION_FAILED'],
       ['{"name": ', 400, 'INVALID_JSON'],
       [{ name: 'x'.repeat(2 * 1024 * 1024) }, 413, 'PAYLOAD_TOO_LARGE'],
     ];
@@ -80,6 +83,34 @@ forEachStorage('JSON bodies', (kind) => {
     t = await makeTestApp(kind);
   });
   after(() => t.close());
+
+  test('values that cannot be kept exactly are refused, the same way on every route (issue 16)', async () => {
+    const tid = (await t.request('POST', '/v1/tenants', { name: 'exact' })).json().id as string;
+    const bodies = [
+      ['/v1/tenants', '{"name":"a\\ud800b"}'],
+      ['/v1/tenants', '{"name":"x","metadata":{"k":"\\udfff"}}'],
+      [`/v1/tenants/${tid}/events`, '{"type":"a.b","data":{"n":1e999999}}'],
+      [`/v1/tenants/${tid}/events`, '{"type":"a.b","data":{"n":-0}}'],
+      [`/v1/tenants/${tid}/events`, '{"type":"a.b","data":{"n":1e-400}}'],
+      [`/v1/tenants/${tid}/events`, '{"type":"a.b","data":{"s":"\\ud83d"}}'],
+    ];
+    for (const [url, body] of bodies) {
+      const res = await t.request('POST', url!, body);
+      assert.equal(res.statusCode, 400, `${body} → ${res.body}`);
+      assert.equal(res.json().error.code, 'VALIDATION_FAILED');
+      assert.equal(res.json().error.details[0].path, 'body');
+    }
+    const events = await t.request('GET', `/v1/tenants/${tid}/events`);
+    assert.deepEqual(events.json().data, [], 'nothing was stored');
+    // What is kept exactly still passes: a surrogate pair, zeros, small and large numbers.
+    const ok = await t.request(
+      'POST',
+      `/v1/tenants/${tid}/events`,
+      '{"type":"a.b","data":{"e":"\\ud83d\\ude00","z":0,"f":0.0,"n":-1.5e-300,"b":1e300}}',
+    );
+    assert.equal(ok.statusCode, 202, ok.body);
+    assert.deepEqual(ok.json().data, { e: '😀', z: 0, f: 0, n: -1.5e-300, b: 1e300 });
+  });
 
   test('deep nesting, prototype keys and empty bodies are refused with a code', async () => {
     const deep = `{"name":"x","metadata":{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}}`;

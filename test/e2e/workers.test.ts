@@ -69,6 +69,10 @@ test('[postgres] one api and three worker processes deliver 3,000 events, each o
     HERALD_ADMIN_KEY: adminKey,
     HERALD_ENCRYPTION_KEY: generateEncryptionKey(),
     HERALD_ALLOW_PRIVATE_NETWORKS: 'true',
+    // One endpoint, so that the workers share it through the claim's cluster-wide count: claiming
+    // ahead (the default, 3) would let the first worker to claim it hold it alone while it keeps up
+    // (docs/isolation.md, "Claiming ahead"), and this test is about sharing.
+    HERALD_CLAIM_AHEAD: '1',
   };
   receiver = await startIdReceiver({ delayMs: ANSWER_MS });
 

@@ -7,15 +7,9 @@ import { invalid } from '../../core/errors.ts';
 import { recoverDeliveries } from '../../store/deliveries.ts';
 import { publishTestEvent } from '../../store/publish-events.ts';
 import type { App, AppContext } from '../context.ts';
+import { instant } from '../instant.ts';
 import { Timestamp } from '../schemas/common.ts';
 import { EndpointParams, EventData, EventOut, EventTypeName } from '../schemas/event.ts';
-
-/** A date-time the schema accepted but JavaScript cannot hold (a leap second) is refused, not a 500. */
-function instant(path: string, value: string): Date {
-  const d = new Date(value);
-  if (Number.isNaN(d.getTime())) throw invalid(path, 'is not a date-time Herald can use');
-  return d;
-}
 
 export function endpointActionRoutes(app: App, ctx: AppContext): void {
   const tags = ['endpoints'];

@@ -6,6 +6,7 @@ import { Type } from 'typebox';
 import { getEvent, listEvents } from '../../store/events.ts';
 import { type EventInput, publishEvents } from '../../store/publish-events.ts';
 import type { App, AppContext } from '../context.ts';
+import { instant } from '../instant.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
 import { TenantParams } from '../schemas/common.ts';
 import {
@@ -42,6 +43,12 @@ export function eventRoutes(app: App, ctx: AppContext): void {
       const body = req.body;
       const single = !('events' in body);
       const inputs: EventInput[] = 'events' in body ? body.events : [body];
+      inputs.forEach((e, i) => {
+        if (e.occurredAt !== undefined)
+          instant(single ? 'body.occurredAt' : `body.events.${i}.occurredAt`, e.occurredAt, {
+            rollLeapSecond: true,
+          });
+      });
       const key = req.headers['idempotency-key'];
       const result = await publishEvents(ctx.db, req.params.tenantId, inputs, {
         single,

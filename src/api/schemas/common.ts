@@ -12,8 +12,15 @@ export const ErrorBody = Type.Object(
   { $id: 'ErrorBody' },
 );
 
-/** Tenant ids, event ids and other caller-chosen ids. */
-export const ClientId = Type.String({ pattern: '^[A-Za-z0-9_.-]{1,64}$', minLength: 1, maxLength: 64 });
+/**
+ * Tenant ids, event ids and other caller-chosen ids. Not `.` or `..`: as a path segment, a client
+ * that normalises URLs would reach another route with them (issue 16).
+ */
+export const ClientId = Type.String({
+  pattern: '^(?!\\.{1,2}$)[A-Za-z0-9_.-]{1,64}$',
+  minLength: 1,
+  maxLength: 64,
+});
 
 export const TenantParams = Type.Object({ tenantId: Type.String({ maxLength: 200 }) });
 
