@@ -45,14 +45,18 @@ export async function startFreshHerald(dbUrl: string): Promise<BenchHerald> {
   await admin.end();
   const url = new URL(dbUrl);
   url.searchParams.set('options', `-c search_path=${schema}`);
-  const env: Record<string, string> = {
+  // HERALD_* settings of the benchmark's environment apply (bench/run.ts says so), the rest is fixed.
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env))
+    if (k.startsWith('HERALD_') && v !== undefined) env[k] = v;
+  Object.assign(env, {
     PORT: '0',
     LOG_LEVEL: 'error',
     HERALD_ADMIN_KEY: ADMIN_KEY,
     HERALD_ALLOW_PRIVATE_NETWORKS: 'true',
     DATABASE_URL: url.toString(),
     HERALD_ENCRYPTION_KEY: generateEncryptionKey(),
-  };
+  });
   const herald = await startHerald(loadConfig({}, env), { api: true, worker: true }, { drainMs: 1000 });
   const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
   const api = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
