@@ -2,6 +2,18 @@
 
 export type Row = Record<string, unknown>;
 
+// C0 controls but tab and newline, DEL, and C1 controls (0x80–0x9f: CSI and others on many terminals).
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * `text` with control characters shown as `\u001b`-style escapes, so what others wrote (endpoint
+ * names, a receiver's error text, a webhook body any local web page can POST to `herald listen`)
+ * cannot move the cursor, recolour or retitle the terminal (issue 16).
+ */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** A cell as text: dates and nulls shortened, objects as compact JSON. */
 export function cell(value: unknown): string {
   if (value === null || value === undefined) return '-';
@@ -25,11 +37,11 @@ export function table(rows: readonly Row[], columns: readonly string[]): string 
       .map((v, i) => (i === cells.length - 1 ? v : v.padEnd(widths[i]!)))
       .join('  ')
       .trimEnd();
-  return [line(header), ...body.map(line)].join('\n');
+  return printable([line(header), ...body.map(line)].join('\n'));
 }
 
 /** One resource as `key  value` lines, keys aligned. */
 export function details(row: Row, keys: readonly string[] = Object.keys(row)): string {
   const width = Math.max(...keys.map((k) => k.length));
-  return keys.map((k) => `${k.padEnd(width)}  ${cell(row[k])}`).join('\n');
+  return printable(keys.map((k) => `${k.padEnd(width)}  ${cell(row[k])}`).join('\n'));
 }

@@ -192,6 +192,13 @@ describe('herald listen', () => {
     assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'INVALID_SIGNATURE');
     await waitFor(/verified +✗ INVALID_SIGNATURE/);
 
+    // Anyone may POST to a local port (any web page can): control characters are shown escaped,
+    // never sent raw to the terminal (issue 16).
+    const evil = await send('\u001b]0;pwned\u0007\u001b[2J');
+    assert.equal(evil.status, 400);
+    await waitFor(/\\u001b\]0;pwned\\u0007/);
+    assert.ok(!out.includes('\u001b') && !out.includes('\u0007'), 'no raw control character was printed');
+
     const exited = new Promise((r) => child!.once('exit', r));
     process.kill(child.pid!, 'SIGTERM');
     await exited;

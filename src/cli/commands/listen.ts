@@ -11,7 +11,7 @@ import { headerValue } from '../../verify/request-parts.ts';
 import { VERIFY_PROFILES } from '../../verify/schemes.ts';
 import { WebhookVerificationError } from '../../verify/verification-error.ts';
 import { createVerifier, type VerifiedWebhook } from '../../verify/verify-webhook.ts';
-import { details } from '../table.ts';
+import { details, printable } from '../table.ts';
 import { usageExits } from './api-command.ts';
 
 interface ListenOptions {
@@ -67,7 +67,8 @@ function report(
   };
   const seq = headerValue(req.headers, 'herald-sequence');
   if (seq) lines['sequence'] = `${seq} (attempt ${headerValue(req.headers, 'herald-attempt') ?? '?'})`;
-  return `── ${req.method} ${req.url}  ${new Date().toISOString()}\n${details(lines)}\n${pretty(body)}\n\n`;
+  // The request line and body are anyone's (any web page can POST to a local port): escaped.
+  return `── ${printable(`${req.method} ${req.url}`)}  ${new Date().toISOString()}\n${details(lines)}\n${printable(pretty(body))}\n\n`;
 }
 
 export function registerListen(program: Command): void {

@@ -1,0 +1,15 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { details, printable, table } from '../../src/cli/table.ts';
+
+test('control characters from others are printed escaped; tabs and newlines stay (issue 16)', () => {
+  assert.equal(
+    printable('a\u001b[31mb\u0007\tc\nd\u009b2J\u007f'),
+    'a\\u001b[31mb\\u0007\tc\nd\\u009b2J\\u007f',
+  );
+  const name = 'ok\u001b]0;pwned\u0007';
+  for (const out of [table([{ name }], ['name']), details({ name })]) {
+    assert.ok(!/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/.test(out), JSON.stringify(out));
+    assert.match(out, /ok\\u001b\]0;pwned\\u0007/);
+  }
+});
