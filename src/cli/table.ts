@@ -3,6 +3,7 @@
 export type Row = Record<string, unknown>;
 
 // C0 controls but tab and newline, DEL, and C1 controls (0x80–0x9f: CSI and others on many terminals).
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is escaped.
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
 
 /**
