@@ -8,9 +8,8 @@
  * bounds, where a rolled-over bound would silently move).
  */
 import { invalid } from '../core/errors.ts';
+import { inIsoYears } from '../core/iso.ts';
 
-const FIRST_INSTANT = -62_167_219_200_000; // 0000-01-01T00:00:00Z
-const LAST_INSTANT = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
 const LEAP_SECOND = /:60(?=(\.\d+)?(Z|[+-]\d\d:\d\d)$)/i;
 
 /** The instant `value` names, or VALIDATION_FAILED at `path`. */
@@ -20,7 +19,6 @@ export function instant(path: string, value: string, opts: { rollLeapSecond?: bo
     t = new Date(value.replace(LEAP_SECOND, ':59')).getTime() + 1000;
   }
   if (Number.isNaN(t)) throw invalid(path, 'is not a date-time Herald can use');
-  if (t > LAST_INSTANT || t < FIRST_INSTANT)
-    throw invalid(path, 'must fall within the years 0000 to 9999 (UTC)');
+  if (!inIsoYears(t)) throw invalid(path, 'must fall within the years 0000 to 9999 (UTC)');
   return new Date(t);
 }

@@ -8,8 +8,6 @@ import type { Queryable } from '../db/db.ts';
 import { type DisabledEndpoint, disableEndpointsFailingSince } from '../store/endpoint-health.ts';
 import type { DeliveryLogger } from './logger.ts';
 
-export type { DisabledEndpoint };
-
 /** `432000` → `5d`, `7200` → `2h`: how the reason names the configured duration. */
 export function formatDuration(seconds: number): string {
   for (const [unit, size] of [
