@@ -308,8 +308,8 @@ export const OPTIONS = [
     env: 'HERALD_CLAIM_AHEAD',
     flag: 'claim-ahead',
     description:
-      "how many limits' worth of one endpoint's deliveries a worker may hold claimed when it alone sends to it (1: only what can start)",
-    default: 3,
+      "how many limits' worth of one endpoint's deliveries a worker may hold claimed when it alone sends to it, fewer where its requests are slow (1: only what can start)",
+    default: 8,
     parse: integer(1, 16),
   } satisfies OptionSpec<'claimAhead'>,
   {

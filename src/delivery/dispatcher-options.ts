@@ -53,11 +53,11 @@ export interface DispatcherConfig {
 }
 
 export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
-  batchSize: 100,
+  batchSize: 200,
   concurrency: 2_000,
   maxInFlightPerEndpoint: 64,
   maxInFlightPerTenant: 500,
-  claimAhead: 3,
+  claimAhead: 8,
   circuitFailureThreshold: 20,
   circuitCooldownMs: 30_000,
   circuitMaxCooldownMs: 600_000,

@@ -29,6 +29,7 @@ import {
   type DispatcherOptions,
   defaultWorkerId,
 } from './dispatcher-options.ts';
+import { createEndpointPace } from './endpoint-pace.ts';
 import { createEndpointSlots } from './endpoint-slots.ts';
 import { createHandoffRoom } from './handoff-room.ts';
 import { createHeldClaims } from './held-claims.ts';
@@ -183,6 +184,10 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
    */
   const aheadBudget = cfg.concurrency;
   const aheadNow = () => (slots.waiting < aheadBudget ? cfg.claimAhead : 1);
+  // Each endpoint's share of that, by how fast its requests finish (endpoint-pace.ts): a delivery
+  // held ahead should start well within the hold limit (held-claims.ts), not be given back unsent.
+  const pace = createEndpointPace({ maxAhead: cfg.claimAhead, holdMs: held.maxHoldMs / 3 });
+  const aheadOf = (endpointId: string) => (aheadNow() > 1 ? pace.aheadFor(endpointId) : 1);
   const overAhead = () => Math.max(0, slots.waiting - aheadBudget);
 
   /** A waiting delivery a raised limit lets start, its slot taken (endpoint-slots.ts). */
@@ -250,6 +255,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       maxInFlightPerEndpoint: cfg.maxInFlightPerEndpoint,
       maxInFlightPerTenant: cfg.maxInFlightPerTenant,
       claimAhead: aheadNow(),
+      aheadByEndpoint: aheadNow() > 1 ? pace.reduced() : undefined,
       now: queueNow(),
     })
       .then(
@@ -276,6 +282,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     const label = outcomeLabel(outcome);
     if (outcome.kind !== 'attempt' || !label) return;
     const r = outcome.record;
+    if (!r.sentNothing) pace.observe(d.endpointId, r.durationMs);
     options.metrics?.attemptFinished(label, r.durationMs);
     if (r.endpointGone) {
       log.warn({ tenantId: d.tenantId, endpointId: d.endpointId }, 'endpoint disabled: it answered 410 Gone');
@@ -439,7 +446,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         const taken = handoffRoom.reserve(wanted, {
           free: cfg.concurrency - inFlight.size - ready.length - overAhead() - handoffRoom.reserved,
           endpointRoom: (id) => slots.room(id),
-          endpointAheadRoom: (id) => slots.room(id, aheadNow()),
+          endpointAheadRoom: (id) => slots.room(id, aheadOf(id)),
           circuitOpen: (id) => circuitOpenFor(id) > 0,
         });
         if (taken.includes(true)) held.reserve(bytes);

@@ -52,6 +52,11 @@ export interface ClaimOptions {
    * finish, without a claim each time a few do. Default 1: only what can start now.
    */
   claimAhead?: number;
+  /**
+   * Endpoints to hold fewer limits' worth ahead than `claimAhead` (their requests are slow, so
+   * deliveries held ahead would wait too long: src/delivery/endpoint-pace.ts) → that number.
+   */
+  aheadByEndpoint?: Record<string, number>;
   /** Injected time (tests); omitted = the database's now(). */
   now?: Date | null;
 }
@@ -194,7 +199,7 @@ const NOW = nowSql('$1');
 //
 // $1 now, $2 limit, $3 worker, $4 lease margin, $5 default budget, $6 max budget,
 // $7 profile budgets (jsonb), $8 endpoint cap, $9 tenant cap, $10 most endpoints considered,
-// $11 claim ahead (limits' worth).
+// $11 claim ahead (limits' worth), $12 fewer limits ahead for some endpoints (jsonb: id → limits).
 const CLAIM_SQL = prepared(
   'herald_claim',
   `
@@ -227,9 +232,10 @@ due AS MATERIALIZED (
     -- Claimed ahead: up to $11 × its slots leased in all, so the claiming worker has the next
     -- requests at hand as its earlier ones finish, instead of a claim per few finished. Only where
     -- this worker alone holds the endpoint's leases (another worker sends at most its own share,
-    -- so the limit still holds cluster-wide) and never for fifo or a probing circuit.
+    -- so the limit still holds cluster-wide) and never for fifo or a probing circuit; fewer for
+    -- the endpoints $12 names, whose requests are too slow for that many to be sent in time.
     CASE WHEN e.ordering = 'fifo' OR e.circuit_state = 'open' OR coalesce(b.others, 0) > 0 THEN 1
-      ELSE $11 END AS ahead,
+      ELSE greatest(1, least($11, coalesce(($12::jsonb ->> e.id)::int, $11))) END AS ahead,
     coalesce(b.n, 0) AS busy,
     $9 - coalesce(t.n, 0) AS tenant_room,
     least($6, greatest(1, coalesce(e.total_timeout_ms, ($7::jsonb ->> e.profile)::int, $5))) + $4 AS lease_ms
@@ -457,6 +463,7 @@ export async function claimDeliveries(q: Queryable, opts: ClaimOptions): Promise
     opts.maxInFlightPerTenant ?? 500,
     opts.maxEndpoints ?? 1_000,
     opts.claimAhead ?? 1,
+    JSON.stringify(opts.aheadByEndpoint ?? {}),
   ]);
   const endpoints = new Map<string, ClaimedEndpoint>();
   for (const row of rows) {

@@ -96,7 +96,7 @@ test('dispatcher options: the lease and the per-endpoint cap', () => {
   assert.equal(d.leaseSeconds, 30);
   assert.equal(d.maxInFlightPerEndpoint, 64);
   assert.equal(d.maxInFlightPerTenant, 500);
-  assert.equal(d.claimAhead, 3);
+  assert.equal(d.claimAhead, 8);
   assert.equal(d.concurrency, 2000);
   assert.equal(d.circuitFailureThreshold, 20);
   assert.equal(d.circuitCooldownSeconds, 30);

@@ -137,7 +137,9 @@ forEachStorage('circuit breaker in the dispatcher', (kind) => {
     const clock = manualClock();
     const r = await startReceiver((_req, res) => res.writeHead(500).end());
     open.push(r);
-    const ep = await insertEndpoint(t.db, tenant, { url: r.url, retrySchedule: [0, 60] });
+    // Retried 10 s after the first failure, so something is due when the circuit cools down
+    // however many of the ten the dispatcher sent before the circuit opened (it holds them ahead).
+    const ep = await insertEndpoint(t.db, tenant, { url: r.url, retrySchedule: [0, 10] });
     for (let i = 0; i < 10; i++) await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
     const d = dispatcher(clock);
     await d.start();

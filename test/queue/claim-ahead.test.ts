@@ -22,7 +22,10 @@ forEachStorage('claiming ahead', (kind) => {
   after(() => t.close());
 
   const clock = manualClock();
-  const claim = (workerId: string, o: { limit?: number; ahead?: number; tenantCap?: number } = {}) =>
+  const claim = (
+    workerId: string,
+    o: { limit?: number; ahead?: number; tenantCap?: number; byEndpoint?: Record<string, number> } = {},
+  ) =>
     claimDeliveries(
       t.db,
       claimOptions(clock.now(), {
@@ -31,6 +34,7 @@ forEachStorage('claiming ahead', (kind) => {
         maxInFlightPerEndpoint: 4,
         maxInFlightPerTenant: o.tenantCap ?? 500,
         claimAhead: o.ahead ?? 3,
+        ...(o.byEndpoint ? { aheadByEndpoint: o.byEndpoint } : {}),
       }),
     );
 
@@ -58,6 +62,22 @@ forEachStorage('claiming ahead', (kind) => {
     const ep2 = await endpointWithDue(await insertTenant(t.db), 20);
     const strict = await claim('w3', { ahead: 1 });
     assert.equal(strict.deliveries.filter((d) => d.endpointId === ep2).length, 4);
+  });
+
+  test('an endpoint named with fewer limits ahead (its requests are slow) holds only that many', async () => {
+    await settle(t.db);
+    clock.advance(3_600_000);
+    const slow = await endpointWithDue(await insertTenant(t.db), 20);
+    const fast = await endpointWithDue(await insertTenant(t.db), 20);
+
+    const first = await claim('w1', { byEndpoint: { [slow]: 2 } });
+    const of = (id: string) => first.deliveries.filter((d) => d.endpointId === id).length;
+    assert.equal(of(slow), 8, 'two limits of 4');
+    assert.equal(of(fast), 12, 'the others: claimAhead');
+    // A number above claimAhead is no licence to take more.
+    const third = await endpointWithDue(await insertTenant(t.db), 20);
+    const more = await claim('w1', { byEndpoint: { [third]: 10 } });
+    assert.equal(more.deliveries.filter((d) => d.endpointId === third).length, 12);
   });
 
   test('a worker never claims ahead of an endpoint another worker holds leases on', async () => {
