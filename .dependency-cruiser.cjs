@@ -9,7 +9,8 @@ const LAYERS = [
   ['db', 'rules'], // rules: fan-out, filters, retry schedule, attempt budget (pure)
   ['security', 'queue'], // queue: the queue's SQL (claim, record, release)
   ['endpoints'], // endpoint validation
-  ['store'], // SQL per resource, publishing
+  ['store'], // SQL per resource
+  ['publish'], // publishing: validation, fan-out, its statements, the handoff's port
   ['metrics'],
   ['delivery'], // the dispatcher and its parts
   ['api'],

@@ -12,9 +12,9 @@ import { newId } from '../src/core/ids.ts';
 import type { Db } from '../src/db/db.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openPostgres } from '../src/db/postgres-driver.ts';
+import { publishEvents } from '../src/publish/publish-events.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../src/queue/claim-deliveries.ts';
 import { type AttemptRecord, recordOutcomes } from '../src/queue/record-outcomes.ts';
-import { publishEvents } from '../src/store/publish-events.ts';
 import { backendCpu } from './backend-cpu.ts';
 
 export interface PhaseCpu {

@@ -13,10 +13,10 @@
  * into the database's share and Herald's own (docs/performance.md, "The floor").
  */
 import type { Db } from '../src/db/db.ts';
+import { publishEvents } from '../src/publish/publish-events.ts';
 import type { ClaimedDelivery } from '../src/queue/claim-deliveries.ts';
 import type { DeliveryHandoff } from '../src/queue/handoff.ts';
 import { type AttemptRecord, recordOutcomes } from '../src/queue/record-outcomes.ts';
-import { publishEvents } from '../src/store/publish-events.ts';
 import { success } from './database-phases.ts';
 import { benchKey, invoiceData, rawAgent, signedPost } from './raw-post.ts';
 

@@ -143,7 +143,7 @@ batch AS MATERIALIZED (
   SELECT * FROM unnest($4::text[], $5::bool[], $6::bool[], $7::int[], $8::int[], $9::int[], $10::int[], $11::text[])
     AS x(id, ok, gone, successes, failures, congested, trailing_failures, last_error)
 ),
--- The endpoint rows to write, locked in id order as publishing locks them (insert-deliveries.ts):
+-- The endpoint rows to write, locked in id order as publishing locks them (src/publish/publish-sql.ts):
 -- an UPDATE joined to the batch locks in whatever order its plan reads, and two statements taking
 -- the same rows in different orders deadlock. Only rows whose state changes are locked and written:
 -- publishing updates the same rows (last_sequence), and a no-op update would still take their

@@ -7,7 +7,7 @@
  * - The budget is the attempt's single deadline: an OAuth 2 token fetch runs inside it, and the
  *   request gets what is left (src/delivery/deliver-one.ts).
  * - A claim's lease covers the whole budget plus a margin (`HERALD_LEASE`): {@link leaseFor}. The
- *   claim SQL and the in-process handoff (src/store/publish-handoff.ts) both size leases this way,
+ *   claim SQL and the in-process handoff (src/publish/handoff-port.ts) both size leases this way,
  *   so an attempt never outlives its lease.
  */
 import type { Profile } from '../profiles/profile.ts';

@@ -9,7 +9,7 @@ import { newId } from '../core/ids.ts';
 import { compileEventTypes } from './event-type-match.ts';
 import { type Filter, matchesFilter } from './filter.ts';
 
-/** A delivery planned for one endpoint, before it is inserted (src/store/insert-deliveries.ts). */
+/** A delivery planned for one endpoint, before it is inserted (src/publish/publish-sql.ts). */
 export interface NewDelivery {
   id: string;
   endpointId: string;

@@ -1,6 +1,6 @@
 /**
  * Deliveries as the API sees them: listing and reading them with their attempts, and putting them
- * back in the queue (retry, recover). Creating them is insert-deliveries.ts; the dispatcher's own
+ * back in the queue (retry, recover). Creating them is src/publish/publish-sql.ts; the dispatcher's own
  * queue SQL (claim, record attempt) lives in src/queue/.
  */
 

@@ -10,8 +10,8 @@ import { Agent } from 'undici';
 import type { Clock } from '../../src/core/clock.ts';
 import { createDispatcher, type DeliveryDispatcher } from '../../src/delivery/dispatcher.ts';
 import { type DeliveryLogger, silentLogger } from '../../src/delivery/logger.ts';
+import { publishEvents } from '../../src/publish/publish-events.ts';
 import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
-import { publishEvents } from '../../src/store/publish-events.ts';
 import {
   attemptsOf,
   deliveryState,

@@ -8,10 +8,10 @@ import { randomInt } from 'node:crypto';
 import { after, before, test } from 'node:test';
 import pg from 'pg';
 import { newId } from '../../src/core/ids.ts';
+import { insertDeliveries } from '../../src/publish/publish-sql.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../../src/queue/claim-deliveries.ts';
 import { type AttemptRecord, recordAttempts } from '../../src/queue/record-outcomes.ts';
 import { releaseDeliveries } from '../../src/queue/release-deliveries.ts';
-import { insertDeliveries } from '../../src/store/insert-deliveries.ts';
 import {
   deliveryState,
   insertEndpoint,

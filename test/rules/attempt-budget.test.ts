@@ -6,6 +6,9 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ALL_PROFILES } from '../../src/profiles/index.ts';
 import type { Profile } from '../../src/profiles/profile.ts';
+import type { Candidate } from '../../src/publish/candidates.ts';
+import { reserveHandoff } from '../../src/publish/handoff-port.ts';
+import type { NewDelivery } from '../../src/publish/publish-sql.ts';
 import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
 import {
   attemptBudgetMs,
@@ -13,8 +16,6 @@ import {
   MAX_ATTEMPT_TIMEOUT_MS,
   profileBudgets,
 } from '../../src/rules/attempt-budget.ts';
-import type { NewDelivery } from '../../src/store/insert-deliveries.ts';
-import { type Candidate, reserveHandoff } from '../../src/store/publish-handoff.ts';
 
 test('the budget is the first set of endpoint, profile and default', () => {
   assert.equal(MAX_ATTEMPT_TIMEOUT_MS, 60_000);

@@ -4,12 +4,13 @@
  */
 import { Type } from 'typebox';
 import { invalid } from '../../core/errors.ts';
+import { publishTestEvent } from '../../publish/publish-events.ts';
 import { recoverDeliveries } from '../../store/deliveries.ts';
-import { publishTestEvent } from '../../store/publish-events.ts';
 import type { App, AppContext } from '../context.ts';
 import { instant } from '../instant.ts';
 import { Timestamp } from '../schemas/common.ts';
 import { EndpointParams, EventData, EventOut, EventTypeName } from '../schemas/event.ts';
+import { asSingleEvent } from '../single-event.ts';
 
 export function endpointActionRoutes(app: App, ctx: AppContext): void {
   const tags = ['endpoints'];
@@ -35,7 +36,11 @@ export function endpointActionRoutes(app: App, ctx: AppContext): void {
     },
     async (req, reply) => {
       const { tenantId, endpointId } = req.params;
-      const result = await publishTestEvent(ctx.db, tenantId, endpointId, req.body, ctx.handoff);
+      const result = await publishTestEvent(ctx.db, tenantId, endpointId, req.body, ctx.handoff).catch(
+        (err: unknown) => {
+          throw asSingleEvent(err);
+        },
+      );
       return reply.code(202).send(result);
     },
   );

@@ -3,8 +3,8 @@
  * id or `Idempotency-Key`) and reading events with each endpoint's delivery status.
  */
 import { Type } from 'typebox';
+import { type EventInput, publishEvents } from '../../publish/publish-events.ts';
 import { getEvent, listEvents } from '../../store/events.ts';
-import { type EventInput, publishEvents } from '../../store/publish-events.ts';
 import type { App, AppContext } from '../context.ts';
 import { instant } from '../instant.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
@@ -17,6 +17,7 @@ import {
   PublishBody,
   PublishHeaders,
 } from '../schemas/event.ts';
+import { asSingleEvent } from '../single-event.ts';
 
 export function eventRoutes(app: App, ctx: AppContext): void {
   const tags = ['events'];
@@ -51,9 +52,10 @@ export function eventRoutes(app: App, ctx: AppContext): void {
       });
       const key = req.headers['idempotency-key'];
       const result = await publishEvents(ctx.db, req.params.tenantId, inputs, {
-        single,
         handoff: ctx.handoff,
         ...(key !== undefined ? { idempotencyKey: key } : {}),
+      }).catch((err: unknown) => {
+        throw single ? asSingleEvent(err) : err;
       });
       if (result.replayed) void reply.header('idempotent-replayed', 'true');
       return reply.code(202).send(single ? result.events[0]! : { data: result.events });

@@ -6,20 +6,12 @@
 
 import { PROFILES } from '../profiles/index.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
-import {
-  type ClaimedDelivery,
-  type EndpointConfigRow,
-  toClaimedEndpoint,
-} from '../queue/claim-deliveries.ts';
+import { type ClaimedDelivery, toClaimedEndpoint } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { attemptBudgetMs, leaseFor } from '../rules/attempt-budget.ts';
-import type { FanOutEndpoint } from '../rules/fan-out.ts';
-import type { InsertedDelivery, NewDelivery } from './insert-deliveries.ts';
-import type { EventInput } from './publish-types.ts';
-
-export type Candidate = FanOutEndpoint &
-  EndpointConfigRow & { active: boolean; concurrency_limit: number | null; circuit_open: boolean };
-export type StoredTimes = Map<string, { created_at: Date; occurred_at: Date | null }>;
+import type { Candidate } from './candidates.ts';
+import type { InsertedDelivery, NewDelivery, StoredTimes } from './publish-sql.ts';
+import type { EventInput } from './types.ts';
 
 /**
  * Marks the planned deliveries the handoff has room for to be inserted claimed by it; answers the

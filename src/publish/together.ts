@@ -20,10 +20,10 @@ import type { Db } from '../db/db.ts';
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { planDeliveries } from '../rules/fan-out.ts';
-import { type InsertedDelivery, insertEventsAndDeliveries, type NewDelivery } from './insert-deliveries.ts';
-import { checkCall, eventRow, publishResult, readCandidates } from './publish-candidates.ts';
-import { handedOver, reserveHandoff } from './publish-handoff.ts';
-import type { EventInput, PublishResult } from './publish-types.ts';
+import { checkCall, eventRow, publishResult, readCandidates } from './candidates.ts';
+import { handedOver, reserveHandoff } from './handoff-port.ts';
+import { type InsertedDelivery, insertEventsAndDeliveries, type NewDelivery } from './publish-sql.ts';
+import type { EventInput, PublishResult } from './types.ts';
 
 /** At most this many calls share a statement... */
 const MAX_CALLS = 200;
@@ -32,7 +32,6 @@ const MAX_EVENTS = 2_000;
 
 interface Call {
   events: Array<EventInput & { id: string }>;
-  single: boolean;
   handoff: DeliveryHandoff | undefined;
   resolve(result: PublishResult): void;
   reject(err: unknown): void;
@@ -54,7 +53,6 @@ export function publishTogether(
   db: Db,
   tenantId: string,
   events: Array<EventInput & { id: string }>,
-  single: boolean,
   handoff: DeliveryHandoff | undefined,
 ): Promise<PublishResult> {
   let byTenant = lines.get(db);
@@ -70,7 +68,7 @@ export function publishTogether(
   const queued = line;
   const tenants = byTenant;
   return new Promise<PublishResult>((resolve, reject) => {
-    queued.waiting.push({ events, single, handoff, resolve, reject });
+    queued.waiting.push({ events, handoff, resolve, reject });
     if (!queued.running) void drain(db, tenantId, queued, tenants);
   });
 }
@@ -108,7 +106,7 @@ async function writeTogether(db: Db, tenantId: string, calls: Call[]): Promise<v
     const candidates = await readCandidates(db, tenantId, null, [...types]);
     for (const call of calls) {
       try {
-        checkCall(candidates, call.events, call.single);
+        checkCall(candidates, call.events);
       } catch (err) {
         call.reject(err);
         continue;

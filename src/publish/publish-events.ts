@@ -3,10 +3,10 @@
  * the answer, so an accepted event is never lost. Also the endpoint emulator's test event.
  *
  * This is the hot path, so it costs a fixed number of round trips whatever the batch size: one read
- * (the tenant's endpoints and the event types' schemas, publish-candidates.ts), then — when Herald
+ * (the tenant's endpoints and the event types' schemas, candidates.ts), then — when Herald
  * chose every event id, so none can repeat — one autocommitted statement that inserts the events,
  * takes the sequence numbers and inserts the deliveries, shared with the tenant's other such calls
- * waiting (publish-together.ts); otherwise a transaction that also settles repeats and the
+ * waiting (together.ts); otherwise a transaction that also settles repeats and the
  * Idempotency-Key. Matching endpoints is done in JS. With a handoff (src/queue/handoff.ts) the new
  * deliveries go to this process's dispatcher without a claim.
  */
@@ -17,24 +17,22 @@ import type { Db } from '../db/db.ts';
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { planDeliveries } from '../rules/fan-out.ts';
-import { notFoundUnder } from './deliveries.ts';
-import { findEventType } from './event-types.ts';
-import type { HeraldEvent } from './events.ts';
-import { insertDeliveries } from './insert-deliveries.ts';
-import { checkCall, eventRow, publishResult, readCandidates } from './publish-candidates.ts';
-import { handedOver, reserveHandoff, type StoredTimes } from './publish-handoff.ts';
-import { claimIdempotencyKey, firstEvents, sameCall } from './publish-repeats.ts';
-import { publishTogether } from './publish-together.ts';
-import type { EventInput, PublishResult } from './publish-types.ts';
+import { notFoundUnder } from '../store/deliveries.ts';
+import { findEventType } from '../store/event-types.ts';
+import type { HeraldEvent } from '../store/events.ts';
+import { checkCall, eventRow, publishResult, readCandidates } from './candidates.ts';
+import { handedOver, reserveHandoff } from './handoff-port.ts';
+import { insertDeliveries, insertEvents } from './publish-sql.ts';
+import { claimIdempotencyKey, firstEvents, sameCall } from './repeats.ts';
+import { publishTogether } from './together.ts';
+import type { EventInput, PublishResult } from './types.ts';
 
 export const TEST_EVENT_ORIGIN = 'herald.test';
 
-export type { EventInput, PublishResult } from './publish-types.ts';
+export type { EventInput, PublishResult } from './types.ts';
 
 export interface PublishOptions {
   idempotencyKey?: string;
-  /** Refusal paths name `data` rather than `events.0.data`: the call carried one bare event. */
-  single?: boolean;
   /** Only this endpoint gets the events, matched or not, active or not (the emulator). */
   endpointId?: string;
   /** The dispatcher of this process, to hand the new deliveries to directly (src/queue/handoff.ts). */
@@ -53,7 +51,6 @@ export async function publishEvents(
   inputs: EventInput[],
   opts: PublishOptions = {},
 ): Promise<PublishResult> {
-  const single = opts.single ?? inputs.length === 1;
   const events = inputs.map((e) => ({ ...e, id: e.id ?? newId('msg') }));
   const seen = new Map<string, number>();
   events.forEach((e, i) => {
@@ -69,19 +66,19 @@ export async function publishEvents(
   });
 
   // Every id generated here, so none can repeat: written with whatever other such calls of the
-  // tenant are waiting, in one autocommitted statement (publish-together.ts).
+  // tenant are waiting, in one autocommitted statement (together.ts).
   if (
     opts.idempotencyKey === undefined &&
     opts.endpointId === undefined &&
     inputs.every((e) => e.id === undefined)
   ) {
-    return publishTogether(db, tenantId, events, single, opts.handoff);
+    return publishTogether(db, tenantId, events, opts.handoff);
   }
 
   const candidates = await readCandidates(db, tenantId, opts.endpointId ?? null, [
     ...new Set(inputs.map((e) => e.type)),
   ]);
-  checkCall(candidates, inputs, single);
+  checkCall(candidates, inputs);
   const { endpoints } = candidates;
   if (opts.endpointId !== undefined && endpoints.length === 0) throw new HeraldError('ENDPOINT_NOT_FOUND');
   const byId = new Map(endpoints.map((e) => [e.id, e]));
@@ -107,19 +104,10 @@ export async function publishEvents(
           return { events: first, replayed: true, deliveries: [] };
         }
       }
-      const created = await tx.query<{ id: string; created_at: Date; occurred_at: Date | null }>(
-        `INSERT INTO events (tenant_id, id, type, data, origin, occurred_at, batch_id)
-         SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, e.batch_id
-         FROM json_to_recordset($2::json)
-           AS e(id text, type text, data json, origin text, occurred_at timestamptz, batch_id text)
-         ON CONFLICT (tenant_id, id) DO NOTHING
-         RETURNING id, created_at, occurred_at`,
-        [tenantId, eventsJson],
-      );
-      const stored: StoredTimes = new Map(created.map((r) => [r.id, r]));
+      const stored = await insertEvents(tx, tenantId, eventsJson);
       const fresh = events.filter((e) => stored.has(e.id));
       const repeats =
-        fresh.length < events.length ? await firstEvents(tx, tenantId, events, stored, single) : new Map();
+        fresh.length < events.length ? await firstEvents(tx, tenantId, events, stored) : new Map();
       const planned = planDeliveries(fresh, endpoints, { targeted: opts.endpointId !== undefined });
       reserved = reserveHandoff(tenantId, planned, byId, handoff, eventsJson.length);
       const deliveries = await insertDeliveries(tx, tenantId, planned, claimAs);

@@ -84,14 +84,30 @@ FROM ins
 UNION ALL ${NOTIFY_ROW}`,
 );
 
+/** Each stored event's times, as the database wrote them (it normalises what it was given). */
+export type StoredTimes = Map<string, { created_at: Date; occurred_at: Date | null }>;
+
+/** A call's events, from parameter `param` (a JSON array of {@link NewEventRow}); $1 the tenant. */
+const insertEventsFrom = (
+  param: string,
+) => `INSERT INTO events (tenant_id, id, type, data, origin, occurred_at, batch_id)
+  SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, e.batch_id
+  FROM json_to_recordset(${param}::json)
+    AS e(id text, type text, data json, origin text, occurred_at timestamptz, batch_id text)`;
+
+// Events whose ids the caller chose: a repeat inserts nothing (publish-events.ts settles it).
+const INSERT_EVENTS_SQL = prepared(
+  'herald_insert_events',
+  `${insertEventsFrom('$2')}
+  ON CONFLICT (tenant_id, id) DO NOTHING
+  RETURNING id, created_at, occurred_at`,
+);
+
 // The whole publish in one statement: $7 the events.
 const PUBLISH_SQL = prepared(
   'herald_publish',
   `WITH ev AS (
-  INSERT INTO events (tenant_id, id, type, data, origin, occurred_at, batch_id)
-  SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, e.batch_id
-  FROM json_to_recordset($7::json)
-    AS e(id text, type text, data json, origin text, occurred_at timestamptz, batch_id text)
+  ${insertEventsFrom('$7')}
   RETURNING id, created_at, occurred_at
 ),
 ${DELIVERY_CTES}
@@ -160,6 +176,22 @@ function inserted(deliveries: NewDelivery[], rows: ResultRow[]): InsertedDeliver
 }
 
 /**
+ * Inserts a call's events inside the caller's transaction; answers the times of those it created
+ * (an id already stored creates nothing).
+ */
+export async function insertEvents(
+  tx: Queryable,
+  tenantId: string,
+  eventsJson: string,
+): Promise<StoredTimes> {
+  const rows = await tx.query<{ id: string; created_at: Date; occurred_at: Date | null }>(INSERT_EVENTS_SQL, [
+    tenantId,
+    eventsJson,
+  ]);
+  return new Map(rows.map((r) => [r.id, r]));
+}
+
+/**
  * Creates deliveries inside the caller's transaction, with their sequence numbers, and wakes the
  * dispatchers on commit. Answers the deliveries created, in the order given.
  *
@@ -191,15 +223,12 @@ export async function insertEventsAndDeliveries(
   eventsJson: string,
   deliveries: NewDelivery[],
   claimAs?: ClaimAs,
-): Promise<{
-  deliveries: InsertedDelivery[];
-  stored: Map<string, { created_at: Date; occurred_at: Date | null }>;
-}> {
+): Promise<{ deliveries: InsertedDelivery[]; stored: StoredTimes }> {
   const rows = await q.query<ResultRow>(PUBLISH_SQL, [
     ...deliveryParams(tenantId, deliveries, claimAs),
     eventsJson,
   ]);
-  const stored = new Map<string, { created_at: Date; occurred_at: Date | null }>();
+  const stored: StoredTimes = new Map();
   for (const r of rows)
     if (r.kind === 'e') stored.set(r.id, { created_at: r.created_at!, occurred_at: r.occurred_at });
   return { deliveries: inserted(deliveries, rows), stored };

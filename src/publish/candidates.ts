@@ -1,19 +1,22 @@
 /**
  * What publishing reads before it writes, and how it answers: the tenant's candidate endpoints with
  * the schemas of the event types published (one read), the schema check, and the result of a call.
- * Shared by the single call's path (publish-events.ts) and the coalesced one (publish-together.ts).
+ * Shared by the single call's path (publish-events.ts) and the coalesced one (together.ts).
  */
 
 import { HeraldError } from '../core/errors.ts';
 import { isoOrNull } from '../core/iso.ts';
 import { type Db, prepared } from '../db/db.ts';
 import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
-import { ENDPOINT_CONFIG_COLUMNS } from '../queue/claim-deliveries.ts';
-import type { HeraldEvent } from './events.ts';
-import type { InsertedDelivery, NewEventRow } from './insert-deliveries.ts';
-import type { Candidate, StoredTimes } from './publish-handoff.ts';
-import { at } from './publish-repeats.ts';
-import type { EventInput, PublishResult } from './publish-types.ts';
+import { ENDPOINT_CONFIG_COLUMNS, type EndpointConfigRow } from '../queue/claim-deliveries.ts';
+import type { FanOutEndpoint } from '../rules/fan-out.ts';
+import type { HeraldEvent } from '../store/events.ts';
+import type { InsertedDelivery, NewEventRow, StoredTimes } from './publish-sql.ts';
+import type { EventInput, PublishResult } from './types.ts';
+
+/** An endpoint publishing may fan out to: what matching, planning and handing over need. */
+export type Candidate = FanOutEndpoint &
+  EndpointConfigRow & { active: boolean; concurrency_limit: number | null; circuit_open: boolean };
 
 // One read before the write: the tenant's candidate endpoints, and — on the first row only — the
 // schemas of the event types published. A row comes back even for a missing tenant (tenant NULL),
@@ -85,10 +88,10 @@ export async function readCandidates(
  * Refuses a call whose data does not match its event type's schema (unknown types are allowed),
  * then one to a tenant that does not exist: bad data is refused first.
  */
-export function checkCall(candidates: Candidates, events: EventInput[], single: boolean): void {
+export function checkCall(candidates: Candidates, events: EventInput[]): void {
   events.forEach((e, i) => {
     const type = candidates.schemas.get(e.type);
-    if (type) validateEventData(type, e.data, at(single, i, 'data'));
+    if (type) validateEventData(type, e.data, `events.${i}.data`);
   });
   if (!candidates.tenantFound) throw new HeraldError('TENANT_NOT_FOUND');
 }

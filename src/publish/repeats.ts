@@ -7,11 +7,8 @@
 import { type ErrorDetail, HeraldError } from '../core/errors.ts';
 import type { Queryable } from '../db/db.ts';
 import { jsonEqual } from '../rules/filter.ts';
-import { EVENT_COLUMNS, type EventRow, type HeraldEvent, toEvent } from './events.ts';
-import type { EventInput } from './publish-types.ts';
-
-/** Where each event's refusal points: `data` for a single event, `events.3.data` in a batch. */
-export const at = (single: boolean, i: number, field: string) => (single ? field : `events.${i}.${field}`);
+import { EVENT_COLUMNS, type EventRow, type HeraldEvent, toEvent } from '../store/events.ts';
+import type { EventInput } from './types.ts';
 
 /** Whether a repeat under the same Idempotency-Key asks for the same events as the first call. */
 export function sameCall(first: HeraldEvent[], inputs: EventInput[]): boolean {
@@ -64,7 +61,6 @@ export async function firstEvents(
   tenantId: string,
   events: Array<EventInput & { id: string }>,
   created: Map<string, unknown>,
-  single: boolean,
 ): Promise<Map<string, HeraldEvent>> {
   const index = new Map(events.map((e, i) => [e.id, i]));
   const rows = await tx.query<EventRow>(
@@ -77,7 +73,7 @@ export async function firstEvents(
     const e = events[i]!;
     if (r.type === e.type && (r.data === null || jsonEqual(r.data, e.data))) continue;
     conflicts.push({
-      path: at(single, i, 'id'),
+      path: `events.${i}.id`,
       message: 'was already used for an event with another type or data',
     });
   }

@@ -1,5 +1,5 @@
-/** What a publish call takes and answers (src/store/publish-events.ts and the modules it uses). */
-import type { HeraldEvent } from './events.ts';
+/** What a publish call takes and answers (src/publish/publish-events.ts and the modules it uses). */
+import type { HeraldEvent } from '../store/events.ts';
 
 export interface EventInput {
   id?: string;

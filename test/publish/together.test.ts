@@ -1,5 +1,5 @@
 /**
- * Coalesced publishing (src/store/publish-together.ts): concurrent calls of one tenant do not queue
+ * Coalesced publishing (src/publish/together.ts): concurrent calls of one tenant do not queue
  * on each other's endpoint locks one commit at a time — they share one statement — and each keeps
  * its own batch id, deliveries, sequence numbers in call order, validation and answer.
  */
@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { HeraldError } from '../../src/core/errors.ts';
 import type { Db, Sql } from '../../src/db/db.ts';
-import { type PublishResult, publishEvents } from '../../src/store/publish-events.ts';
+import { type PublishResult, publishEvents } from '../../src/publish/publish-events.ts';
 import { insertEndpoint, insertTenant } from '../support/delivery-fixtures.ts';
 import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
@@ -35,8 +35,7 @@ forEachStorage('coalesced publishing', (kind) => {
   });
   after(() => t.close());
 
-  const publish = (i: number, type = 'order.paid') =>
-    publishEvents(db, tenant, [{ type, data: { i } }], { single: true });
+  const publish = (i: number, type = 'order.paid') => publishEvents(db, tenant, [{ type, data: { i } }]);
 
   test('concurrent calls share one statement; each keeps its batch, deliveries and sequence', async () => {
     const ep = await insertEndpoint(t.db, tenant, { url: URL });
@@ -75,7 +74,7 @@ forEachStorage('coalesced publishing', (kind) => {
     );
     const calls = [
       publish(1, 'typed.event'),
-      publishEvents(db, tenant, [{ type: 'typed.event', data: { other: true } }], { single: true }),
+      publishEvents(db, tenant, [{ type: 'typed.event', data: { other: true } }]),
       publish(3, 'typed.event'),
       publish(4, 'untyped.event'),
     ];
@@ -101,7 +100,7 @@ forEachStorage('coalesced publishing', (kind) => {
   test('calls to a tenant that does not exist are all refused, and nothing is written', async () => {
     const settled = await Promise.allSettled(
       Array.from({ length: 5 }, (_, i) =>
-        publishEvents(db, 'ten_missing', [{ type: 'order.paid', data: { i } }], { single: true }),
+        publishEvents(db, 'ten_missing', [{ type: 'order.paid', data: { i } }]),
       ),
     );
     for (const s of settled) {
