@@ -65,7 +65,7 @@ export async function runDurableLoop(
     }
   };
 
-  // Outcomes batched as src/delivery/outcome-recorder.ts batches them, with its defaults: the first
+  // Outcomes batched as src/delivery/settlement-recorder.ts batches them, with its defaults: the first
   // waits 2 ms for company, a full batch of 500 goes at once, one write at a time while the next
   // batch gathers.
   const pending: AttemptRecord[] = [];

@@ -25,7 +25,11 @@ import { createOAuthTokens, type OAuthClientCredentials, OAuthTokenError } from 
 import type { RateLimiter } from './rate-limiter.ts';
 import { type Cancellation, cleanText, type SendResult, send } from './sender.ts';
 
-export type Outcome =
+/**
+ * How a claim ends (docs/design.md, glossary): an attempt to record — its outcome and next step —
+ * or a release, the delivery given back unsent (a rate limit, an open circuit, a stale claim).
+ */
+export type Settlement =
   | { kind: 'attempt'; record: AttemptRecord; fifo: boolean }
   | { kind: 'release'; release: Release };
 
@@ -209,12 +213,12 @@ export async function deliverOne(
   ctx: DeliverContext,
   /** This delivery's own: cancelling it abandons the request (drain). */
   cancellation: Cancellation,
-): Promise<Outcome> {
+): Promise<Settlement> {
   // The injected clock for what is recorded; performance.now() for the time the attempt takes.
   const startedAt = ctx.clock.now();
   const began = performance.now();
   const nowMs = startedAt.getTime();
-  const release = (delayMs: number): Outcome => ({
+  const release = (delayMs: number): Settlement => ({
     kind: 'release',
     release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs },
   });

@@ -1,7 +1,7 @@
 /**
  * The dispatcher: claims due deliveries in batches and keeps up to `concurrency` requests in flight,
- * claiming the next batch while earlier requests are still out, and hands outcomes to a recorder
- * that writes them in batches. No transaction is ever held across an HTTP request.
+ * claiming the next batch while earlier requests are still out, and hands settlements (an attempt to
+ * record, or a release) to a recorder that writes them in batches. No transaction is ever held across an HTTP request.
  *
  * When to claim:
  * - at once while the last claim came back full (more is due) and enough slots are free;
@@ -15,13 +15,13 @@
  */
 import type { Dispatcher as UndiciDispatcher } from 'undici';
 import { systemClock } from '../core/clock.ts';
-import type { AttemptOutcome } from '../metrics/metrics.ts';
 import { ALL_PROFILES } from '../profiles/index.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
 import { DELIVERY_CHANNEL } from '../queue/notify.ts';
 import type { EndpointHealth } from '../queue/record-outcomes.ts';
 import { MAX_ATTEMPT_TIMEOUT_MS, profileBudgets } from '../rules/attempt-budget.ts';
-import { type DeliverContext, deliverOne, type Outcome } from './deliver-one.ts';
+import { nextStepLabel } from '../rules/delivery-status.ts';
+import { type DeliverContext, deliverOne, type Settlement } from './deliver-one.ts';
 import {
   DEFAULT_DISPATCHER_CONFIG,
   type DeliveryDispatcher,
@@ -33,10 +33,12 @@ import { createEndpointPace } from './endpoint-pace.ts';
 import { createEndpointSlots } from './endpoint-slots.ts';
 import { createHandoffRoom } from './handoff-room.ts';
 import { createHeldClaims } from './held-claims.ts';
+import { createLocalCircuits } from './local-circuits.ts';
 import { silentLogger } from './logger.ts';
-import { createOutcomeRecorder } from './outcome-recorder.ts';
 import { createRateLimiter } from './rate-limiter.ts';
 import { type Cancellation, cancel, newCancellation } from './sender.ts';
+import { createSettlementRecorder } from './settlement-recorder.ts';
+import { createWakeTimer } from './wake-timer.ts';
 
 export {
   DEFAULT_DISPATCHER_CONFIG,
@@ -45,11 +47,6 @@ export {
   type DispatcherOptions,
   defaultWorkerId,
 } from './dispatcher-options.ts';
-
-function outcomeLabel(o: Outcome): AttemptOutcome | null {
-  if (o.kind !== 'attempt') return null;
-  return o.record.status === 'pending' ? 'retrying' : o.record.status;
-}
 
 /**
  * @example const d = createDispatcher({ db, secretBox, agent: createGuardedAgent(…), logger }); await d.start(); … await d.stop({ graceMs: 10_000 })
@@ -99,11 +96,10 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   // Endpoints the last claim left waiting for room: a recorded outcome may free some.
   let limitedEndpoints: string[] = [];
   const budgets = profileBudgets(options.profiles ?? ALL_PROFILES);
-  let timer: NodeJS.Timeout | undefined;
-  let timerAt = Number.POSITIVE_INFINITY;
+  const timer = createWakeTimer(() => wake());
   let unlisten: (() => Promise<void>) | undefined;
 
-  const recorder = createOutcomeRecorder({
+  const recorder = createSettlementRecorder({
     db,
     workerId,
     now: queueNow,
@@ -127,18 +123,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     },
   });
 
-  // Endpoints whose circuit this process saw open → until when (epoch ms, the queue's clock).
-  const openCircuits = new Map<string, number>();
-  const queueMs = () => injected?.now().getTime() ?? Date.now();
-
-  function circuitOpenFor(endpointId: string): number {
-    const until = openCircuits.get(endpointId);
-    if (until === undefined) return 0;
-    const left = until - queueMs();
-    if (left > 0) return left;
-    openCircuits.delete(endpointId);
-    return 0;
-  }
+  const circuits = createLocalCircuits(() => injected?.now().getTime() ?? Date.now());
 
   /**
    * Recorded outcomes changed an endpoint's limit or circuit. An open circuit gives back what this
@@ -147,8 +132,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
    */
   function endpointChanged(e: EndpointHealth): void {
     if (e.circuitState === 'open' && e.circuitUntil) {
-      openCircuits.set(e.endpointId, e.circuitUntil.getTime());
-      const delayMs = circuitOpenFor(e.endpointId);
+      circuits.opened(e.endpointId, e.circuitUntil.getTime());
+      const delayMs = circuits.openFor(e.endpointId);
       if (delayMs > 0) {
         for (const d of slots.takeWaitingOf(e.endpointId)) release(d, delayMs);
         const kept: ClaimedDelivery[] = [];
@@ -160,7 +145,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         return;
       }
     }
-    openCircuits.delete(e.endpointId);
+    circuits.closed(e.endpointId);
     slots.setLimit(e.endpointId, e.circuitState === 'open' ? 1 : e.concurrencyLimit);
   }
 
@@ -189,6 +174,12 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   const pace = createEndpointPace({ maxAhead: cfg.claimAhead, holdMs: held.maxHoldMs / 3 });
   const aheadOf = (endpointId: string) => (aheadNow() > 1 ? pace.aheadFor(endpointId) : 1);
   const overAhead = () => Math.max(0, slots.waiting - aheadBudget);
+  /**
+   * Requests this process could still start: its concurrency less those out, those claimed and
+   * ready to start, what waits beyond the ahead budget and what publishes have reserved. The
+   * handoff takes at most this; a claim up to a batch more (see pump).
+   */
+  const freeRoom = () => cfg.concurrency - inFlight.size - ready.length - overAhead() - handoffRoom.reserved;
 
   /** A waiting delivery a raised limit lets start, its slot taken (endpoint-slots.ts). */
   function startWaiting(d: ClaimedDelivery): void {
@@ -196,7 +187,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       release(d, 0);
       return;
     }
-    if (!stale(d)) {
+    if (!releaseIfStale(d)) {
       send(d);
       return;
     }
@@ -205,24 +196,9 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     if (next) send(next);
   }
 
-  function clearTimer(): void {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    timerAt = Number.POSITIVE_INFINITY;
-  }
-
   /** Wakes the dispatcher in `delayMs` unless it is already due to wake sooner. */
   function armTimer(delayMs: number): void {
-    if (state !== 'running') return;
-    const at = Date.now() + delayMs;
-    if (timer && timerAt <= at) return;
-    clearTimer();
-    timerAt = at;
-    timer = setTimeout(() => {
-      timer = undefined;
-      timerAt = Number.POSITIVE_INFINITY;
-      wake();
-    }, delayMs);
+    if (state === 'running') timer.arm(delayMs);
   }
 
   function wake(): void {
@@ -237,8 +213,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     // Claim ahead: up to one batch beyond the free slots, so a slot that frees finds work at once
     // instead of waiting out a claim round trip. Still, a claim per finished request would cost a
     // round trip each: wait for a worthwhile batch of room, unless nothing at all is held.
-    const room =
-      cfg.concurrency + cfg.batchSize - inFlight.size - ready.length - overAhead() - handoffRoom.reserved;
+    const room = freeRoom() + cfg.batchSize;
     const worthwhile = Math.max(1, Math.floor(Math.min(cfg.batchSize, cfg.concurrency) / 4));
     if (room <= 0 || (inFlight.size + ready.length > 0 && room < worthwhile)) return;
     const limit = Math.min(cfg.batchSize, room);
@@ -278,15 +253,15 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       });
   }
 
-  function observe(d: ClaimedDelivery, outcome: Outcome): void {
-    const label = outcomeLabel(outcome);
-    if (outcome.kind !== 'attempt' || !label) return;
-    const r = outcome.record;
+  /** An attempt's effects here: the endpoint's pace, metrics, logs. */
+  function observe(d: ClaimedDelivery, settlement: Settlement): void {
+    if (settlement.kind !== 'attempt') return;
+    const r = settlement.record;
     if (!r.sentNothing) pace.observe(d.endpointId, r.durationMs);
-    options.metrics?.attemptFinished(label, r.durationMs);
+    options.metrics?.attemptFinished(nextStepLabel(r.status), r.durationMs);
     if (r.endpointGone) {
       log.warn({ tenantId: d.tenantId, endpointId: d.endpointId }, 'endpoint disabled: it answered 410 Gone');
-    } else if (label === 'failed') {
+    } else if (r.status === 'failed') {
       log.info(
         {
           tenantId: d.tenantId,
@@ -307,7 +282,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
 
   // A stale claim (held-claims.ts) is given back rather than sent; one warning per burst.
   let heldTooLong = 0;
-  function stale(d: ClaimedDelivery): boolean {
+  function releaseIfStale(d: ClaimedDelivery): boolean {
     if (!held.isStale(d, performance.now())) return false;
     release(d, 0);
     if (heldTooLong++ === 0) {
@@ -328,9 +303,9 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       release(d, 0);
       return;
     }
-    if (stale(d)) return;
+    if (releaseIfStale(d)) return;
     // Handed over (or claimed) just before its endpoint's circuit opened here.
-    const circuitMs = circuitOpenFor(d.endpointId);
+    const circuitMs = circuits.openFor(d.endpointId);
     if (circuitMs > 0) {
       release(d, circuitMs);
       return;
@@ -342,7 +317,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   function nextWaiting(endpointId: string): ClaimedDelivery | undefined {
     for (;;) {
       const next = slots.finish(endpointId);
-      if (!next || state !== 'running' || !stale(next)) return next;
+      if (!next || state !== 'running' || !releaseIfStale(next)) return next;
     }
   }
 
@@ -353,9 +328,9 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     handoffRoom.started(d.tenantId);
     deliverOne(d, ctx, cancellation)
       .then(
-        (outcome) => {
-          observe(d, outcome);
-          recorder.add(outcome);
+        (settlement) => {
+          observe(d, settlement);
+          recorder.add(settlement);
         },
         (err: unknown) => {
           log.error({ err, deliveryId: d.id }, 'delivery crashed; releasing it');
@@ -383,7 +358,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
 
   async function drain(graceMs: number): Promise<void> {
     state = 'stopping';
-    clearTimer();
+    timer.clear();
     // Never sent: give them straight back (begin releases while stopping).
     for (const d of ready.splice(0)) begin(d);
     for (const d of slots.takeWaiting()) release(d, 0);
@@ -444,10 +419,10 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         if (state !== 'running' || !held.fits(bytes)) return wanted.map(() => false);
         for (const w of wanted) if (w.limit !== null) slots.setLimit(w.endpointId, w.limit);
         const taken = handoffRoom.reserve(wanted, {
-          free: cfg.concurrency - inFlight.size - ready.length - overAhead() - handoffRoom.reserved,
+          free: freeRoom(),
           endpointRoom: (id) => slots.room(id),
           endpointAheadRoom: (id) => slots.room(id, aheadOf(id)),
-          circuitOpen: (id) => circuitOpenFor(id) > 0,
+          circuitOpen: (id) => circuits.openFor(id) > 0,
         });
         if (taken.includes(true)) held.reserve(bytes);
         return taken;

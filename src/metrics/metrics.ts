@@ -8,14 +8,13 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom
 import type { Clock } from '../core/clock.ts';
 import type { Queryable } from '../db/db.ts';
 import { queueStats } from '../queue/queue-stats.ts';
+import type { NextStepLabel } from '../rules/delivery-status.ts';
 import { endpointHealthCounts } from '../store/endpoint-health.ts';
-
-/** What became of a delivery after an attempt. */
-export type AttemptOutcome = 'succeeded' | 'retrying' | 'failed';
 
 /** The dispatcher's side of the metrics. */
 export interface DeliveryMetrics {
-  attemptFinished(outcome: AttemptOutcome, durationMs: number): void;
+  /** An attempt finished, with its next step (the label `outcome`, for compatibility) and duration. */
+  attemptFinished(step: NextStepLabel, durationMs: number): void;
 }
 
 export interface HeraldMetrics extends DeliveryMetrics {

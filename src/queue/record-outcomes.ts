@@ -9,9 +9,8 @@
  * as an attempt but no longer decides the delivery's state.
  */
 import { type PreparedSql, prepared, type Queryable } from '../db/db.ts';
+import type { DeliveryStatus } from '../rules/delivery-status.ts';
 import { nowParam, nowSql } from './queue-time.ts';
-
-export type AttemptStatus = 'succeeded' | 'pending' | 'failed';
 
 export interface AttemptRecord {
   attemptId: string;
@@ -19,8 +18,8 @@ export interface AttemptRecord {
   tenantId: string;
   endpointId: string;
   attemptNumber: number;
-  /** What the delivery becomes: succeeded, failed (for good), or pending for another attempt. */
-  status: AttemptStatus;
+  /** The attempt's next step: succeeded, failed (for good), or pending for another attempt. */
+  status: DeliveryStatus;
   /** With status 'pending': the delay from now to the next attempt. */
   retryInMs: number | null;
   startedAt: Date;

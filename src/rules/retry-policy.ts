@@ -6,6 +6,7 @@
  * n entries therefore allows n attempts; after a failed attempt n the delivery is `failed`. The
  * default is Standard Webhooks': immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
  */
+import type { NextStep } from './delivery-status.ts';
 
 export const DEFAULT_RETRY_SCHEDULE: readonly number[] = [
   0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400,
@@ -48,11 +49,6 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   const at = Date.parse(v);
   return Number.isNaN(at) ? null : Math.max(0, at - nowMs);
 }
-
-export type NextStep =
-  | { status: 'succeeded' }
-  | { status: 'failed' }
-  | { status: 'pending'; retryInMs: number };
 
 export interface AttemptResultForPolicy {
   statusCode?: number | undefined;

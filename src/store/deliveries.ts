@@ -7,9 +7,10 @@
 import { type ErrorCode, HeraldError } from '../core/errors.ts';
 import { one, type Queryable } from '../db/db.ts';
 import { wakeDispatchers } from '../queue/notify.ts';
+import type { DeliveryStatus } from '../rules/delivery-status.ts';
 import { tenantExists } from './tenants.ts';
 
-export type DeliveryStatus = 'pending' | 'succeeded' | 'failed' | 'cancelled';
+export type { DeliveryStatus };
 
 export interface Delivery {
   id: string;

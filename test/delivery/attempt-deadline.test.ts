@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { after, afterEach, test } from 'node:test';
 import { Agent } from 'undici';
 import { newId } from '../../src/core/ids.ts';
-import { type DeliverContext, deliverOne, type Outcome } from '../../src/delivery/deliver-one.ts';
+import { type DeliverContext, deliverOne, type Settlement } from '../../src/delivery/deliver-one.ts';
 import { createRateLimiter } from '../../src/delivery/rate-limiter.ts';
 import { newCancellation } from '../../src/delivery/sender.ts';
 import { ALL_PROFILES } from '../../src/profiles/index.ts';
@@ -101,9 +101,9 @@ function claimed(url: string, e: { totalTimeoutMs: number; tokenUrl?: string; en
   return d;
 }
 
-function attempt(o: Outcome): AttemptRecord {
+function attempt(o: Settlement): AttemptRecord {
   assert.equal(o.kind, 'attempt');
-  return (o as Extract<Outcome, { kind: 'attempt' }>).record;
+  return (o as Extract<Settlement, { kind: 'attempt' }>).record;
 }
 
 /** The total timeout the request was given, read from the sender's message. */

@@ -142,10 +142,7 @@ forEachStorage('isolation property', (kind) => {
         } finally {
           await dispatcher.stop({ graceMs: 0 });
           for (const r of receivers) await r.close();
-          await t.db.query(
-            `UPDATE deliveries SET status = 'cancelled', next_attempt_at = NULL, locked_by = NULL
-             WHERE status = 'pending'`,
-          );
+          await t.db.query(`DELETE FROM deliveries WHERE status = 'pending'`);
         }
       }),
       {

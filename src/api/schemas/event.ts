@@ -67,7 +67,6 @@ export const DeliveryStatus = Type.Union([
   Type.Literal('pending'),
   Type.Literal('succeeded'),
   Type.Literal('failed'),
-  Type.Literal('cancelled'),
 ]);
 
 /** One endpoint's delivery of an event, as the event's detail lists it. */

@@ -16,7 +16,7 @@ import {
 
 type Tenant = { tenant: string };
 
-const STATUSES = ['pending', 'succeeded', 'failed', 'cancelled'];
+const STATUSES: readonly string[] = ['pending', 'succeeded', 'failed'] satisfies DeliveryStatus[];
 const COLUMNS = [
   'id',
   'endpointId',

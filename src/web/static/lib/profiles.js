@@ -9,4 +9,4 @@ export const PROFILES = [
   ['altoviz', 'Altoviz'],
 ];
 
-export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed', 'cancelled'];
+export const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'];

@@ -1,9 +1,9 @@
 /**
- * Batches outcomes into few writes, group-commit style: the first outcome waits `delayMs` for
- * company, a full batch goes at once, and while one write is out the next batch accumulates. One
+ * Batches settlements (attempts to record, releases: deliver-one.ts) into few writes, group-commit
+ * style: the first waits `delayMs` for company, a full batch goes at once, and while one write is out the next batch accumulates. One
  * write at a time keeps the order of a delivery's writes and leaves the connection pool to claiming.
  *
- * A failed write keeps its outcomes and is retried with backoff; writes are idempotent (see
+ * A failed write keeps its settlements and is retried with backoff; writes are idempotent (see
  * record-outcomes.ts), so retrying a half-applied batch is safe. Should they never succeed, the
  * leases run out and the deliveries are sent again: at-least-once holds either way.
  */
@@ -15,7 +15,7 @@ import {
   recordAttempts,
 } from '../queue/record-outcomes.ts';
 import { type Release, releaseDeliveries } from '../queue/release-deliveries.ts';
-import type { Outcome } from './deliver-one.ts';
+import type { Settlement } from './deliver-one.ts';
 import type { DeliveryLogger } from './logger.ts';
 
 export interface FlushSummary {
@@ -27,7 +27,7 @@ export interface FlushSummary {
   endpoints: EndpointHealth[];
 }
 
-export interface OutcomeRecorderOptions {
+export interface SettlementRecorderOptions {
   db: Db;
   workerId: string;
   /** The queue's injected time, or null for the database's clock. */
@@ -43,8 +43,8 @@ export interface OutcomeRecorderOptions {
   onFlushed(summary: FlushSummary): void;
 }
 
-export interface OutcomeRecorder {
-  add(outcome: Outcome): void;
+export interface SettlementRecorder {
+  add(settlement: Settlement): void;
   /** Writes everything buffered; gives up (logging) after `maxFailures` failed writes in a row. */
   flush(maxFailures?: number): Promise<void>;
   readonly buffered: number;
@@ -52,13 +52,13 @@ export interface OutcomeRecorder {
 
 const MAX_BACKOFF_MS = 5_000;
 
-export function createOutcomeRecorder(opts: OutcomeRecorderOptions): OutcomeRecorder {
-  let buffer: Outcome[] = [];
+export function createSettlementRecorder(opts: SettlementRecorderOptions): SettlementRecorder {
+  let buffer: Settlement[] = [];
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> | undefined;
   let failures = 0;
 
-  async function write(items: Outcome[]): Promise<EndpointHealth[]> {
+  async function write(items: Settlement[]): Promise<EndpointHealth[]> {
     const records: AttemptRecord[] = [];
     const releases: Release[] = [];
     for (const o of items) {
@@ -75,7 +75,7 @@ export function createOutcomeRecorder(opts: OutcomeRecorderOptions): OutcomeReco
     return recorded.value.endpoints;
   }
 
-  function summarise(items: Outcome[], endpoints: EndpointHealth[]): FlushSummary {
+  function summarise(items: Settlement[], endpoints: EndpointHealth[]): FlushSummary {
     let soonest: number | null = null;
     let fifoFinished = false;
     for (const o of items) {
@@ -102,7 +102,10 @@ export function createOutcomeRecorder(opts: OutcomeRecorderOptions): OutcomeReco
         (err: unknown) => {
           failures++;
           buffer = items.concat(buffer);
-          opts.logger.error({ err, outcomes: items.length, failures }, 'recording delivery outcomes failed');
+          opts.logger.error(
+            { err, settlements: items.length, failures },
+            'recording delivery outcomes failed',
+          );
         },
       )
       .finally(() => {
@@ -130,8 +133,8 @@ export function createOutcomeRecorder(opts: OutcomeRecorderOptions): OutcomeReco
   }
 
   return {
-    add(outcome) {
-      buffer.push(outcome);
+    add(settlement) {
+      buffer.push(settlement);
       schedule();
     },
     async flush(maxFailures = 3) {
