@@ -26,6 +26,7 @@ import type {
   NewApiKey,
   Page,
   PageParams,
+  Profile,
   Tenant,
   TenantCreate,
   TenantPatch,
@@ -227,6 +228,11 @@ export function createClient(options: ClientOptions) {
       request<Delivery>('POST', `/v1/tenants/${seg(tenantId)}/deliveries/${seg(deliveryId)}/retry`),
   };
 
+  const profiles = {
+    /** The wire formats an endpoint can use, as each describes itself. */
+    list: () => request<{ data: Profile[] }>('GET', '/v1/profiles'),
+  };
+
   const health = {
     /** Liveness: the process answers. */
     live: () => request<{ status: string }>('GET', '/healthz'),
@@ -234,7 +240,7 @@ export function createClient(options: ClientOptions) {
     ready: () => request<{ status: string }>('GET', '/readyz'),
   };
 
-  return { baseUrl, tenants, apiKeys, eventTypes, endpoints, events, deliveries, health, request };
+  return { baseUrl, tenants, apiKeys, eventTypes, endpoints, events, deliveries, profiles, health, request };
 }
 
 export type HeraldClient = ReturnType<typeof createClient>;

@@ -21,6 +21,7 @@ import type {
   EventIn,
   EventOut,
 } from '../api/schemas/event.ts';
+import type { ProfileOut } from '../api/schemas/profile.ts';
 
 /** One page of a list; pass `nextCursor` back as `cursor` for the next one (null: the last page). */
 export interface Page<T> {
@@ -106,6 +107,7 @@ export type Delivery = Static<typeof DeliveryOut>;
 export type DeliveryDetail = Static<typeof DeliveryDetailOut>;
 export type DeliveryStatus = Static<typeof DeliveryStatusSchema>;
 export type Attempt = Static<typeof AttemptOut>;
+export type Profile = Static<typeof ProfileOut>;
 
 /** The API's error body: `{"error": {code, message, details}}`. */
 export interface ApiErrorDetail {

@@ -4,7 +4,8 @@
  * an endpoint forge or break a signature, or confuse HTTP framing.
  */
 import { type ErrorDetail, HeraldError } from '../core/errors.ts';
-import { isOwnedHeader, type ProfileName } from '../profiles/profile-names.ts';
+import { isOwnedHeader } from '../profiles/index.ts';
+import type { ProfileName } from '../profiles/profile-names.ts';
 
 export const MAX_HEADERS = 50;
 export const MAX_HEADER_NAME_LENGTH = 256;

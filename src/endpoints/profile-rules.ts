@@ -1,49 +1,21 @@
 /**
- * What each profile needs from an endpoint beyond the common fields: its `profileOptions` (e.g.
- * Courier Invoice signs with the receiver's account number) and, for CorrigoPro, an `auth` whose
- * bearer token is the request's credential. Checked on every write, against the endpoint as it will
+ * What each profile needs from an endpoint beyond the common fields, as the profile declares it
+ * (src/profiles/profile.ts): its `profileOptions` (e.g. Courier Invoice signs with the receiver's
+ * account number) and, for CorrigoPro, an `auth` whose bearer token is the request's credential. Checked on every write, against the endpoint as it will
  * be stored, so a PATCH that changes only the profile cannot leave an endpoint its profile cannot
  * send.
  */
 import { invalid } from '../core/errors.ts';
+import { PROFILES } from '../profiles/index.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
 import { validateHeaders } from './endpoint-headers.ts';
-
-interface OptionSpec {
-  required: boolean;
-  /** A problem with the value, or null when it is fine. */
-  check(value: unknown): string | null;
-}
-
-const shortPrintable = (max: number) => (value: unknown) =>
-  typeof value !== 'string'
-    ? 'must be a string'
-    : value.length === 0 || value.length > max || !/^[\u0020-\u007e]+$/.test(value)
-      ? `must be 1 to ${max} printable ASCII characters`
-      : null;
-
-/** The options each profile understands; any other key is refused, so a typo is not silently ignored. */
-export const PROFILE_OPTIONS: Record<ProfileName, Record<string, OptionSpec>> = {
-  standard: {},
-  'courier-invoice': { accountNumber: { required: true, check: shortPrintable(128) } },
-  invoiceahoy: {},
-  shipstream: {},
-  // The `ApiVersion` of the message header (default "1.1", the version CorrigoPro documents).
-  corrigopro: { apiVersion: { required: false, check: shortPrintable(16) } },
-  altoviz: {},
-};
-
-/** Auth types a profile insists on (its wire format carries the credential), if any. */
-const REQUIRED_AUTH: Partial<Record<ProfileName, readonly string[]>> = {
-  corrigopro: ['bearer', 'oauth2'],
-};
 
 /** @example validateProfileOptions('courier-invoice', { accountNumber: 'A-1001' }) */
 export function validateProfileOptions(
   profile: ProfileName,
   options: Readonly<Record<string, unknown>>,
 ): void {
-  const specs = PROFILE_OPTIONS[profile];
+  const specs = PROFILES[profile].options;
   for (const [key, value] of Object.entries(options)) {
     const spec = Object.hasOwn(specs, key) ? specs[key] : undefined;
     if (!spec) {
@@ -78,7 +50,7 @@ export interface EndpointRulesInput {
  */
 export function checkEndpointRules(e: EndpointRulesInput): void {
   validateProfileOptions(e.profile, e.profileOptions);
-  const needed = REQUIRED_AUTH[e.profile];
+  const needed = PROFILES[e.profile].requiredAuth;
   if (needed && (e.authType === null || !needed.includes(e.authType))) {
     throw invalid('auth', `the ${e.profile} profile needs auth of type ${needed.join(' or ')}`);
   }

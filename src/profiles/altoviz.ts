@@ -12,6 +12,9 @@ import { hmacSha256, onlyEvent } from './render-helpers.ts';
 
 export const altovizProfile: Profile = {
   name: 'altoviz',
+  label: 'Altoviz',
+  ownedHeaders: ['x-signature'],
+  options: {},
   render(input: RenderInput): RenderedRequest {
     const event = onlyEvent(input, 'altoviz');
     const body = JSON.stringify({ id: input.endpoint.id, type: event.type, data: event.data });

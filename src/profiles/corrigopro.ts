@@ -21,6 +21,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Profile, RenderedRequest, RenderInput } from './profile.ts';
+import { printableAscii } from './profile-option.ts';
 import { dataFields, onlyEvent } from './render-helpers.ts';
 
 export const CORRIGOPRO_DEFAULT_API_VERSION = '1.1';
@@ -49,6 +50,17 @@ export function corrigoDate(d: Date): string {
 
 export const corrigoProProfile: Profile = {
   name: 'corrigopro',
+  label: 'CorrigoPro',
+  ownedHeaders: ['authorization', 'event-type'],
+  options: {
+    apiVersion: {
+      required: false,
+      description: 'the ApiVersion of the message header (default "1.1", the version CorrigoPro documents)',
+      check: printableAscii(16),
+    },
+  },
+  // Its wire format carries the credential: the bearer token is the request's Authorization.
+  requiredAuth: ['bearer', 'oauth2'],
   render(input: RenderInput): RenderedRequest {
     const event = onlyEvent(input, 'corrigopro');
     const data = dataFields(event);

@@ -13,6 +13,7 @@
  */
 import { phpJsonEncode } from './php-json.ts';
 import type { Profile, ProfileEvent, RenderedRequest, RenderInput } from './profile.ts';
+import { printableAscii } from './profile-option.ts';
 import { dataFields, hmacSha256, unixSeconds } from './render-helpers.ts';
 
 /** A Map, so `type` and `error` come first even before integer-like data keys. */
@@ -28,6 +29,16 @@ function entry(event: ProfileEvent): Map<string, unknown> {
 
 export const courierInvoiceProfile: Profile = {
   name: 'courier-invoice',
+  label: 'Courier Invoice',
+  ownedHeaders: ['x-ci-auth'],
+  options: {
+    accountNumber: {
+      required: true,
+      description: "the receiver's account number, signed into X-CI-AUTH",
+      check: printableAscii(128),
+    },
+  },
+  batched: true,
   render(input: RenderInput): RenderedRequest {
     if (input.events.length === 0) throw new Error('a courier-invoice delivery needs at least one event');
     const account = input.endpoint.options['accountNumber'];

@@ -8,6 +8,9 @@ import { hmacSha256, onlyEvent } from './render-helpers.ts';
 
 export const invoiceAhoyProfile: Profile = {
   name: 'invoiceahoy',
+  label: 'InvoiceAhoy',
+  ownedHeaders: ['x-ia-signature'],
+  options: {},
   render(input: RenderInput): RenderedRequest {
     const event = onlyEvent(input, 'invoiceahoy');
     const body = JSON.stringify({ id: event.id, type: event.type, payload: event.data });

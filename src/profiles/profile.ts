@@ -8,6 +8,7 @@
  */
 import type { Clock } from '../core/clock.ts';
 import type { ProfileName } from './profile-names.ts';
+import type { ProfileOption } from './profile-option.ts';
 
 /** An event as a profile sees it. `data` is the parsed payload. */
 export interface ProfileEvent {
@@ -47,8 +48,24 @@ export interface RenderedRequest {
   headers: Record<string, string>;
 }
 
+/**
+ * Everything Herald knows of a wire format, in one object: adding a profile is writing one of these
+ * (and its name in profile-names.ts, its entry in index.ts, its receiver side in src/verify/schemes.ts:
+ * docs/profiles.md, "Adding a profile"). Validation, fan-out, the UI and the CLI read it from here
+ * (the UI and the CLI through GET /v1/profiles).
+ */
 export interface Profile {
   readonly name: ProfileName;
+  /** How people call it: the UI's and the CLI's label. */
+  readonly label: string;
+  /** Lower-case request headers it sets itself, which an endpoint's extra `headers` may not set. */
+  readonly ownedHeaders: readonly string[];
+  /** The `profileOptions` it understands (any other key is refused). */
+  readonly options: Readonly<Record<string, ProfileOption>>;
+  /** Auth types an endpoint must have (the wire format carries the credential); absent: any or none. */
+  readonly requiredAuth?: readonly string[];
+  /** One delivery carries all the events of a publish call, in order (else one per event). */
+  readonly batched?: boolean;
   /** Throws when the input cannot be rendered (recorded as a failed attempt, kind `render_error`). */
   render(input: RenderInput): RenderedRequest;
   /** The profile's own retry schedule (seconds, first entry = the initial attempt), if it has one. */

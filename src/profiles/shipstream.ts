@@ -34,6 +34,9 @@ export const SHIPSTREAM_RETRY_SCHEDULE: readonly number[] = [
 
 export const shipStreamProfile: Profile = {
   name: 'shipstream',
+  label: 'ShipStream',
+  ownedHeaders: ['x-plugin-hmac-sha256'],
+  options: {},
   retrySchedule: SHIPSTREAM_RETRY_SCHEDULE,
   timeouts: { connectMs: 3000, totalMs: 5000 },
   render(input: RenderInput): RenderedRequest {

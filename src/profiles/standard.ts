@@ -44,6 +44,16 @@ export function standardSignature(
 
 export const standardProfile: Profile = {
   name: 'standard',
+  label: 'Standard Webhooks (default)',
+  ownedHeaders: [
+    'webhook-id',
+    'webhook-timestamp',
+    'webhook-signature',
+    'herald-event-type',
+    'herald-sequence',
+    'herald-attempt',
+  ],
+  options: {},
   render(input: RenderInput): RenderedRequest {
     const { endpoint, sequence, attempt, clock } = input;
     // Standard Webhooks has one event per message; publishing creates one delivery per event for it.

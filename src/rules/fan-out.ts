@@ -6,6 +6,8 @@
  */
 
 import { newId } from '../core/ids.ts';
+import { PROFILES } from '../profiles/index.ts';
+import type { ProfileName } from '../profiles/profile-names.ts';
 import { compileEventTypes } from './event-type-match.ts';
 import { type Filter, matchesFilter } from './filter.ts';
 
@@ -20,8 +22,8 @@ export interface NewDelivery {
   leaseMs?: number;
 }
 
-/** Profiles whose receivers take all of one publish call's events in one request (a `Data` array). */
-const BATCHED_PROFILES = new Set(['courier-invoice']);
+/** Whether the profile's receivers take all of one publish call's events in one request. */
+const batched = (profile: string) => PROFILES[profile as ProfileName]?.batched === true;
 
 /** What fan-out needs of an endpoint (a row of `endpoints`). */
 export interface FanOutEndpoint {
@@ -65,7 +67,7 @@ export function planDeliveries(
         );
     if (matched.length === 0) continue;
     const fifo = ep.ordering === 'fifo';
-    if (BATCHED_PROFILES.has(ep.profile)) {
+    if (batched(ep.profile)) {
       planned.push({
         id: newId('dlv'),
         endpointId: ep.id,

@@ -73,7 +73,9 @@ forEachStorage('tenant isolation', (kind) => {
           const body = method === 'GET' || method === 'DELETE' ? undefined : {};
           const res = await t.request(method, url, body, keyOfB());
           const scoped = path.startsWith('/v1/tenants/{tenantId}');
-          const catalogRead = path.startsWith('/v1/event-types') && method === 'GET';
+          // Global reads every key may make: the event-type catalog and the profiles.
+          const catalogRead =
+            (path.startsWith('/v1/event-types') || path === '/v1/profiles') && method === 'GET';
           if (scoped) {
             // 404 as if A did not exist; admin-only routes under a tenant (PATCH/DELETE tenant) say 403
             // whichever tenant is named, so neither answer tells B anything about A.

@@ -82,6 +82,14 @@ describe('herald CLI over the API', () => {
     );
   });
 
+  test('profiles: the wire formats as the server describes them', async () => {
+    const list = await run('profiles');
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, /^NAME +LABEL +OPTIONS +REQUIRED AUTH +BATCHED$/m);
+    assert.match(list.stdout, /^courier-invoice +Courier Invoice +accountNumber \(required\) +- +true$/m);
+    assert.match(list.stdout, /^corrigopro +CorrigoPro +apiVersion +bearer or oauth2 +false$/m);
+  });
+
   test('exit codes: API refusal 1 with "code: message", usage error 2', async () => {
     const missing = await run('tenants', 'get', 'nope');
     assert.equal(missing.code, 1);

@@ -41,7 +41,14 @@ test('the lease covers the whole budget plus the margin', () => {
 
 test('profileBudgets: the profiles that set a total timeout, by name', () => {
   const fake = (name: string, timeouts?: Profile['timeouts']) =>
-    ({ name, render: () => ({ body: '', headers: {} }), ...(timeouts ? { timeouts } : {}) }) as Profile;
+    ({
+      name,
+      label: name,
+      ownedHeaders: [],
+      options: {},
+      render: () => ({ body: '', headers: {} }),
+      ...(timeouts ? { timeouts } : {}),
+    }) as unknown as Profile;
   assert.deepEqual(profileBudgets([fake('a', { connectMs: 1_000, totalMs: 7_000 }), fake('b'), fake('c')]), {
     a: 7_000,
   });

@@ -1,6 +1,10 @@
 /** Schemas shared by many routes. */
 import { Type } from 'typebox';
 
+/** The schema, or null. */
+export const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) =>
+  Type.Union([t, Type.Null()]);
+
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({

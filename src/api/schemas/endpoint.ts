@@ -8,11 +8,9 @@ import { EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_PATTERNS } from '../../endpoints/eve
 import { PROFILE_NAMES } from '../../profiles/profile-names.ts';
 import { MAX_ATTEMPT_TIMEOUT_MS } from '../../rules/attempt-budget.ts';
 import { PageQuery } from '../pagination.ts';
-import { Metadata, Timestamp } from './common.ts';
+import { Metadata, Nullable, Timestamp } from './common.ts';
 
 export { EndpointParams } from './event.ts';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
 
 export const MAX_RETRY_DELAY_SECONDS = 7 * 86400;
 

@@ -1,9 +1,7 @@
 /** Schemas of events, deliveries and attempts, shared by the publishing, reading and repair routes. */
 import { Type } from 'typebox';
 import { EVENT_TYPE_NAME_PATTERN } from '../../event-types/event-type-name.ts';
-import { ClientId, TenantParams, Timestamp } from './common.ts';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+import { ClientId, Nullable, TenantParams, Timestamp } from './common.ts';
 
 export const MAX_BATCH = 100;
 

@@ -1,8 +1,6 @@
 /** Schemas of the read-only figures the dashboard and the portal draw: endpoint health and queue health. */
 import { Type } from 'typebox';
-import { Timestamp } from './common.ts';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+import { Nullable, Timestamp } from './common.ts';
 
 /** The time window a figure covers: the last hour (one-minute buckets) or day (one-hour buckets). */
 export const StatsWindow = Type.Union([Type.Literal('1h'), Type.Literal('24h')], {

@@ -1,6 +1,8 @@
 /** `herald endpoints …`: a tenant's endpoints, their secrets, the emulator and recovery. */
+
 import { type Command, InvalidArgumentError } from 'commander';
 import type { EndpointCreate, EndpointPatch } from '../../client/types.ts';
+import { PROFILE_NAMES } from '../../profiles/profile-names.ts';
 import {
   type ApiOptions,
   apiCommand,
@@ -42,7 +44,7 @@ function withFields(cmd: Command): Command {
     .option('--types <list>', 'event types, comma-separated (invoice.* wildcards; default all)')
     .option(
       '--profile <profile>',
-      'wire format: standard, courier-invoice, invoiceahoy, shipstream, corrigopro, altoviz',
+      `wire format: ${PROFILE_NAMES.join(', ')} (herald profiles: their options)`,
     )
     .option('--account-number <n>', "Courier Invoice's account number (profileOptions.accountNumber)")
     .option('--options <json>', 'profileOptions as a JSON object')

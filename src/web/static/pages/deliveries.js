@@ -6,9 +6,11 @@ import { PageTitle } from '../components/layout.js';
 import { tenantPath } from '../lib/api.js';
 import { ago } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
-import { DELIVERY_STATUSES } from '../lib/profiles.js';
 import { hashQuery } from '../lib/router.js';
 import { useResource } from '../lib/use-resource.js';
+
+// A delivery's statuses (docs/design.md, glossary).
+const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'];
 
 const PAGE = 50;
 

@@ -4,7 +4,6 @@ import { describedBy, ErrorBanner, Field } from '../components/field.js';
 import { PageTitle } from '../components/layout.js';
 import { tenantPath } from '../lib/api.js';
 import { html, useEffect, useState } from '../lib/html.js';
-import { PROFILES } from '../lib/profiles.js';
 import { navigate } from '../lib/router.js';
 import { useResource } from '../lib/use-resource.js';
 
@@ -70,6 +69,9 @@ function toBody(f, editing) {
 export function EndpointFormPage({ api, tenantId, base, params }) {
   const editing = params.endpointId !== undefined;
   const catalog = useResource(() => api.get('/v1/event-types', { limit: 250 }), [api]);
+  // The wire formats as the server describes them (GET /v1/profiles); until they load, the
+  // endpoint's own profile is the one choice.
+  const profiles = useResource(() => api.get('/v1/profiles'), [api]);
   const existing = useResource(
     () =>
       editing ? api.get(`${tenantPath(tenantId)}/endpoints/${encodeURIComponent(params.endpointId)}`) : null,
@@ -122,7 +124,7 @@ export function EndpointFormPage({ api, tenantId, base, params }) {
 
   const types = catalog.data?.data ?? [];
   return html`<${PageTitle}>${editing ? 'Edit endpoint' : 'New endpoint'}<//>
-    <${ErrorBanner} error=${existing.error ?? catalog.error} />
+    <${ErrorBanner} error=${existing.error ?? catalog.error ?? profiles.error} />
     <form class="form" onSubmit=${submit} novalidate>
       ${errors._form ? html`<p class="banner error" role="alert">${errors._form}</p>` : null}
       ${apiError && !errors._form ? html`<p class="banner error" role="alert">The endpoint was not saved: ${apiError.message}</p>` : null}
@@ -152,7 +154,9 @@ export function EndpointFormPage({ api, tenantId, base, params }) {
       </fieldset>
       <${Field} id="ep-profile" label="Profile (wire format)" error=${errors.profile}>
         <select id="ep-profile" value=${form.profile} onChange=${set('profile')} ...${describedBy('ep-profile', errors.profile)}>
-          ${PROFILES.map(([value, label]) => html`<option value=${value}>${label}</option>`)}
+          ${(profiles.data?.data ?? [{ name: form.profile, label: form.profile }]).map(
+            (p) => html`<option value=${p.name}>${p.label}</option>`,
+          )}
         </select>
       <//>
       <fieldset class=${`field${errors.headers ? ' has-error' : ''}`}>
