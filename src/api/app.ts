@@ -9,6 +9,7 @@ import Fastify, { type FastifyServerOptions } from 'fastify';
 import { HeraldError } from '../core/errors.ts';
 import { webRoutes } from '../web/web-routes.ts';
 import { createAuthenticator } from './auth.ts';
+import { type ClientLimits, DEFAULT_CLIENT_LIMITS, serverTimeouts } from './client-limits.ts';
 import type { App, AppContext } from './context.ts';
 import { errorHandler } from './error-handler.ts';
 import { installHeaderLimits } from './header-limits.ts';
@@ -24,6 +25,7 @@ import { eventRoutes } from './routes/events.ts';
 import { operatorStatsRoutes } from './routes/operator-stats.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { portalSessionRoutes } from './routes/portal-sessions.ts';
+import { profileRoutes } from './routes/profiles.ts';
 import { tenantRoutes } from './routes/tenants.ts';
 import { validatorCompiler } from './validator.ts';
 
@@ -31,14 +33,19 @@ export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface BuildAppOptions {
   logger?: FastifyServerOptions['logger'];
+  /** Timeouts and the connection cap (client-limits.ts); tests shorten them. */
+  clientLimits?: Partial<ClientLimits>;
 }
 
 export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): Promise<App> {
+  const limits = { ...DEFAULT_CLIENT_LIMITS, ...options.clientLimits };
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: MAX_BODY_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
+    ...serverTimeouts(limits),
   }).withTypeProvider<TypeBoxTypeProvider>();
+  app.server.maxConnections = limits.maxConnections;
 
   app.setValidatorCompiler(validatorCompiler);
   app.removeContentTypeParser('application/json');
@@ -80,8 +87,10 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
 
   installHeaderLimits(app, ctx);
-  app.addHook('onRequest', createRateLimit(ctx));
+  const rateLimit = createRateLimit(ctx);
+  app.addHook('onRequest', rateLimit.byKey);
   app.addHook('onRequest', createAuthenticator(ctx));
+  app.addHook('onRequest', rateLimit.byTenant);
 
   opsRoutes(app, ctx);
   tenantRoutes(app, ctx);
@@ -94,6 +103,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   endpointStatsRoutes(app, ctx);
   operatorStatsRoutes(app, ctx);
   portalSessionRoutes(app, ctx);
+  profileRoutes(app);
   webRoutes(app);
   return app;
 }

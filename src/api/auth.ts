@@ -2,7 +2,8 @@
  * Authentication and tenant scoping. A key arrives as `Authorization: Bearer <key>` or
  * `x-api-key: <key>`. The admin key reaches everything; a tenant key reaches only
  * `/v1/tenants/<its tenant>/…` — any other tenant answers 404 exactly as if it did not exist, and
- * admin-only routes answer 403.
+ * admin-only routes answer 403. A portal session token acts for its tenant too, except on the
+ * tenant's API keys (`tenant-key` routes: 403), so nothing it mints outlives it.
  */
 import type { FastifyRequest } from 'fastify';
 import { HeraldError } from '../core/errors.ts';
@@ -45,7 +46,7 @@ export function createAuthenticator(ctx: AppContext) {
     // A portal session token (src/security/portal-token.ts) acts as a key of its tenant until it expires.
     if (key.startsWith(PORTAL_TOKEN_PREFIX)) {
       const session = verifyPortalToken(portalKey, key, ctx.clock.now());
-      return session ? { kind: 'tenant', tenantId: session.tenantId, keyId: 'portal-session' } : undefined;
+      return session ? { kind: 'portal', tenantId: session.tenantId } : undefined;
     }
     const digest = presentedKeyDigest(request, key);
     if (digestsEqual(digest, ctx.adminKeyHash)) return { kind: 'admin' };
@@ -71,5 +72,8 @@ export function createAuthenticator(ctx: AppContext) {
     if (access === 'admin') throw new HeraldError('FORBIDDEN');
     const tenantId = (request.params as { tenantId?: string } | undefined)?.tenantId;
     if (tenantId !== principal.tenantId) throw new HeraldError('TENANT_NOT_FOUND');
+    if (access === 'tenant-key' && principal.kind === 'portal') {
+      throw new HeraldError('FORBIDDEN', 'A portal session may not manage API keys');
+    }
   };
 }

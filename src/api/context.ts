@@ -39,15 +39,25 @@ export type App = FastifyInstance<
   TypeBoxTypeProvider
 >;
 
-/** Who is calling: the operator, or one tenant through one of its keys. */
-export type Principal = { kind: 'admin' } | { kind: 'tenant'; tenantId: string; keyId: string };
+/**
+ * Who is calling: the operator, one tenant through one of its keys, or one tenant's portal session
+ * (a short-lived signed token: it acts for the tenant, except on `tenant-key` routes).
+ */
+export type Principal =
+  | { kind: 'admin' }
+  | { kind: 'tenant'; tenantId: string; keyId: string }
+  | { kind: 'portal'; tenantId: string };
 
 declare module 'fastify' {
   interface FastifyRequest {
     principal: Principal;
   }
   interface FastifyContextConfig {
-    /** `public`: no key; `admin`: the admin key only; `tenant`: admin, or a key of `:tenantId`. */
-    access?: 'public' | 'admin' | 'tenant' | 'any';
+    /**
+     * `public`: no key; `admin`: the admin key only; `tenant`: admin, or a key or portal session of
+     * `:tenantId`; `tenant-key`: admin or a key of `:tenantId`, not a portal session (the tenant's
+     * API keys: a session must not mint a credential that outlives it); `any`: any valid caller.
+     */
+    access?: 'public' | 'admin' | 'tenant' | 'tenant-key' | 'any';
   }
 }

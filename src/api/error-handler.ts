@@ -81,5 +81,6 @@ export function errorHandler(err: unknown, request: FastifyRequest, reply: Fasti
     request.log.warn({ err }, 'database unavailable');
     void reply.header('retry-after', '1');
   } else if (he.status >= 500) request.log.error({ err }, 'request failed');
+  if (he.retryAfterSeconds !== undefined) void reply.header('retry-after', String(he.retryAfterSeconds));
   void reply.code(he.status).type('application/json; charset=utf-8').send(JSON.stringify(he.toJSON()));
 }

@@ -7,10 +7,12 @@ import { DataDirLockedError } from '../db/data-dir.ts';
 import { migrate } from '../db/migrate.ts';
 import { openStorage } from '../server/open-storage.ts';
 import { type Roles, startHerald } from '../server/start.ts';
+import { StartupError } from '../server/startup-error.ts';
 import { registerDeliveries } from './commands/deliveries.ts';
 import { registerEndpoints } from './commands/endpoints.ts';
 import { registerEvents, registerSend } from './commands/events.ts';
 import { registerListen } from './commands/listen.ts';
+import { registerProfiles } from './commands/profiles.ts';
 import { registerRotateEncryptionKey } from './commands/rotate-encryption-key.ts';
 import { registerTenants } from './commands/tenants.ts';
 
@@ -29,7 +31,7 @@ function addConfigOptions(cmd: Command): Command {
 
 /** Exits 2 with one line naming the bad option, as docs/design.md ("Processes") promises of configuration errors. */
 function fail(err: unknown): never {
-  if (err instanceof ConfigError || err instanceof DataDirLockedError) {
+  if (err instanceof ConfigError || err instanceof DataDirLockedError || err instanceof StartupError) {
     process.stderr.write(`herald: ${err.message}\n`);
     process.exit(2);
   }
@@ -130,4 +132,5 @@ registerTenants(program);
 registerEndpoints(program);
 registerEvents(program);
 registerDeliveries(program);
+registerProfiles(program);
 await program.parseAsync(process.argv);

@@ -21,9 +21,13 @@ export interface Config {
   disableAfterSeconds: number;
   retentionDays: number;
   maxEndpointsPerTenant: number;
+  /** Most unrevoked API keys one tenant may hold. */
+  maxApiKeysPerTenant: number;
+  /** Deliveries one tenant's publishes may create per second, on average; 0 = no limit. */
+  deliveryRateLimit: number;
   /** Old encryption keys: they still decrypt, never encrypt (during a key rotation). */
   encryptionKeyPrevious: string[];
-  /** Requests per second per tenant key (and per client IP without a key); 0 = no limit. */
+  /** Requests per second per tenant and per tenant key (and per client IP without a key); 0 = no limit. */
   apiRateLimit: number;
   /** Requests a key may make at once before the per-second rate applies; 0 = twice the rate. */
   apiRateLimitBurst: number;
@@ -248,10 +252,28 @@ export const OPTIONS = [
     parse: integer(1, 1_000_000),
   } satisfies OptionSpec<'maxEndpointsPerTenant'>,
   {
+    key: 'maxApiKeysPerTenant',
+    env: 'HERALD_MAX_API_KEYS_PER_TENANT',
+    flag: 'max-api-keys-per-tenant',
+    description: 'most unrevoked API keys one tenant may hold',
+    default: 100,
+    parse: integer(1, 100_000),
+  } satisfies OptionSpec<'maxApiKeysPerTenant'>,
+  {
+    key: 'deliveryRateLimit',
+    env: 'HERALD_DELIVERY_RATE_LIMIT',
+    flag: 'delivery-rate-limit',
+    description:
+      "deliveries one tenant's publishes may create per second on average (bursts up to 5 seconds' worth); 0 = off",
+    default: 20000,
+    parse: integer(0, 10_000_000),
+  } satisfies OptionSpec<'deliveryRateLimit'>,
+  {
     key: 'apiRateLimit',
     env: 'HERALD_API_RATE_LIMIT',
     flag: 'api-rate-limit',
-    description: 'API requests per second per tenant key, and per client IP without a key; 0 = off',
+    description:
+      'API requests per second per tenant (all its keys together, and each key alone), and per client IP without a key; 0 = off',
     default: 100,
     parse: integer(0, 1_000_000),
   } satisfies OptionSpec<'apiRateLimit'>,

@@ -68,13 +68,21 @@ export class HeraldError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly details: ErrorDetail[];
+  /** When the caller may try again (a 429 or 503): the answer's `Retry-After`, in seconds. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message?: string, details: ErrorDetail[] = [], options?: { cause?: unknown }) {
+  constructor(
+    code: ErrorCode,
+    message?: string,
+    details: ErrorDetail[] = [],
+    options?: { cause?: unknown; retryAfterSeconds?: number },
+  ) {
     super(message ?? ErrorCodes[code].message, options);
     this.name = 'HeraldError';
     this.code = code;
     this.status = ErrorCodes[code].status;
     this.details = details;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   toJSON(): { error: { code: ErrorCode; message: string; details: ErrorDetail[] } } {

@@ -5,10 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import {
+  chmodSync,
   closeSync,
   existsSync,
   mkdirSync,
   openSync,
+  readdirSync,
   readFileSync,
   renameSync,
   rmSync,
@@ -40,7 +42,9 @@ function isAlive(pid: number): boolean {
  * taken over. Returns the function that releases it.
  */
 export function lockDataDir(dir: string): () => void {
-  mkdirSync(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // Whatever the umask or whoever made it: only Herald's user may enter (issue 16).
+  chmodSync(dir, 0o700);
   const lockPath = join(dir, 'herald.lock');
   for (let tries = 0; tries < 3; tries++) {
     try {
@@ -63,6 +67,28 @@ export function lockDataDir(dir: string): () => void {
     }
   }
   throw new Error(`could not lock data directory ${resolve(dir)}`);
+}
+
+/**
+ * Makes everything under the data directory its owner's alone: directories 0700, files 0600.
+ * PGlite creates its files 0666 whatever the umask (968 of ~1,000 files, `pg_hba.conf` among them),
+ * so this runs at every start, after initialising; files it creates later keep its mode but sit
+ * inside directories no other user may enter.
+ */
+export function restrictDataDir(dir: string): void {
+  const walk = (path: string) => {
+    for (const entry of readdirSync(path, { withFileTypes: true })) {
+      const child = join(path, entry.name);
+      if (entry.isDirectory()) {
+        chmodSync(child, 0o700);
+        walk(child);
+      } else if (entry.isFile()) {
+        chmodSync(child, 0o600);
+      }
+    }
+  };
+  chmodSync(dir, 0o700);
+  walk(dir);
 }
 
 /** Where the database files live inside the data directory. */

@@ -21,6 +21,7 @@ import { notFoundUnder } from '../store/deliveries.ts';
 import { findEventType } from '../store/event-types.ts';
 import type { HeraldEvent } from '../store/events.ts';
 import { checkCall, eventRow, publishResult, readCandidates } from './candidates.ts';
+import { checkDeliveriesPerCall, type DeliveryBudget } from './delivery-budget.ts';
 import { handedOver, reserveHandoff } from './handoff-port.ts';
 import { insertDeliveries, insertEvents } from './publish-sql.ts';
 import { claimIdempotencyKey, firstEvents, sameCall } from './repeats.ts';
@@ -37,6 +38,8 @@ export interface PublishOptions {
   endpointId?: string;
   /** The dispatcher of this process, to hand the new deliveries to directly (src/queue/handoff.ts). */
   handoff?: DeliveryHandoff | undefined;
+  /** The tenants' budgets of deliveries per second (delivery-budget.ts); none: unbounded. */
+  budget?: DeliveryBudget | undefined;
 }
 
 /**
@@ -72,7 +75,7 @@ export async function publishEvents(
     opts.endpointId === undefined &&
     inputs.every((e) => e.id === undefined)
   ) {
-    return publishTogether(db, tenantId, events, opts.handoff);
+    return publishTogether(db, tenantId, events, opts.handoff, opts.budget);
   }
 
   const candidates = await readCandidates(db, tenantId, opts.endpointId ?? null, [
@@ -109,6 +112,8 @@ export async function publishEvents(
       const repeats =
         fresh.length < events.length ? await firstEvents(tx, tenantId, events, stored) : new Map();
       const planned = planDeliveries(fresh, endpoints, { targeted: opts.endpointId !== undefined });
+      checkDeliveriesPerCall(planned.length);
+      opts.budget?.take(tenantId, planned.length);
       reserved = reserveHandoff(tenantId, planned, byId, handoff, eventsJson.length);
       const deliveries = await insertDeliveries(tx, tenantId, planned, claimAs);
       if (opts.endpointId !== undefined && deliveries.length === 0 && fresh.length > 0) {

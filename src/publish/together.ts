@@ -21,6 +21,7 @@ import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { planDeliveries } from '../rules/fan-out.ts';
 import { checkCall, eventRow, publishResult, readCandidates } from './candidates.ts';
+import { checkDeliveriesPerCall, type DeliveryBudget } from './delivery-budget.ts';
 import { handedOver, reserveHandoff } from './handoff-port.ts';
 import { type InsertedDelivery, insertEventsAndDeliveries, type NewDelivery } from './publish-sql.ts';
 import type { EventInput, PublishResult } from './types.ts';
@@ -33,6 +34,7 @@ const MAX_EVENTS = 2_000;
 interface Call {
   events: Array<EventInput & { id: string }>;
   handoff: DeliveryHandoff | undefined;
+  budget: DeliveryBudget | undefined;
   resolve(result: PublishResult): void;
   reject(err: unknown): void;
 }
@@ -54,6 +56,7 @@ export function publishTogether(
   tenantId: string,
   events: Array<EventInput & { id: string }>,
   handoff: DeliveryHandoff | undefined,
+  budget?: DeliveryBudget,
 ): Promise<PublishResult> {
   let byTenant = lines.get(db);
   if (!byTenant) {
@@ -68,7 +71,7 @@ export function publishTogether(
   const queued = line;
   const tenants = byTenant;
   return new Promise<PublishResult>((resolve, reject) => {
-    queued.waiting.push({ events, handoff, resolve, reject });
+    queued.waiting.push({ events, handoff, budget, resolve, reject });
     if (!queued.running) void drain(db, tenantId, queued, tenants);
   });
 }
@@ -105,18 +108,18 @@ async function writeTogether(db: Db, tenantId: string, calls: Call[]): Promise<v
     for (const c of calls) for (const e of c.events) types.add(e.type);
     const candidates = await readCandidates(db, tenantId, null, [...types]);
     for (const call of calls) {
+      let planned: NewDelivery[];
       try {
         checkCall(candidates, call.events);
+        // Planned per call: sequence numbers follow the calls' order within the statement.
+        planned = planDeliveries(call.events, candidates.endpoints);
+        checkDeliveriesPerCall(planned.length);
+        call.budget?.take(tenantId, planned.length);
       } catch (err) {
         call.reject(err);
         continue;
       }
-      // Planned per call: sequence numbers follow the calls' order within the statement.
-      accepted.push({
-        call,
-        batchId: newId('bat'),
-        planned: planDeliveries(call.events, candidates.endpoints),
-      });
+      accepted.push({ call, batchId: newId('bat'), planned });
     }
     if (accepted.length === 0) return;
     const byId = new Map(candidates.endpoints.map((e) => [e.id, e]));

@@ -4,7 +4,13 @@
  */
 import { join } from 'node:path';
 import type { Config } from '../config/config.ts';
-import { ensureInitialised, lockDataDir, pgDataPath, readOrCreateKey } from '../db/data-dir.ts';
+import {
+  ensureInitialised,
+  lockDataDir,
+  pgDataPath,
+  readOrCreateKey,
+  restrictDataDir,
+} from '../db/data-dir.ts';
 import type { Db } from '../db/db.ts';
 import { openPglite } from '../db/pglite-driver.ts';
 import { openPostgres } from '../db/postgres-driver.ts';
@@ -41,6 +47,7 @@ export async function openStorage(config: Config, onError?: (err: Error) => void
       ? { value: config.encryptionKey, created: false }
       : readOrCreateKey(dir, 'encryption-key', generateEncryptionKey);
     const db = await openPglite({ dataDir: pgDataPath(dir) });
+    restrictDataDir(dir);
     return {
       db,
       adminKey: admin.value,

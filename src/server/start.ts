@@ -18,6 +18,7 @@ import { createGuardedAgent } from '../security/guarded-dispatcher.ts';
 import { createSecretBox } from '../security/secret-box.ts';
 import { loggerOptions } from './logger.ts';
 import { openStorage } from './open-storage.ts';
+import { checkListenAddress, databaseError, listenError } from './startup-error.ts';
 
 export interface Roles {
   api: boolean;
@@ -44,13 +45,21 @@ export async function startHerald(
   options: StartOptions = {},
 ): Promise<RunningHerald> {
   const log = pino(loggerOptions(config.logLevel));
-  const storage = await openStorage(config, (err) => log.warn({ err }, 'database connection error'));
+  // Before anything is created: a port in use must not leave a data directory or keys behind.
+  if (roles.api) await checkListenAddress(config.host, config.port);
+  const storage = await openStorage(config, (err) => log.warn({ err }, 'database connection error')).catch(
+    (err: unknown) => {
+      throw (config.databaseUrl && databaseError(err, config.databaseUrl)) || err;
+    },
+  );
   const stoppers: Array<() => Promise<void>> = [() => storage.close()];
   const stop = async () => {
     for (const fn of stoppers.splice(0).reverse()) await fn();
   };
   try {
-    const applied = await migrate(storage.db);
+    const applied = await migrate(storage.db).catch((err: unknown) => {
+      throw (config.databaseUrl && databaseError(err, config.databaseUrl)) || err;
+    });
     if (applied.length > 0) log.info({ applied }, 'migrations applied');
     if (storage.generatedAdminKey) {
       // Printed once, on the start that generated it; it stays readable in the data directory.
@@ -117,7 +126,9 @@ export async function startHerald(
     let url: string | undefined;
     if (roles.api) {
       const app = await buildApp(ctx, { logger: loggerOptions(config.logLevel) });
-      url = await app.listen({ port: config.port, host: config.host });
+      url = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
+        throw listenError(err, config.host, config.port) ?? err;
+      });
       stoppers.push(() => app.close());
     }
     return { ...(url ? { url } : {}), ctx, stop };

@@ -6,7 +6,7 @@
 
 import { HeraldError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
-import { one, type Queryable } from '../db/db.ts';
+import { type Db, one, type Queryable } from '../db/db.ts';
 import { displayPrefix, generateKey, hashKey, TENANT_KEY_PREFIX } from '../security/api-keys.ts';
 import { tenantExists } from './tenants.ts';
 
@@ -67,19 +67,32 @@ export async function touchKey(q: Queryable, id: string, at: Date): Promise<void
 
 /** Creates a key for the tenant (TENANT_NOT_FOUND if there is none). */
 export async function createApiKey(
-  q: Queryable,
-  input: { tenantId: string; name: string | null },
+  db: Db,
+  input: { tenantId: string; name: string | null; maxKeys: number },
 ): Promise<NewApiKey> {
   const key = generateKey(TENANT_KEY_PREFIX);
-  const row = await one<ApiKeyRow>(
-    q,
-    `INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash)
-     SELECT $1, id, $3, $4, $5 FROM tenants WHERE id = $2
-     RETURNING ${COLUMNS}`,
-    [newId('key'), input.tenantId, input.name, displayPrefix(key), hashKey(key)],
-  );
-  if (!row) throw new HeraldError('TENANT_NOT_FOUND');
-  return { ...toApiKey(row), key };
+  return db.transaction(async (tx) => {
+    // The tenant row locked while counting, so concurrent creates cannot overshoot (NO KEY UPDATE:
+    // publishes, which only reference the row, are not held up).
+    const tenant = await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE', [input.tenantId]);
+    if (tenant.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
+    const [live] = await tx.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL',
+      [input.tenantId],
+    );
+    if ((live?.n ?? 0) >= input.maxKeys) {
+      throw new HeraldError('LIMIT_EXCEEDED', `A tenant may hold at most ${input.maxKeys} API keys`, [
+        { path: 'apiKeys', message: `the tenant already holds ${live?.n} unrevoked keys; revoke one first` },
+      ]);
+    }
+    const row = await one<ApiKeyRow>(
+      tx,
+      `INSERT INTO api_keys (id, tenant_id, name, prefix, key_hash) VALUES ($1, $2, $3, $4, $5)
+       RETURNING ${COLUMNS}`,
+      [newId('key'), input.tenantId, input.name, displayPrefix(key), hashKey(key)],
+    );
+    return { ...toApiKey(row!), key };
+  });
 }
 
 /** The tenant's keys, revoked ones included, newest first (TENANT_NOT_FOUND if there is no tenant). */

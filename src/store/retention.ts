@@ -4,7 +4,8 @@
  * It works in chunks, each a short statement of its own, so it never holds many locks or a long
  * transaction, and it checks `shouldStop` between chunks so a draining process is not held up.
  *
- * An event with a delivery still pending keeps its payload: that delivery must still be sendable.
+ * An event with a delivery still pending keeps its payload: that delivery must still be sendable —
+ * whichever of a batched delivery's events it is.
  * Idempotency-Keys older than the window are deleted too (a repeat after that is a new call, as with
  * Stripe's keys after 24 h); repeats by event id keep working, since event rows stay.
  */
@@ -37,11 +38,17 @@ deleted AS (
 SELECT count(*)::int AS n FROM deleted`;
 
 const PURGE_PAYLOADS = `
-WITH doomed AS (
+WITH held AS MATERIALIZED (
+  -- The later events of pending batched deliveries (migration 010's index: pending ⇔ a due time).
+  SELECT DISTINCT d.tenant_id, x.id FROM deliveries d CROSS JOIN LATERAL unnest(d.event_ids[2:]) AS x(id)
+  WHERE d.next_attempt_at IS NOT NULL AND cardinality(d.event_ids) > 1
+),
+doomed AS (
   SELECT v.tenant_id, v.id FROM events v
   WHERE v.created_at < $1 AND v.data IS NOT NULL
     AND NOT EXISTS (
       SELECT 1 FROM deliveries d WHERE d.tenant_id = v.tenant_id AND d.event_id = v.id AND d.status = 'pending')
+    AND NOT EXISTS (SELECT 1 FROM held h WHERE h.tenant_id = v.tenant_id AND h.id = v.id)
   LIMIT $2
 ),
 purged AS (

@@ -89,6 +89,31 @@ forEachStorage('portal sessions', (kind) => {
     }
   });
 
+  test("a session may not manage the tenant's API keys: a key it minted would outlive it (issue 16)", async () => {
+    const { token } = await session('acme');
+    const key = (await t.request('POST', '/v1/tenants/acme/api-keys', {})).json() as { id: string };
+    const live = async () =>
+      (
+        await t.ctx.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = 'acme' AND revoked_at IS NULL`,
+        )
+      )[0]!.n;
+    const before = await live();
+    for (const [method, path] of [
+      ['POST', '/v1/tenants/acme/api-keys'],
+      ['GET', '/v1/tenants/acme/api-keys'],
+      ['DELETE', `/v1/tenants/acme/api-keys/${key.id}`],
+    ] as const) {
+      const res = await t.request(method, path, method === 'POST' ? {} : undefined, token);
+      assert.equal(res.statusCode, 403, `${method} ${path}: ${res.body}`);
+      assert.equal(res.json().error.code, 'FORBIDDEN');
+    }
+    assert.equal(await live(), before, 'nothing minted, nothing revoked');
+    // A tenant key still manages them.
+    const tenantKey = await t.tenantKey('acme');
+    assert.equal((await t.request('GET', '/v1/tenants/acme/api-keys', undefined, tenantKey)).statusCode, 200);
+  });
+
   test('an expired token is refused with 401', async () => {
     const { token } = await session('acme', { expiresIn: 60 });
     assert.equal((await t.request('GET', '/v1/tenants/acme', undefined, token)).statusCode, 200);

@@ -81,6 +81,10 @@ forEachStorage('API rate limit', (kind) => {
   });
   after(() => t.close());
 
+  /** A new key of `tenantId`, minted with the admin key (not rate limited by default). */
+  const mintKey = async (tenantId: string) =>
+    ((await t.request('POST', `/v1/tenants/${tenantId}/api-keys`, {})).json() as { key: string }).key;
+
   test('a tenant key gets its burst, then 429 RATE_LIMITED with Retry-After and RateLimit-*', async () => {
     const url = '/v1/tenants/tenant-a/endpoints';
     for (let i = 0; i < 3; i++) {
@@ -103,6 +107,40 @@ forEachStorage('API rate limit', (kind) => {
     assert.equal((await t.request('GET', url, undefined, keyA)).statusCode, 200);
     assert.equal((await t.request('GET', url, undefined, keyA)).statusCode, 429);
     now += 10_000;
+  });
+
+  test("a tenant's keys share its bucket: minting more keys buys no more requests (issue 16)", async () => {
+    const extra = [await mintKey('tenant-a'), await mintKey('tenant-a'), await mintKey('tenant-a')];
+    const url = '/v1/tenants/tenant-a/endpoints';
+    let allowed = 0;
+    for (const key of [keyA, ...extra]) {
+      for (let i = 0; i < 3; i++)
+        if ((await t.request('GET', url, undefined, key)).statusCode === 200) allowed++;
+    }
+    assert.equal(allowed, 3, "four keys, one tenant: the tenant's burst of 3");
+    // Another tenant is not affected.
+    assert.equal((await t.request('GET', '/v1/tenants/tenant-b/endpoints', undefined, keyB)).statusCode, 200);
+    now += 10_000;
+  });
+
+  test('a tenant holds at most HERALD_MAX_API_KEYS_PER_TENANT unrevoked keys: 422 LIMIT_EXCEEDED', async () => {
+    const capped = await makeTestApp(kind, { config: { maxApiKeysPerTenant: 2 } });
+    try {
+      await capped.request('POST', '/v1/tenants', { id: 'c', name: 'c' });
+      const first = (await capped.request('POST', '/v1/tenants/c/api-keys', {})).json() as { id: string };
+      assert.equal((await capped.request('POST', '/v1/tenants/c/api-keys', {})).statusCode, 201);
+      const third = await capped.request('POST', '/v1/tenants/c/api-keys', {});
+      assert.equal(third.statusCode, 422);
+      assert.equal(third.json().error.code, 'LIMIT_EXCEEDED');
+      assert.equal((await capped.request('DELETE', `/v1/tenants/c/api-keys/${first.id}`)).statusCode, 204);
+      assert.equal(
+        (await capped.request('POST', '/v1/tenants/c/api-keys', {})).statusCode,
+        201,
+        'room again',
+      );
+    } finally {
+      await capped.close();
+    }
   });
 
   test('a refused request is refused before it is authenticated or parsed', async () => {

@@ -105,6 +105,36 @@ forEachStorage('maintenance jobs', (kind) => {
     });
   });
 
+  test('retention spares every event of a pending batched delivery, not only its first (issue 16)', async () => {
+    const now = new Date('2030-06-01T00:00:00Z');
+    const old = new Date(now.getTime() - 31 * DAY);
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const events: string[] = [];
+    for (let i = 0; i < 3; i++) events.push(await insertEvent(t.db, tenant, { createdAt: old, data: { i } }));
+    const deliveryId = newId('dlv');
+    await t.db.query(
+      `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
+       VALUES ($1, $2, $3, $4, $5::text[], 'invoice.paid', 1000, $6)`,
+      [deliveryId, tenant, ep.id, events[0], events, now],
+    );
+    const payloads = async () => {
+      const rows = await t.db.query<{ id: string; data: unknown }>(
+        'SELECT id, data FROM events WHERE tenant_id = $1 AND id = ANY($2::text[])',
+        [tenant, events],
+      );
+      return events.map((id) => rows.find((r) => r.id === id)?.data);
+    };
+
+    await purgeExpired(t.db, { now, retentionDays: 30 });
+    assert.deepEqual(await payloads(), [{ i: 0 }, { i: 1 }, { i: 2 }], 'all three kept while pending');
+
+    await t.db.query(`UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL WHERE id = $1`, [
+      deliveryId,
+    ]);
+    await purgeExpired(t.db, { now, retentionDays: 30 });
+    assert.deepEqual(await payloads(), [null, null, null], 'purged once it is done');
+  });
+
   test('auto-disable: endpoints failing longer than the limit are disabled with reason and time, and logged', async () => {
     const now = new Date('2030-06-01T00:00:00Z');
     const failing = await insertEndpoint(t.db, tenant, {

@@ -1,8 +1,10 @@
 /**
  * A Herald API over a fresh database, driven with `app.inject()` (no socket).
  */
+
 import type { LightMyRequestResponse } from 'fastify';
 import { buildApp } from '../../src/api/app.ts';
+import type { ClientLimits } from '../../src/api/client-limits.ts';
 import type { App, AppContext } from '../../src/api/context.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
 import type { Clock } from '../../src/core/clock.ts';
@@ -34,7 +36,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 
 export async function makeTestApp(
   kind: StorageKind,
-  options: { config?: Partial<Config>; clock?: Clock } = {},
+  options: { config?: Partial<Config>; clock?: Clock; clientLimits?: Partial<ClientLimits> } = {},
 ): Promise<TestApp> {
   const testDb = await freshDb(kind);
   const adminKey = generateKey(ADMIN_KEY_PREFIX);
@@ -45,7 +47,7 @@ export async function makeTestApp(
     secretBox: createSecretBox(generateEncryptionKey()),
     clock: options.clock ?? { now: () => new Date() },
   };
-  const app = await buildApp(ctx);
+  const app = await buildApp(ctx, options.clientLimits ? { clientLimits: options.clientLimits } : {});
   await app.ready();
   return {
     app,

@@ -6,9 +6,7 @@ import { Type } from 'typebox';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../store/api-keys.ts';
 import type { App, AppContext } from '../context.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
-import { TenantParams, Timestamp } from '../schemas/common.ts';
-
-const Nullable = <T extends Parameters<typeof Type.Union>[0][number]>(t: T) => Type.Union([t, Type.Null()]);
+import { Nullable, TenantParams, Timestamp } from '../schemas/common.ts';
 
 const ApiKeyFields = {
   id: Type.String(),
@@ -33,7 +31,7 @@ const KeyParams = Type.Object({ ...TenantParams.properties, keyId: Type.String({
 
 export function apiKeyRoutes(app: App, ctx: AppContext): void {
   const tags = ['api-keys'];
-  const config = { access: 'tenant' as const };
+  const config = { access: 'tenant-key' as const };
 
   app.post(
     '/v1/tenants/:tenantId/api-keys',
@@ -55,7 +53,11 @@ export function apiKeyRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (req, reply) => {
-      const key = await createApiKey(ctx.db, { tenantId: req.params.tenantId, name: req.body.name ?? null });
+      const key = await createApiKey(ctx.db, {
+        tenantId: req.params.tenantId,
+        name: req.body.name ?? null,
+        maxKeys: ctx.config.maxApiKeysPerTenant,
+      });
       return reply.code(201).send(key);
     },
   );

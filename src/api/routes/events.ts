@@ -3,6 +3,7 @@
  * id or `Idempotency-Key`) and reading events with each endpoint's delivery status.
  */
 import { Type } from 'typebox';
+import { createDeliveryBudget, MAX_DELIVERIES_PER_CALL } from '../../publish/delivery-budget.ts';
 import { type EventInput, publishEvents } from '../../publish/publish-events.ts';
 import { getEvent, listEvents } from '../../store/events.ts';
 import type { App, AppContext } from '../context.ts';
@@ -21,6 +22,15 @@ import { asSingleEvent } from '../single-event.ts';
 
 export function eventRoutes(app: App, ctx: AppContext): void {
   const tags = ['events'];
+  const rate = ctx.config.deliveryRateLimit;
+  const budget =
+    rate > 0
+      ? createDeliveryBudget({
+          perSecond: rate,
+          burst: Math.max(rate * 5, MAX_DELIVERIES_PER_CALL),
+          now: () => ctx.clock.now().getTime(),
+        })
+      : undefined;
   const config = { access: 'tenant' as const };
 
   app.post(
@@ -53,6 +63,7 @@ export function eventRoutes(app: App, ctx: AppContext): void {
       const key = req.headers['idempotency-key'];
       const result = await publishEvents(ctx.db, req.params.tenantId, inputs, {
         handoff: ctx.handoff,
+        budget,
         ...(key !== undefined ? { idempotencyKey: key } : {}),
       }).catch((err: unknown) => {
         throw single ? asSingleEvent(err) : err;
