@@ -421,7 +421,9 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         const taken = handoffRoom.reserve(wanted, {
           free: freeRoom(),
           endpointRoom: (id) => slots.room(id),
-          endpointAheadRoom: (id) => slots.room(id, aheadOf(id)),
+          // Handed-over deliveries go before those claimed ahead (endpoint-slots.ts): only those
+          // in flight and handed over before them count.
+          endpointAheadRoom: (id) => slots.freshRoom(id, aheadOf(id)),
           circuitOpen: (id) => circuits.openFor(id) > 0,
         });
         if (taken.includes(true)) held.reserve(bytes);
@@ -432,6 +434,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         if (reserved.length > 0) held.reserve(-bytes);
         // The lease began one statement earlier; half a lease of margin (`stale`) covers that.
         held.hold(deliveries, performance.now(), bytes);
+        for (const d of deliveries) d.handedOver = true;
         ready.push(...deliveries);
         pump();
       },

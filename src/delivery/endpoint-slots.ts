@@ -10,13 +10,21 @@
  * delivery over it waits, claimed, until one of the endpoint's requests finishes; the dispatcher
  * counts waiting deliveries against its claim room, and gives back those that wait too long
  * (held-claims.ts) or whose endpoint's circuit opened (`takeWaitingOf`).
+ *
+ * Fresh deliveries go first. Those handed over by publishing (`handedOver`) wait in a line of
+ * their own, served before the deliveries claimed ahead from the endpoint's backlog: an endpoint
+ * draining a backlog holds up to `HERALD_CLAIM_AHEAD` limits' worth of it here, and an event
+ * published meanwhile would otherwise wait behind all of that (~130 ms at 8 limits on a loopback
+ * receiver; a published event is what a user waits for). The endpoint has no order to keep —
+ * fifo deliveries are never handed over — and the backlog still drains at whatever rate the fresh
+ * flow leaves (docs/isolation.md, "Claiming ahead").
  */
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 
 export type Admission = 'start' | 'queued';
 
 export interface EndpointSlots {
-  /** `start`: a slot was taken; `queued`: it waits for one. */
+  /** `start`: a slot was taken; `queued`: it waits for one (a handed-over delivery ahead of claimed ones). */
   admit(d: ClaimedDelivery): Admission;
   /** One of the endpoint's requests finished: the next waiting delivery, its slot already taken. */
   finish(endpointId: string): ClaimedDelivery | undefined;
@@ -32,6 +40,11 @@ export interface EndpointSlots {
    * (counting those waiting); with more, that many limits' worth held in all (claiming ahead).
    */
   room(endpointId: string, limits?: number): number;
+  /**
+   * How many more handed-over deliveries the endpoint may hold here, `limits` limits' worth counting
+   * those in flight and the handed-over ones waiting (they go before the claimed ones).
+   */
+  freshRoom(endpointId: string, limits: number): number;
   /** Everything waiting (on drain), slots untouched. */
   takeWaiting(): ClaimedDelivery[];
   /** One endpoint's waiting deliveries (its circuit opened), slots untouched. */
@@ -44,6 +57,14 @@ export interface EndpointSlots {
   limitOf(endpointId: string): number;
 }
 
+/** An endpoint's waiting deliveries: handed-over ones first, then claimed ones, each in arrival order. */
+interface Line {
+  fresh: ClaimedDelivery[];
+  claimed: ClaimedDelivery[];
+}
+
+const lengthOf = (line: Line | undefined) => (line ? line.fresh.length + line.claimed.length : 0);
+
 /** @example const slots = createEndpointSlots(64, send); if (slots.admit(d) === 'start') send(d) */
 export function createEndpointSlots(
   maxPerEndpoint: number,
@@ -51,7 +72,7 @@ export function createEndpointSlots(
   start: (d: ClaimedDelivery) => void,
 ): EndpointSlots {
   const inFlight = new Map<string, number>();
-  const queues = new Map<string, ClaimedDelivery[]>();
+  const lines = new Map<string, Line>();
   // Only endpoints below the maximum are kept.
   const limits = new Map<string, number>();
   let waiting = 0;
@@ -66,75 +87,84 @@ export function createEndpointSlots(
     return l;
   }
 
+  /** The endpoint's next waiting delivery, taken off its line (which goes once empty). */
+  function next(endpointId: string, line: Line): ClaimedDelivery {
+    const d = line.fresh.length > 0 ? line.fresh.shift()! : line.claimed.shift()!;
+    waiting--;
+    if (lengthOf(line) === 0) lines.delete(endpointId);
+    return d;
+  }
+
   function setLimit(endpointId: string, limit: number | null): void {
     const l = storeLimit(endpointId, limit);
-    const queue = queues.get(endpointId);
-    if (!queue) return;
+    const line = lines.get(endpointId);
+    if (!line) return;
     let n = inFlight.get(endpointId) ?? 0;
     const started: ClaimedDelivery[] = [];
-    while (queue.length > 0 && n < l) {
-      started.push(queue.shift()!);
+    while (lengthOf(line) > 0 && n < l) {
+      started.push(next(endpointId, line));
       n++;
     }
     if (started.length === 0) return;
-    waiting -= started.length;
     inFlight.set(endpointId, n);
-    if (queue.length === 0) queues.delete(endpointId);
     // Once the counts are settled: `start` may finish a slot again (a delivery held too long).
     for (const d of started) start(d);
   }
 
   return {
     admit(d) {
-      // A claim's limit is as fresh as the database's; a queue is then at most one finish behind.
+      // A claim's limit is as fresh as the database's; a line is then at most one finish behind.
       if (d.endpoint.maxInFlight !== undefined) storeLimit(d.endpointId, d.endpoint.maxInFlight);
       const n = inFlight.get(d.endpointId) ?? 0;
-      if (n < limitOf(d.endpointId) && !queues.has(d.endpointId)) {
+      if (n < limitOf(d.endpointId) && !lines.has(d.endpointId)) {
         inFlight.set(d.endpointId, n + 1);
         return 'start';
       }
-      const queue = queues.get(d.endpointId) ?? [];
-      queue.push(d);
-      queues.set(d.endpointId, queue);
+      let line = lines.get(d.endpointId);
+      if (!line) {
+        line = { fresh: [], claimed: [] };
+        lines.set(d.endpointId, line);
+      }
+      (d.handedOver ? line.fresh : line.claimed).push(d);
       waiting++;
       return 'queued';
     },
     finish(endpointId) {
       const n = inFlight.get(endpointId) ?? 1;
-      const queue = queues.get(endpointId);
+      const line = lines.get(endpointId);
       // The finished request's slot passes to the next waiting one, if the limit still allows.
-      if (queue && n <= limitOf(endpointId)) {
-        const next = queue.shift()!;
-        waiting--;
-        if (queue.length === 0) queues.delete(endpointId);
-        return next;
-      }
+      if (line && n <= limitOf(endpointId)) return next(endpointId, line);
       if (n <= 1) inFlight.delete(endpointId);
       else inFlight.set(endpointId, n - 1);
       return undefined;
     },
     setLimit,
     room(endpointId, limits = 1) {
-      const used = (inFlight.get(endpointId) ?? 0) + (queues.get(endpointId)?.length ?? 0);
+      const used = (inFlight.get(endpointId) ?? 0) + lengthOf(lines.get(endpointId));
+      return Math.max(0, limitOf(endpointId) * limits - used);
+    },
+    freshRoom(endpointId, limits) {
+      const used = (inFlight.get(endpointId) ?? 0) + (lines.get(endpointId)?.fresh.length ?? 0);
       return Math.max(0, limitOf(endpointId) * limits - used);
     },
     takeWaiting() {
-      const all = [...queues.values()].flat();
-      queues.clear();
+      const all = [...lines.values()].flatMap((line) => [...line.fresh, ...line.claimed]);
+      lines.clear();
       waiting = 0;
       return all;
     },
     takeWaitingOf(endpointId) {
-      const queue = queues.get(endpointId) ?? [];
-      queues.delete(endpointId);
-      waiting -= queue.length;
-      return queue;
+      const line = lines.get(endpointId);
+      if (!line) return [];
+      lines.delete(endpointId);
+      waiting -= lengthOf(line);
+      return [...line.fresh, ...line.claimed];
     },
     get waiting() {
       return waiting;
     },
     waitingOf(endpointId) {
-      return queues.get(endpointId)?.length ?? 0;
+      return lengthOf(lines.get(endpointId));
     },
     limitOf,
   };

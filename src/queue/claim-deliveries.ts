@@ -107,6 +107,8 @@ export interface ClaimedDelivery {
   heldSince?: number;
   /** Set by the dispatcher for handed-over deliveries: their share of the publish's event bytes. */
   heldBytes?: number;
+  /** Set by the dispatcher: handed over by publishing in its process (fresh: it goes first). */
+  handedOver?: boolean;
 }
 
 export interface ClaimResult {

@@ -41,6 +41,27 @@ test('slots: a cap per endpoint, and the freed slot passes to the next in line',
   );
 });
 
+test('slots: a handed-over delivery waits ahead of those claimed ahead; fresh room counts only it and those in flight', () => {
+  const slots = createEndpointSlots(2, () => assert.fail('nothing raised a limit'));
+  const fresh = (id: string) => ({ ...delivery(id, 'A'), handedOver: true }) as ClaimedDelivery;
+  assert.equal(slots.admit(delivery('c1', 'A')), 'start');
+  assert.equal(slots.admit(delivery('c2', 'A')), 'start');
+  for (const id of ['c3', 'c4', 'c5']) assert.equal(slots.admit(delivery(id, 'A')), 'queued');
+  assert.equal(slots.room('A', 3), 1, 'claims count everything held');
+  assert.equal(slots.freshRoom('A', 2), 2, 'the handoff counts in flight (2) and fresh waiting (0) of 2 limits');
+  assert.equal(slots.admit(fresh('f1')), 'queued');
+  assert.equal(slots.admit(fresh('f2')), 'queued');
+  assert.equal(slots.freshRoom('A', 2), 0);
+  assert.equal(slots.waitingOf('A'), 5);
+  const order = [slots.finish('A')?.id, slots.finish('A')?.id, slots.finish('A')?.id];
+  assert.deepEqual(order, ['f1', 'f2', 'c3'], 'fresh first, then the claimed ones in order');
+  assert.deepEqual(
+    slots.takeWaitingOf('A').map((d) => d.id),
+    ['c4', 'c5'],
+  );
+  assert.equal(slots.waiting, 0);
+});
+
 test('slots: the limit follows the claim and recorded outcomes; a raised limit starts waiting deliveries', () => {
   const started: string[] = [];
   const slots = createEndpointSlots(4, (d) => started.push(d.id));
