@@ -48,7 +48,11 @@ test('slots: a handed-over delivery waits ahead of those claimed ahead; fresh ro
   assert.equal(slots.admit(delivery('c2', 'A')), 'start');
   for (const id of ['c3', 'c4', 'c5']) assert.equal(slots.admit(delivery(id, 'A')), 'queued');
   assert.equal(slots.room('A', 3), 1, 'claims count everything held');
-  assert.equal(slots.freshRoom('A', 2), 2, 'the handoff counts in flight (2) and fresh waiting (0) of 2 limits');
+  assert.equal(
+    slots.freshRoom('A', 2),
+    2,
+    'the handoff counts in flight (2) and fresh waiting (0) of 2 limits',
+  );
   assert.equal(slots.admit(fresh('f1')), 'queued');
   assert.equal(slots.admit(fresh('f2')), 'queued');
   assert.equal(slots.freshRoom('A', 2), 0);
