@@ -10,6 +10,7 @@ import { HeraldError } from '../core/errors.ts';
 import { digestsEqual, hashKey } from '../security/api-keys.ts';
 import { PORTAL_TOKEN_PREFIX, portalSigningKey, verifyPortalToken } from '../security/portal-token.ts';
 import { findActiveKey, touchKey } from '../store/api-keys.ts';
+import { portalBinding } from '../store/portal-sessions.ts';
 import type { AppContext, Principal } from './context.ts';
 
 export function presentedKey(request: FastifyRequest): string | undefined {
@@ -46,7 +47,13 @@ export function createAuthenticator(ctx: AppContext) {
     // A portal session token (src/security/portal-token.ts) acts as a key of its tenant until it expires.
     if (key.startsWith(PORTAL_TOKEN_PREFIX)) {
       const session = verifyPortalToken(portalKey, key, ctx.clock.now());
-      return session ? { kind: 'portal', tenantId: session.tenantId } : undefined;
+      if (!session) return undefined;
+      // Still the same tenant, and its sessions not ended since (src/store/portal-sessions.ts).
+      const binding = await portalBinding(ctx.db, session.tenantId);
+      if (binding?.incarnation !== session.incarnation || binding.generation !== session.generation) {
+        return undefined;
+      }
+      return { kind: 'portal', tenantId: session.tenantId };
     }
     const digest = presentedKeyDigest(request, key);
     if (digestsEqual(digest, ctx.adminKeyHash)) return { kind: 'admin' };

@@ -1,9 +1,12 @@
 /**
  * Portal session tokens: short-lived, tenant-scoped bearer credentials that the tenant portal
  * (/portal) uses instead of a tenant key. A token is `hps_<payload>.<signature>`, both base64url;
- * the payload is `{"v":1,"tid":<tenant id>,"exp":<unix s>,"n":<nonce>}` and the signature an
- * HMAC-SHA256 under a key derived from the admin key. Nothing is stored: every Herald process that
- * shares the admin key verifies every token, and changing the admin key ends all sessions.
+ * the payload is `{"v":2,"tid":<tenant id>,"inc":<tenant incarnation>,"g":<portal generation>,
+ * "exp":<unix s>,"n":<nonce>}` and the signature an HMAC-SHA256 under a key derived from the admin
+ * key. No session is stored: every Herald process that shares the admin key verifies every token.
+ * A token holds only while its tenant is the same incarnation and portal generation
+ * (src/store/portal-sessions.ts): ending a tenant's sessions, or deleting and re-creating the
+ * tenant, ends its tokens; changing the admin key ends all of them.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
@@ -16,6 +19,10 @@ export const PORTAL_SESSION_MAX_SECONDS = 24 * 3600;
 
 export interface PortalSession {
   tenantId: string;
+  /** The tenant's `created_at` in microseconds, as text (src/store/portal-sessions.ts). */
+  incarnation: string;
+  /** The tenant's portal generation when the token was minted. */
+  generation: number;
   expiresAt: Date;
 }
 
@@ -36,8 +43,10 @@ function signature(key: Buffer, payload: string): Buffer {
 /** @example signPortalToken(key, { tenantId: 'acme', expiresAt: new Date(Date.now() + 3600_000) }) */
 export function signPortalToken(key: Buffer, session: PortalSession): string {
   const body = {
-    v: 1,
+    v: 2,
     tid: session.tenantId,
+    inc: session.incarnation,
+    g: session.generation,
     exp: Math.floor(session.expiresAt.getTime() / 1000),
     n: randomBytes(9).toString('base64url'),
   };
@@ -55,13 +64,25 @@ export function verifyPortalToken(key: Buffer, token: string, now: Date): Portal
   const expected = Buffer.from(signature(key, payload).toString('base64url'), 'utf8');
   const given = Buffer.from(sig, 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-  let body: { v?: unknown; tid?: unknown; exp?: unknown };
+  let body: { v?: unknown; tid?: unknown; inc?: unknown; g?: unknown; exp?: unknown };
   try {
     body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
     return undefined;
   }
-  if (body.v !== 1 || typeof body.tid !== 'string' || typeof body.exp !== 'number') return undefined;
+  if (
+    body.v !== 2 ||
+    typeof body.tid !== 'string' ||
+    typeof body.inc !== 'string' ||
+    typeof body.g !== 'number' ||
+    typeof body.exp !== 'number'
+  )
+    return undefined;
   if (body.exp * 1000 <= now.getTime()) return undefined;
-  return { tenantId: body.tid, expiresAt: new Date(body.exp * 1000) };
+  return {
+    tenantId: body.tid,
+    incarnation: body.inc,
+    generation: body.g,
+    expiresAt: new Date(body.exp * 1000),
+  };
 }

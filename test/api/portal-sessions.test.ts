@@ -114,6 +114,41 @@ forEachStorage('portal sessions', (kind) => {
     assert.equal((await t.request('GET', '/v1/tenants/acme/api-keys', undefined, tenantKey)).statusCode, 200);
   });
 
+  test("ending the tenant's sessions ends every token minted before; new ones work (issue 16)", async () => {
+    const [a, b] = [await session('acme'), await session('acme')];
+    const other = await session('globex');
+    assert.equal((await t.request('GET', '/v1/tenants/acme', undefined, a.token)).statusCode, 200);
+    const ended = await t.request('DELETE', '/v1/tenants/acme/portal-sessions');
+    assert.equal(ended.statusCode, 204, ended.body);
+    for (const token of [a.token, b.token]) {
+      const res = await t.request('GET', '/v1/tenants/acme', undefined, token);
+      assert.equal(res.statusCode, 401);
+      assert.equal(res.json().error.code, 'UNAUTHORIZED');
+    }
+    assert.equal(
+      (await t.request('GET', '/v1/tenants/globex', undefined, other.token)).statusCode,
+      200,
+      'another tenant keeps its sessions',
+    );
+    const fresh = await session('acme');
+    assert.equal((await t.request('GET', '/v1/tenants/acme', undefined, fresh.token)).statusCode, 200);
+    assert.equal((await t.request('DELETE', '/v1/tenants/nope/portal-sessions')).statusCode, 404);
+    const asTenant = await t.request('DELETE', '/v1/tenants/acme/portal-sessions', undefined, fresh.token);
+    assert.equal(asTenant.statusCode, 403, 'only the operator ends sessions');
+  });
+
+  test('a tenant deleted and created again under the same id does not inherit its sessions (issue 16)', async () => {
+    await t.request('POST', '/v1/tenants', { id: 'reborn', name: 'First customer' });
+    const old = await session('reborn');
+    assert.equal((await t.request('GET', '/v1/tenants/reborn', undefined, old.token)).statusCode, 200);
+    assert.equal((await t.request('DELETE', '/v1/tenants/reborn')).statusCode, 204);
+    await t.request('POST', '/v1/tenants', { id: 'reborn', name: 'Another customer' });
+    const res = await t.request('GET', '/v1/tenants/reborn', undefined, old.token);
+    assert.equal(res.statusCode, 401);
+    const theirs = await session('reborn');
+    assert.equal((await t.request('GET', '/v1/tenants/reborn', undefined, theirs.token)).statusCode, 200);
+  });
+
   test('an expired token is refused with 401', async () => {
     const { token } = await session('acme', { expiresIn: 60 });
     assert.equal((await t.request('GET', '/v1/tenants/acme', undefined, token)).statusCode, 200);
@@ -143,6 +178,8 @@ forEachStorage('portal sessions', (kind) => {
       // Signed with another admin key's derivation: a different Herald's token.
       signPortalToken(portalSigningKey(hashKey('hk_admin_other')), {
         tenantId: 'acme',
+        incarnation: claims.inc,
+        generation: claims.g,
         expiresAt: new Date('2030-01-02T00:00:00Z'),
       }),
     ];

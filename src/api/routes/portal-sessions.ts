@@ -4,6 +4,7 @@
  * browsers never send it to a server and it stays out of access logs.
  */
 import { Type } from 'typebox';
+import { HeraldError } from '../../core/errors.ts';
 import {
   PORTAL_SESSION_DEFAULT_SECONDS,
   PORTAL_SESSION_MAX_SECONDS,
@@ -11,7 +12,7 @@ import {
   portalSigningKey,
   signPortalToken,
 } from '../../security/portal-token.ts';
-import { getTenant } from '../../store/tenants.ts';
+import { endPortalSessions, portalBinding } from '../../store/portal-sessions.ts';
 import type { App, AppContext } from '../context.ts';
 import { TenantParams, Timestamp } from '../schemas/common.ts';
 
@@ -25,8 +26,9 @@ export function portalSessionRoutes(app: App, ctx: AppContext): void {
         tags: ['tenants'],
         summary: 'Create a signed, short-lived link into the tenant portal',
         description:
-          "The token reaches only this tenant's routes, like a tenant key, until `expiresAt`. " +
-          'It cannot be revoked one by one; changing the admin key ends every session.',
+          "The token reaches this tenant's routes, like a tenant key but for its API keys, until " +
+          "`expiresAt`, or until the tenant's sessions are ended (`DELETE` on this path) or the " +
+          'tenant is deleted; changing the admin key ends every session.',
         params: TenantParams,
         body: Type.Union([
           Type.Object(
@@ -53,12 +55,30 @@ export function portalSessionRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (req, reply) => {
-      const tenant = await getTenant(ctx.db, req.params.tenantId);
+      const binding = await portalBinding(ctx.db, req.params.tenantId);
+      if (!binding) throw new HeraldError('TENANT_NOT_FOUND');
       const seconds = req.body?.expiresIn ?? PORTAL_SESSION_DEFAULT_SECONDS;
       const expiresAt = new Date(Math.floor(ctx.clock.now().getTime() / 1000 + seconds) * 1000);
-      const token = signPortalToken(key, { tenantId: tenant.id, expiresAt });
+      const token = signPortalToken(key, { tenantId: req.params.tenantId, ...binding, expiresAt });
       const url = `${req.protocol}://${req.host}/portal#token=${encodeURIComponent(token)}`;
       return reply.code(201).send({ url, token, expiresAt: expiresAt.toISOString() });
+    },
+  );
+
+  app.delete(
+    '/v1/tenants/:tenantId/portal-sessions',
+    {
+      config: { access: 'admin' },
+      schema: {
+        tags: ['tenants'],
+        summary: 'End every portal session of the tenant',
+        description: 'Every portal token minted for the tenant so far stops working at once (401).',
+        params: TenantParams,
+      },
+    },
+    async (req, reply) => {
+      if (!(await endPortalSessions(ctx.db, req.params.tenantId))) throw new HeraldError('TENANT_NOT_FOUND');
+      return reply.code(204).send();
     },
   );
 }
