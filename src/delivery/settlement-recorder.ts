@@ -115,17 +115,15 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
   }
 
   function schedule(): void {
-    if (writing || timer || buffer.length === 0) return;
-    const wait =
-      failures > 0
-        ? Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures)
-        : buffer.length >= opts.maxItems
-          ? 0
-          : opts.delayMs;
-    if (wait === 0) {
+    if (writing || buffer.length === 0) return;
+    // A full batch goes at once, even while the first of it waits for company (startWrite clears
+    // that timer) — but not past the back-off after a failed write.
+    if (failures === 0 && buffer.length >= opts.maxItems) {
       startWrite();
       return;
     }
+    if (timer) return;
+    const wait = failures > 0 ? Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures) : opts.delayMs;
     timer = setTimeout(() => {
       timer = undefined;
       startWrite();

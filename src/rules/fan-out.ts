@@ -5,11 +5,12 @@
  * (docs/filters.md) matches.
  */
 
+import { HeraldError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { PROFILES } from '../profiles/index.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
 import { compileEventTypes } from './event-type-match.ts';
-import { type Filter, matchesFilter } from './filter.ts';
+import { type Filter, filterCost, matchesFilter } from './filter.ts';
 
 /** A delivery planned for one endpoint, before it is inserted (src/publish/publish-sql.ts). */
 export interface NewDelivery {
@@ -43,6 +44,22 @@ export interface FanOutEvent {
 }
 
 /**
+ * The most filter comparisons one publish call may cost (events × the filters' costs): matching runs
+ * on the event loop every other tenant's calls share, so a tenant whose endpoints carry many costly
+ * filters publishes in smaller calls (issue 16). 100 events × 1,000 endpoints × filters of 20
+ * comparisons is 2,000,000.
+ */
+export const MAX_FILTER_WORK_PER_CALL = 2_000_000;
+
+function tooMuchFilterWork(events: number, work: number): HeraldError {
+  return new HeraldError(
+    'LIMIT_EXCEEDED',
+    `Matching these ${events} events against the tenant's endpoint filters takes more than ${MAX_FILTER_WORK_PER_CALL} comparisons (${work} so far); publish fewer events per call`,
+    [{ path: 'events', message: `at most ${MAX_FILTER_WORK_PER_CALL} filter comparisons per call` }],
+  );
+}
+
+/**
  * The deliveries a call's new events need: per endpoint, in event order. A `targeted` call (the
  * emulator) sends everything to its endpoints, whatever their types, filter and origin rules.
  *
@@ -54,17 +71,24 @@ export function planDeliveries(
   opts: { targeted?: boolean } = {},
 ): NewDelivery[] {
   const planned: NewDelivery[] = [];
+  // Filter comparisons this call may still make (counted before each endpoint's are made).
+  let work = 0;
   for (const ep of endpoints) {
     const typeMatches = compileEventTypes(ep.event_types);
     const ignored = new Set(ep.ignore_origins);
-    const matched = opts.targeted
-      ? events
-      : events.filter(
-          (e) =>
-            typeMatches(e.type) &&
-            !(e.origin !== undefined && ignored.has(e.origin)) &&
-            matchesFilter(ep.filter, { type: e.type, data: e.data, origin: e.origin ?? null }),
+    let matched = events;
+    if (!opts.targeted) {
+      matched = events.filter(
+        (e) => typeMatches(e.type) && !(e.origin !== undefined && ignored.has(e.origin)),
+      );
+      if (ep.filter && matched.length > 0) {
+        work += matched.length * filterCost(ep.filter);
+        if (work > MAX_FILTER_WORK_PER_CALL) throw tooMuchFilterWork(events.length, work);
+        matched = matched.filter((e) =>
+          matchesFilter(ep.filter, { type: e.type, data: e.data, origin: e.origin ?? null }),
         );
+      }
+    }
     if (matched.length === 0) continue;
     const fifo = ep.ordering === 'fifo';
     if (batched(ep.profile)) {

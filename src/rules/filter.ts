@@ -11,6 +11,12 @@ import { type ErrorDetail, HeraldError } from '../core/errors.ts';
 export const MAX_FILTER_BYTES = 8 * 1024;
 /** How deep `$and` / `$or` / `$not` may nest; the top-level filter is depth 1. */
 export const MAX_FILTER_DEPTH = 8;
+/**
+ * The most comparisons one filter may make per event ({@link filterCost}): every condition counts
+ * one, an `$in`/`$nin` one per value. Bytes alone did not bound the work: 8 KB of `$in` zeros is
+ * 4,000 comparisons per event (issue 16).
+ */
+export const MAX_FILTER_COST = 256;
 
 export type Filter = Record<string, unknown>;
 
@@ -80,6 +86,30 @@ function checkNode(node: unknown, at: string, depth: number): void {
 }
 
 /**
+ * The most comparisons matching `filter` against one event can make: one per condition (a literal
+ * or an operator), one per value of an `$in`/`$nin`. Expects a filter validateFilter accepted; a
+ * stored filter from before the bound still answers its true cost.
+ */
+export function filterCost(filter: Filter | null | undefined): number {
+  if (!filter) return 0;
+  let cost = 0;
+  for (const [key, value] of Object.entries(filter)) {
+    if (key === '$and' || key === '$or') {
+      for (const sub of value as Filter[]) cost += filterCost(sub);
+    } else if (key === '$not') {
+      cost += filterCost(value as Filter);
+    } else if (isOperatorObject(value)) {
+      for (const [op, operand] of Object.entries(value)) {
+        cost += (op === '$in' || op === '$nin') && Array.isArray(operand) ? Math.max(1, operand.length) : 1;
+      }
+    } else {
+      cost += 1;
+    }
+  }
+  return cost;
+}
+
+/**
  * Throws INVALID_FILTER (400, with the offending path in details) unless `filter` is a valid filter.
  *
  * @example validateFilter({ 'data.status': { $in: ['paid', 'void'] } })
@@ -91,6 +121,13 @@ export function validateFilter(filter: unknown): asserts filter is Filter {
     throw refuse('filter', `is ${bytes} bytes; a filter may have at most ${MAX_FILTER_BYTES}`);
   }
   checkNode(filter, 'filter', 1);
+  const cost = filterCost(filter);
+  if (cost > MAX_FILTER_COST) {
+    throw refuse(
+      'filter',
+      `makes up to ${cost} comparisons per event (each condition one, each $in/$nin value one); at most ${MAX_FILTER_COST}`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------- matching

@@ -170,4 +170,23 @@ forEachStorage('string limits', (kind) => {
     assert.equal(res.json().error.code, 'VALIDATION_FAILED');
     assert.deepEqual(await counts(t), before);
   });
+
+  test('names people read refuse control characters (issue 16): tenant, endpoint and API key names', async () => {
+    const before = await counts(t);
+    for (const bad of ['evil\u001b]0;pwned\u0007', 'line\nbreak', 'del\u007f', 'c1\u009b31m']) {
+      for (const [path, body] of [
+        ['/v1/tenants', { name: bad }],
+        [E, { url, name: bad }],
+        ['/v1/tenants/acme/api-keys', { name: bad }],
+      ] as const) {
+        const res = await t.request('POST', path, body);
+        assert.equal(res.statusCode, 400, `${path} ${JSON.stringify(bad)}: ${res.body}`);
+        assert.equal(res.json().error.code, 'VALIDATION_FAILED');
+      }
+    }
+    assert.deepEqual(await counts(t), before, 'nothing written');
+    // Anything printable stays allowed, non-Latin scripts and emoji included.
+    const ok = await t.request('POST', '/v1/tenants', { name: 'Café — 東京 🚚' });
+    assert.equal(ok.statusCode, 201, ok.body);
+  });
 });

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { makeTestApp, type TestApp } from '../support/app.ts';
+import { waitFor } from '../support/poll.ts';
 
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const TSX = import.meta.resolve('tsx');
@@ -169,16 +170,16 @@ describe('herald listen', () => {
     );
     let out = '';
     child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s));
-    const waitFor = async (re: RegExp) => {
-      for (let i = 0; i < 3000 && !re.test(out); i++) {
-        if (child!.exitCode !== null) assert.fail(`listen exited: ${out}`);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      const m = re.exec(out);
-      assert.ok(m, `no ${re} in:\n${out}`);
-      return m;
-    };
-    const port = Number((await waitFor(/Listening on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
+    const printed = (re: RegExp) =>
+      waitFor(
+        `${re} in what listen printed`,
+        () => {
+          if (child!.exitCode !== null) assert.fail(`listen exited: ${out}`);
+          return re.exec(out);
+        },
+        { timeoutMs: 60_000, intervalMs: 20, detail: () => out },
+      );
+    const port = Number((await printed(/Listening on http:\/\/127\.0\.0\.1:(\d+)\//))[1]);
 
     const body = '{"topic":"order.paid","message_id":3,"message":{"n":1}}';
     const sig = createHmac('sha256', secret).update(body).digest('base64');
@@ -190,7 +191,7 @@ describe('herald listen', () => {
       });
     const ok = await send(body);
     assert.equal(ok.status, 200);
-    await waitFor(/verified +✓/);
+    await printed(/verified +✓/);
     assert.match(out, /profile +shipstream/);
     assert.match(out, /event +order\.paid {2}\(id 3\)/);
     assert.match(out, /"topic": "order\.paid"/);
@@ -198,13 +199,13 @@ describe('herald listen', () => {
     const bad = await send(body.replace('"n":1', '"n":2'));
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: { code: string } }).error.code, 'INVALID_SIGNATURE');
-    await waitFor(/verified +✗ INVALID_SIGNATURE/);
+    await printed(/verified +✗ INVALID_SIGNATURE/);
 
     // Anyone may POST to a local port (any web page can): control characters are shown escaped,
     // never sent raw to the terminal (issue 16).
     const evil = await send('\u001b]0;pwned\u0007\u001b[2J');
     assert.equal(evil.status, 400);
-    await waitFor(/\\u001b\]0;pwned\\u0007/);
+    await printed(/\\u001b\]0;pwned\\u0007/);
     assert.ok(!out.includes('\u001b') && !out.includes('\u0007'), 'no raw control character was printed');
 
     const exited = new Promise((r) => child!.once('exit', r));

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { HeraldError } from '../../src/core/errors.ts';
+import { planDeliveries } from '../../src/rules/fan-out.ts';
 import {
   type FilterSubject,
+  filterCost,
   jsonEqual,
   MAX_FILTER_BYTES,
   matchesFilter,
@@ -204,4 +206,44 @@ test('jsonEqual', () => {
   assert.equal(jsonEqual([1, 2], { 0: 1, 1: 2 }), false);
   assert.equal(jsonEqual(null, {}), false);
   assert.equal(jsonEqual(1, 1), true);
+});
+
+describe('the work a filter may cost (issue 16)', () => {
+  test('filterCost: one per condition, one per $in/$nin value', () => {
+    assert.equal(filterCost(null), 0);
+    assert.equal(filterCost({ type: 'a', 'data.n': { $gt: 1, $lt: 9 } }), 3);
+    assert.equal(filterCost({ $or: [{ 'data.s': { $in: ['a', 'b', 'c'] } }, { $not: { origin: 'x' } }] }), 4);
+  });
+
+  test('a filter of more than 256 comparisons is refused, however few its bytes', () => {
+    const zeros = Array.from({ length: 300 }, () => 0);
+    assert.throws(
+      () => validateFilter({ 'data.x': { $in: zeros } }),
+      (e: HeraldError) => e.code === 'INVALID_FILTER' && /300 comparisons per event/.test(e.message),
+    );
+    validateFilter({ 'data.x': { $in: zeros.slice(0, 256) } });
+  });
+
+  test('a call whose filter work would pass the bound is refused before any match runs past it', () => {
+    const filter = { 'data.x': { $in: Array.from({ length: 200 }, (_, i) => i) } };
+    const endpoints = Array.from({ length: 200 }, (_, i) => ({
+      id: `ep_${i}`,
+      event_types: ['*'],
+      filter,
+      ignore_origins: [],
+      ordering: 'unordered',
+      profile: 'standard',
+    }));
+    const events = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ id: `msg_${i}`, type: 'a.b', data: { x: -1 } }));
+    // 50 × 200 × 200 = 2,000,000: at the bound.
+    assert.deepEqual(planDeliveries(events(50), endpoints), []);
+    assert.throws(
+      () => planDeliveries(events(51), endpoints),
+      (e: HeraldError) => e.code === 'LIMIT_EXCEEDED' && /publish fewer events per call/.test(e.message),
+    );
+    // Endpoints whose types the events do not match cost nothing.
+    const other = endpoints.map((e) => ({ ...e, event_types: ['z.*'] }));
+    assert.deepEqual(planDeliveries(events(100), other), []);
+  });
 });

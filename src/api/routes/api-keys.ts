@@ -6,7 +6,7 @@ import { Type } from 'typebox';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../store/api-keys.ts';
 import type { App, AppContext } from '../context.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
-import { Nullable, TenantParams, Timestamp } from '../schemas/common.ts';
+import { DisplayName, Nullable, TenantParams, Timestamp } from '../schemas/common.ts';
 
 const ApiKeyFields = {
   id: Type.String(),
@@ -41,10 +41,7 @@ export function apiKeyRoutes(app: App, ctx: AppContext): void {
         tags,
         summary: 'Create a tenant API key (the key is shown only in this answer)',
         params: TenantParams,
-        body: Type.Object(
-          { name: Type.Optional(Nullable(Type.String({ minLength: 1, maxLength: 256 }))) },
-          { additionalProperties: false },
-        ),
+        body: Type.Object({ name: Type.Optional(Nullable(DisplayName)) }, { additionalProperties: false }),
         response: { 201: NewApiKeyOut },
       },
       // A bare POST (no body at all) is a key without a name.

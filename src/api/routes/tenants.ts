@@ -4,7 +4,7 @@ import { newId } from '../../core/ids.ts';
 import { createTenant, deleteTenant, getTenant, listTenants, updateTenant } from '../../store/tenants.ts';
 import type { App, AppContext } from '../context.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
-import { ClientId, Metadata, TenantParams, Timestamp } from '../schemas/common.ts';
+import { ClientId, DisplayName, Metadata, TenantParams, Timestamp } from '../schemas/common.ts';
 
 const TenantOut = Type.Object({
   id: Type.String(),
@@ -14,7 +14,7 @@ const TenantOut = Type.Object({
   updatedAt: Timestamp,
 });
 
-const Name = Type.String({ minLength: 1, maxLength: 256 });
+const Name = DisplayName;
 
 export function tenantRoutes(app: App, ctx: AppContext): void {
   const tags = ['tenants'];

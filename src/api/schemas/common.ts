@@ -26,6 +26,18 @@ export const ClientId = Type.String({
   maxLength: 64,
 });
 
+/**
+ * A name people read in lists, tables and logs — a tenant's, an endpoint's, an API key's: 1 to 256
+ * characters, no control characters (C0, DEL, C1), which would drive the terminal or log viewer
+ * that prints them (issue 16; the CLI also escapes what it prints).
+ */
+export const DisplayName = Type.String({
+  minLength: 1,
+  maxLength: 256,
+  pattern: '^[^\\u0000-\\u001f\\u007f-\\u009f]*$',
+  description: '1 to 256 characters, no control characters',
+});
+
 export const TenantParams = Type.Object({ tenantId: Type.String({ maxLength: 200 }) });
 
 export const MAX_METADATA_VALUE_LENGTH = 2048;

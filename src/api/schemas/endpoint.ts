@@ -8,7 +8,7 @@ import { EVENT_TYPE_PATTERN, MAX_EVENT_TYPE_PATTERNS } from '../../endpoints/eve
 import { PROFILE_NAMES } from '../../profiles/profile-names.ts';
 import { MAX_ATTEMPT_TIMEOUT_MS } from '../../rules/attempt-budget.ts';
 import { PageQuery } from '../pagination.ts';
-import { Metadata, Nullable, Timestamp } from './common.ts';
+import { DisplayName, Metadata, Nullable, Timestamp } from './common.ts';
 
 export { EndpointParams } from './event.ts';
 
@@ -20,7 +20,7 @@ const Url = Type.String({
   description: 'http(s) URL, at most 2048 bytes, without credentials',
 });
 
-const Name = Type.String({ minLength: 1, maxLength: 256 });
+const Name = DisplayName;
 const Description = Type.String({ maxLength: 4096 });
 
 const EventTypesIn = Type.Union(

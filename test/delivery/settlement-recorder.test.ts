@@ -1,0 +1,123 @@
+/**
+ * The settlement recorder (src/delivery/settlement-recorder.ts) without a database: a fake `Db`
+ * that records each statement's batch, so batching, ordering and retry after a failed write are
+ * seen directly. (The statements themselves: test/queue/record-outcomes.test.ts.)
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { Db } from '../../src/db/db.ts';
+import type { Settlement } from '../../src/delivery/deliver-one.ts';
+import { silentLogger } from '../../src/delivery/logger.ts';
+import { createSettlementRecorder, type FlushSummary } from '../../src/delivery/settlement-recorder.ts';
+import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
+import type { AttemptRecord } from '../../src/queue/record-outcomes.ts';
+import { waitFor } from '../support/poll.ts';
+import { attemptOf } from '../support/scheduling.ts';
+
+const attempt = (id: string, over: Partial<AttemptRecord> = {}): Settlement => ({
+  kind: 'attempt',
+  fifo: false,
+  record: attemptOf(
+    { id, tenantId: 't', endpointId: 'ep', attemptNumber: 1 } as ClaimedDelivery,
+    new Date(0),
+    over,
+  ),
+});
+const release = (id: string, delayMs: number): Settlement => ({
+  kind: 'release',
+  release: { deliveryId: id, attemptNumber: 1, delayMs },
+});
+
+/** A Db whose statements record the delivery ids they carried; the first `failures` calls throw. */
+function fakeDb(failures = 0) {
+  const writes: Array<{ statement: 'record' | 'release'; ids: string[] }> = [];
+  let left = failures;
+  const db = {
+    async query(sql: { name?: string } | string, params: unknown[] = []) {
+      if (left > 0) {
+        left--;
+        throw Object.assign(new Error('connection terminated'), { code: '57P01' });
+      }
+      const name = typeof sql === 'string' ? sql : (sql.name ?? '');
+      if (name === 'herald_record_attempts') {
+        const batch = JSON.parse(params[2] as string) as Array<{ delivery_id: string }>;
+        writes.push({ statement: 'record', ids: batch.map((r) => r.delivery_id) });
+      } else {
+        writes.push({ statement: 'release', ids: params[2] as string[] });
+      }
+      return [];
+    },
+  } as unknown as Db;
+  return { db, writes };
+}
+
+function recorder(db: Db, flushed: FlushSummary[], o: { maxItems?: number; delayMs?: number } = {}) {
+  return createSettlementRecorder({
+    db,
+    workerId: 'w1',
+    now: () => null,
+    maxItems: o.maxItems ?? 500,
+    delayMs: o.delayMs ?? 5,
+    logger: silentLogger,
+    onFlushed: (s) => flushed.push(s),
+  });
+}
+
+test('settlements that arrive together are written together: attempts in one statement, releases in another', async () => {
+  const { db, writes } = fakeDb();
+  const flushed: FlushSummary[] = [];
+  const r = recorder(db, flushed);
+  r.add(attempt('d1'));
+  r.add(release('d2', 5_000));
+  r.add(attempt('d3', { status: 'pending', retryInMs: 2_000 }));
+  await waitFor('one flush', () => flushed.length === 1);
+  assert.deepEqual(writes, [
+    { statement: 'record', ids: ['d1', 'd3'] },
+    { statement: 'release', ids: ['d2'] },
+  ]);
+  assert.equal(flushed[0]!.soonestDueInMs, 2_000, 'the soonest a written delivery falls due');
+  assert.equal(flushed[0]!.fifoFinished, false);
+  assert.equal(r.buffered, 0);
+});
+
+test('a full batch goes at once; the rest follows in order, one write at a time', async () => {
+  const { db, writes } = fakeDb();
+  const flushed: FlushSummary[] = [];
+  const r = recorder(db, flushed, { maxItems: 2, delayMs: 60_000 });
+  for (const id of ['a', 'b', 'c', 'd', 'e']) r.add(attempt(id));
+  // Two full batches need no delay; the fifth waits for company (60 s) or a flush.
+  await waitFor('two full batches', () => flushed.length === 2);
+  assert.equal(r.buffered, 1);
+  await r.flush();
+  assert.deepEqual(
+    writes.map((w) => w.ids),
+    [['a', 'b'], ['c', 'd'], ['e']],
+  );
+});
+
+test('a failed write keeps its settlements and writes them again after a back-off', async () => {
+  const { db, writes } = fakeDb(1);
+  const flushed: FlushSummary[] = [];
+  const r = recorder(db, flushed);
+  r.add(attempt('x1', { fifo: true } as Partial<AttemptRecord>));
+  await waitFor('written after a retry', () => flushed.length === 1, { timeoutMs: 5_000 });
+  assert.deepEqual(writes, [{ statement: 'record', ids: ['x1'] }]);
+});
+
+test('flush gives up after maxFailures failed writes in a row, keeping what it could not write', async () => {
+  const { db, writes } = fakeDb(10);
+  const r = recorder(db, []);
+  r.add(attempt('y1'));
+  await r.flush(2);
+  assert.equal(writes.length, 0);
+  assert.equal(r.buffered, 1, 'kept: the leases will bring them back if this process dies');
+});
+
+test('a finished fifo delivery is reported, so its successor is claimed at once', async () => {
+  const { db } = fakeDb();
+  const flushed: FlushSummary[] = [];
+  const r = recorder(db, flushed);
+  r.add({ ...attempt('f1'), fifo: true } as Settlement);
+  await waitFor('flushed', () => flushed.length === 1);
+  assert.equal(flushed[0]!.fifoFinished, true);
+});
