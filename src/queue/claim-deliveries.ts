@@ -337,9 +337,11 @@ plan AS MATERIALIZED (
 ),
 -- Each planned endpoint's oldest due deliveries, at most its take.
 picked AS MATERIALIZED (
-  SELECT x.id, x.row_ctid, p.id AS endpoint_id, p.lease_ms
+  SELECT x.id, x.row_ctid, p.id AS endpoint_id, p.lease_ms, x.tenant_id, x.expired, x.prev_attempt, x.lease_end
   FROM plan p CROSS JOIN LATERAL (
-    SELECT d.id, d.ctid AS row_ctid FROM deliveries d
+    SELECT d.id, d.ctid AS row_ctid, d.tenant_id, d.locked_by IS NOT NULL AS expired,
+      d.attempt_count AS prev_attempt, d.next_attempt_at AS lease_end
+    FROM deliveries d
     WHERE d.endpoint_id = p.id AND d.next_attempt_at <= ${NOW}
       -- fifo: only the endpoint's head, i.e. no pending fifo delivery with a lower sequence.
       AND (NOT d.fifo OR NOT EXISTS (
@@ -350,6 +352,22 @@ picked AS MATERIALIZED (
     FOR UPDATE OF d SKIP LOCKED
   ) x
   WHERE p.take > 0
+),
+-- A row still under a worker's name is due only because that worker's lease ran out: it stopped
+-- (crashed, killed) before recording the attempt it had claimed. That attempt is recorded as
+-- \`interrupted\`, so a delivery's attempts and its attempt count agree (issue 16). Its id is fixed by
+-- delivery and attempt number: recording a late result of the same attempt replaces it
+-- (record-outcomes.ts), and it is never written twice. Its start is estimated as the lease's end
+-- less a lease (the claim's own formula).
+interrupted AS (
+  INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, attempt_number, started_at, duration_ms,
+    error_kind, error_message, created_at)
+  SELECT 'atm_int_' || k.id || '_' || k.prev_attempt, k.id, k.tenant_id, k.endpoint_id, k.prev_attempt,
+    k.lease_end - k.lease_ms * interval '1 millisecond', 0, 'interrupted',
+    'the worker that claimed this attempt stopped before recording its outcome (its lease ran out); the request may or may not have reached the receiver',
+    ${NOW}
+  FROM picked k WHERE k.expired AND k.prev_attempt > 0
+  ON CONFLICT (id) DO NOTHING
 ),
 claimed AS (
   UPDATE deliveries d

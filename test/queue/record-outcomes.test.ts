@@ -156,6 +156,46 @@ forEachStorage('record outcomes and release', (kind) => {
     assert.equal((await attemptsOf(t.db, d2.deliveryId)).length, 1);
   });
 
+  test('a lease that ran out: the claim taking it over records the interrupted attempt, a late result replaces it (issue 16)', async () => {
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const d = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
+    // Other tests' deliveries may fall due on the shared clock too: this one's claims, by id.
+    const first = (await claim('w1')).find((c) => c.id === d.deliveryId);
+    assert.equal(first!.attemptNumber, 1);
+    // w1 dies: nothing recorded. Once its lease (15 s budget + 30 s) has run out, w2 takes over.
+    clock.advance(46_000);
+    const second = (await claim('w2')).find((c) => c.id === d.deliveryId);
+    assert.equal(second!.attemptNumber, 2);
+    const kinds = async () =>
+      (
+        await t.db.query<{ attempt_number: number; error_kind: string | null }>(
+          'SELECT attempt_number, error_kind FROM attempts WHERE delivery_id = $1 ORDER BY attempt_number',
+          [d.deliveryId],
+        )
+      ).map((a) => `${a.attempt_number}:${a.error_kind ?? 'ok'}`);
+    assert.deepEqual(await kinds(), ['1:interrupted'], 'the count (2, one in flight) and the list agree');
+    const [row] = await t.db.query<{ started_at: Date; error_message: string }>(
+      'SELECT started_at, error_message FROM attempts WHERE delivery_id = $1',
+      [d.deliveryId],
+    );
+    assert.equal(row!.started_at.getTime(), clock.now().getTime() - 46_000, 'started when it was claimed');
+    assert.match(row!.error_message, /stopped before recording its outcome/);
+
+    // w1 was only slow: its late result replaces the interrupted record; w2's claim decides.
+    assert.deepEqual(
+      await recordOutcomes(t.db, [record(first!, {})], { workerId: 'w1', now: clock.now() }),
+      [],
+    );
+    assert.deepEqual(await kinds(), ['1:ok']);
+    const moved = await recordOutcomes(t.db, [record(second!, { status: 'succeeded' })], {
+      workerId: 'w2',
+      now: clock.now(),
+    });
+    assert.deepEqual(moved, [d.deliveryId]);
+    assert.deepEqual(await kinds(), ['1:ok', '2:ok']);
+    assert.equal((await deliveryState(t.db, d.deliveryId)).status, 'succeeded');
+  });
+
   test('release undoes the claim: attempt count restored, due after the delay', async () => {
     const ep = await insertEndpoint(t.db, tenant, { url: URL });
     const d = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
