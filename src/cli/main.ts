@@ -1,6 +1,7 @@
 /**
  * The `herald` command line: run the service (`serve`, `api`, `worker`), apply migrations.
  */
+import { createRequire } from 'node:module';
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig, OPTIONS } from '../config/config.ts';
 import { DataDirLockedError } from '../db/data-dir.ts';
@@ -15,6 +16,9 @@ import { registerListen } from './commands/listen.ts';
 import { registerProfiles } from './commands/profiles.ts';
 import { registerRotateEncryptionKey } from './commands/rotate-encryption-key.ts';
 import { registerTenants } from './commands/tenants.ts';
+
+/** The package's version, from package.json (one source). */
+const HERALD_VERSION = (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 
 function addConfigOptions(cmd: Command): Command {
   for (const opt of OPTIONS) {
@@ -81,6 +85,7 @@ async function run(cmd: Command, roles: Roles): Promise<void> {
 }
 
 const program = new Command('herald')
+  .version(HERALD_VERSION, '-V, --version', "print Herald's version")
   .description(
     'Herald — self-hosted webhook delivery: publish events, Herald signs, delivers, retries and logs them.',
   )

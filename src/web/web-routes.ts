@@ -83,6 +83,9 @@ export function webRoutes(app: FastifyInstance): void {
     );
   }
 
+  // The address a new user opens first: the dashboard.
+  app.get('/', { config, schema }, async (_req, reply) => reply.redirect('/ui', 302));
+
   // Herald's own files change with Herald, so they are revalidated (ETag); the libraries carry
   // their version in the URL and are cached for a year.
   app.get(`${STATIC_PREFIX}/*`, { config, schema }, async (req, reply) => {

@@ -36,6 +36,12 @@ forEachStorage('ops routes', (kind) => {
     }
   });
 
+  test('GET / leads to the dashboard, without a key', async () => {
+    const res = await t.request('GET', '/', undefined, null);
+    assert.equal(res.statusCode, 302);
+    assert.equal(res.headers.location, '/ui');
+  });
+
   test('an unknown route is a 404 with a code', async () => {
     const res = await t.request('GET', '/v1/nope', undefined, null);
     assert.equal(res.statusCode, 404);

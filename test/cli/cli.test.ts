@@ -101,6 +101,9 @@ describe('herald CLI over the API', () => {
     const badJson = await run('send', '--tenant', 'acme', '--type', 'x.y', '--data', '{nope');
     assert.equal(badJson.code, 2);
     assert.match(badJson.stderr, /--data is not valid JSON/);
+    const version = await run('--version');
+    assert.equal(version.code, 0);
+    assert.match(version.stdout, /^\d+\.\d+\.\d+\n$/);
     const noTenant = await run('events', 'list');
     assert.equal(noTenant.code, 2);
     assert.match(noTenant.stderr, /--tenant/);
