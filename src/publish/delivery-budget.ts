@@ -9,6 +9,7 @@
  *   Retry-After of when it would fit. Nothing of a refused call is written.
  */
 import { HeraldError } from '../core/errors.ts';
+import { createTokenBuckets } from '../core/token-buckets.ts';
 
 export const MAX_DELIVERIES_PER_CALL = 10_000;
 
@@ -38,33 +39,20 @@ export function createDeliveryBudget(opts: {
   perSecond: number;
   burst: number;
   now: () => number;
-  /** Most tenants tracked; the least recently seen are forgotten (a full bucket is the same as none). */
-  maxTenants?: number;
 }): DeliveryBudget {
-  const maxTenants = opts.maxTenants ?? 50_000;
-  const buckets = new Map<string, { tokens: number; at: number }>();
+  const buckets = createTokenBuckets({ ratePerSecond: opts.perSecond, burst: opts.burst, now: opts.now });
   return {
     take(tenantId, n) {
       if (n === 0) return;
-      const now = opts.now();
-      const b = buckets.get(tenantId);
-      let tokens = opts.burst;
-      if (b) {
-        tokens = Math.min(opts.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * opts.perSecond);
-        buckets.delete(tenantId);
-      }
-      if (tokens < n) {
-        buckets.set(tenantId, { tokens, at: now });
-        const wait = Math.max(1, Math.ceil((Math.min(n, opts.burst) - tokens) / opts.perSecond));
-        throw new HeraldError(
-          'RATE_LIMITED',
-          `This tenant creates deliveries faster than ${opts.perSecond} a second; retry after ${wait} s`,
-          [{ path: 'events', message: `this call would create ${n} deliveries` }],
-          { retryAfterSeconds: wait },
-        );
-      }
-      buckets.set(tenantId, { tokens: tokens - n, at: now });
-      if (buckets.size > maxTenants) buckets.delete(buckets.keys().next().value as string);
+      const result = buckets.take(tenantId, n);
+      if (result.allowed) return;
+      const wait = result.retryAfterSeconds;
+      throw new HeraldError(
+        'RATE_LIMITED',
+        `This tenant creates deliveries faster than ${opts.perSecond} a second; retry after ${wait} s`,
+        [{ path: 'events', message: `this call would create ${n} deliveries` }],
+        { retryAfterSeconds: wait },
+      );
     },
   };
 }

@@ -8,7 +8,7 @@ import { HeraldError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { type Db, one, type Queryable } from '../db/db.ts';
 import { displayPrefix, generateKey, hashKey, TENANT_KEY_PREFIX } from '../security/api-keys.ts';
-import { tenantExists } from './tenants.ts';
+import { lockTenantForCount, tenantExists } from './tenants.ts';
 
 export interface ApiKey {
   id: string;
@@ -72,10 +72,7 @@ export async function createApiKey(
 ): Promise<NewApiKey> {
   const key = generateKey(TENANT_KEY_PREFIX);
   return db.transaction(async (tx) => {
-    // The tenant row locked while counting, so concurrent creates cannot overshoot (NO KEY UPDATE:
-    // publishes, which only reference the row, are not held up).
-    const tenant = await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE', [input.tenantId]);
-    if (tenant.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
+    await lockTenantForCount(tx, input.tenantId);
     const [live] = await tx.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM api_keys WHERE tenant_id = $1 AND revoked_at IS NULL',
       [input.tenantId],

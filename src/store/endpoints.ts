@@ -26,7 +26,7 @@ import {
   toHealth,
 } from './endpoint-health.ts';
 import { removeEndpointTraffic } from './endpoint-removal.ts';
-import { tenantExists } from './tenants.ts';
+import { lockTenantForCount, tenantExists } from './tenants.ts';
 
 /** The auth as answers show it: who and where, never a token, password or client secret. */
 export type RedactedAuth =
@@ -180,10 +180,7 @@ export async function createEndpoint(
   const names = ['id', 'tenant_id', ...cols.map(([c]) => c)].join(', ');
   const values = ['$1', '$2', ...cols.map(([, , cast], i) => `$${i + 3}::${cast}`)].join(', ');
   const row = await db.transaction(async (tx) => {
-    // NO KEY UPDATE: serialises endpoint creation per tenant without blocking publishes, whose
-    // foreign keys only take KEY SHARE on the tenant row.
-    const tenant = await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE', [input.tenantId]);
-    if (tenant.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
+    await lockTenantForCount(tx, input.tenantId);
     const [count] = await tx.query<{ n: number }>(
       'SELECT count(*)::int AS n FROM endpoints WHERE tenant_id = $1',
       [input.tenantId],

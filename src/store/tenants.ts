@@ -9,6 +9,16 @@ export async function tenantExists(q: Queryable, tenantId: string): Promise<bool
   return (await one(q, 'SELECT 1 FROM tenants WHERE id = $1', [tenantId])) !== undefined;
 }
 
+/**
+ * Locks the tenant's row for a count-then-insert inside `tx`, so concurrent creates cannot overshoot
+ * a limit (TENANT_NOT_FOUND if there is none). NO KEY UPDATE: publishes, whose foreign keys only
+ * take KEY SHARE on the row, are not held up.
+ */
+export async function lockTenantForCount(tx: Queryable, tenantId: string): Promise<void> {
+  const tenant = await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR NO KEY UPDATE', [tenantId]);
+  if (tenant.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
+}
+
 export interface Tenant {
   id: string;
   name: string;
