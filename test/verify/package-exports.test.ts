@@ -17,8 +17,8 @@ test('every exports entry maps a dist/ file that the build compiles from an exis
     const source = entry.default.replace(/^\.\/dist\//, 'src/').replace(/\.js$/, '.ts');
     assert.equal(entry.types, entry.default.replace(/\.js$/, '.d.ts'));
     assert.ok(existsSync(join(ROOT, source)), `${source} exists`);
-    const top = source.split('/').slice(0, 2).join('/');
-    assert.ok(build.includes(`"${top}"`), `tsconfig.build.json includes ${top}`);
+    // scripts/build.sh compiles the whole of src/ (the server runs from dist/ too).
+    assert.ok(build.includes('"include": ["src"]'), 'tsconfig.build.json compiles src/');
   }
 });
 
