@@ -40,7 +40,7 @@ forEachStorage('endpoints', (kind) => {
       profile: 'standard',
       profileOptions: {},
       auth: { type: 'bearer', token: 'tok_secret_123' },
-      retrySchedule: [0, 10, 60],
+      retrySchedule: [10, 60],
       timeouts: { connectMs: 1000, totalMs: 5000 },
       rateLimit: { perSecond: 20 },
       ordering: 'fifo',
@@ -65,7 +65,7 @@ forEachStorage('endpoints', (kind) => {
       profile: 'standard',
       profileOptions: {},
       auth: { type: 'bearer' },
-      retrySchedule: [0, 10, 60],
+      retrySchedule: [10, 60],
       timeouts: { connectMs: 1000, totalMs: 5000 },
       rateLimit: { perSecond: 20 },
       ordering: 'fifo',
@@ -230,7 +230,7 @@ forEachStorage('endpoints', (kind) => {
         clientSecret: 'cs',
         scope: 'hooks',
       },
-      retrySchedule: [0, 1],
+      retrySchedule: [1],
       timeouts: { connectMs: 100, totalMs: 200 },
       rateLimit: { perSecond: 5 },
       ordering: 'fifo',
@@ -255,7 +255,7 @@ forEachStorage('endpoints', (kind) => {
       clientId: 'cid',
       scope: 'hooks',
     });
-    assert.deepEqual([p.retrySchedule, p.timeouts, p.rateLimit], [[0, 1], patch.timeouts, patch.rateLimit]);
+    assert.deepEqual([p.retrySchedule, p.timeouts, p.rateLimit], [[1], patch.timeouts, patch.rateLimit]);
     assert.equal(p.ordering, 'fifo');
     assert.equal(p.filter, null);
     assert.deepEqual([p.ignoreOrigins, p.metadata], [['x'], { v: 2 }]);

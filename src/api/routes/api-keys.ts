@@ -39,7 +39,9 @@ export function apiKeyRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'createApiKey',
         summary: 'Create a tenant API key (the key is shown only in this answer)',
+        errors: ['LIMIT_EXCEEDED'],
         params: TenantParams,
         body: Type.Object({ name: Type.Optional(Nullable(DisplayName)) }, { additionalProperties: false }),
         response: { 201: NewApiKeyOut },
@@ -65,6 +67,7 @@ export function apiKeyRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'listApiKeys',
         summary: "List a tenant's API keys (never the keys themselves)",
         params: TenantParams,
         querystring: Type.Object(PageQuery),
@@ -86,11 +89,18 @@ export function apiKeyRoutes(app: App, ctx: AppContext): void {
     '/v1/tenants/:tenantId/api-keys/:keyId',
     {
       config,
-      schema: { tags, summary: 'Revoke a tenant API key; it answers 401 from then on', params: KeyParams },
+      schema: {
+        tags,
+        operationId: 'revokeApiKey',
+        summary: 'Revoke a tenant API key; it answers 401 from then on',
+        params: KeyParams,
+        errors: ['API_KEY_NOT_FOUND'],
+        response: { 204: Type.Null({ description: 'Done: no content' }) },
+      },
     },
     async (req, reply) => {
       await revokeApiKey(ctx.db, req.params.tenantId, req.params.keyId);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }

@@ -24,6 +24,7 @@ export function deliveryRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'listDeliveries',
         summary: "List the tenant's deliveries, newest first",
         params: TenantParams,
         querystring: Type.Object({
@@ -57,7 +58,9 @@ export function deliveryRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'getDelivery',
         summary: 'Get a delivery with all its attempts',
+        errors: ['DELIVERY_NOT_FOUND'],
         params: DeliveryParams,
         response: { 200: DeliveryDetailOut },
       },
@@ -71,7 +74,9 @@ export function deliveryRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'retryDelivery',
         summary: 'Send a delivery again now',
+        errors: ['DELIVERY_NOT_FOUND'],
         description:
           'A finished delivery goes back to pending, due now, keeping its attempts; a waiting one is ' +
           'made due now; one being sent right now is left as it is.',

@@ -22,7 +22,9 @@ export function endpointActionRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'testEndpoint',
         summary: 'Send a test event to this endpoint now (the emulator)',
+        errors: ['DATA_SCHEMA_MISMATCH', 'ENDPOINT_NOT_FOUND', 'LIMIT_EXCEEDED'],
         description:
           'Publishes one event of `eventType` with origin `herald.test` — `data`, or the event ' +
           "type's example — and delivers it to this endpoint only, whatever its event types and filter.",
@@ -51,7 +53,9 @@ export function endpointActionRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'recoverEndpointDeliveries',
         summary: "Re-queue this endpoint's failed deliveries created in a time window",
+        errors: ['ENDPOINT_NOT_FOUND'],
         params: EndpointParams,
         body: Type.Object(
           { since: Timestamp, until: Type.Optional(Timestamp) },

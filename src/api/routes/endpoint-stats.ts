@@ -40,6 +40,7 @@ export function endpointStatsRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'listEndpointSummaries',
         summary: 'Success rate and last attempt of several endpoints',
         description: 'Figures over the window (default 24h); ids the tenant does not own are left out.',
         params: TenantParams,
@@ -78,7 +79,9 @@ export function endpointStatsRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'getEndpointStats',
         summary: "An endpoint's success rate and latency per bucket over a window",
+        errors: ['ENDPOINT_NOT_FOUND'],
         params: EndpointParams,
         querystring: StatsQuery,
         response: { 200: EndpointStatsOut },

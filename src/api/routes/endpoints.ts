@@ -40,7 +40,16 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'createEndpoint',
         summary: 'Create an endpoint (the answer holds its signing secret)',
+        errors: [
+          'INVALID_URL',
+          'INVALID_HEADERS',
+          'UNKNOWN_PROFILE',
+          'INVALID_FILTER',
+          'BLOCKED_ADDRESS',
+          'LIMIT_EXCEEDED',
+        ],
         params: TenantParams,
         body: EndpointCreateBody,
         response: { 201: CreatedEndpointOut },
@@ -64,6 +73,7 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'listEndpoints',
         summary: "List a tenant's endpoints, newest first (never their secrets)",
         params: TenantParams,
         querystring: EndpointListQuery,
@@ -88,14 +98,16 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'deleteEndpointsByUrl',
         summary: 'Delete every endpoint of the tenant with this URL (unregister)',
         params: TenantParams,
         querystring: EndpointDeleteByUrlQuery,
+        response: { 204: Type.Null({ description: 'Done: no content' }) },
       },
     },
     async (req, reply) => {
       await deleteEndpointsByUrl(ctx.db, req.params.tenantId, urlSpellings(req.query.url));
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
@@ -103,7 +115,14 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
     '/v1/tenants/:tenantId/endpoints/:endpointId',
     {
       config,
-      schema: { tags, summary: 'Get an endpoint', params: EndpointParams, response: { 200: EndpointOut } },
+      schema: {
+        tags,
+        operationId: 'getEndpoint',
+        summary: 'Get an endpoint',
+        params: EndpointParams,
+        errors: ['ENDPOINT_NOT_FOUND'],
+        response: { 200: EndpointOut },
+      },
     },
     async (req) => getEndpoint(ctx.db, ctx.secretBox, req.params.tenantId, req.params.endpointId),
   );
@@ -114,7 +133,16 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'updateEndpoint',
         summary: 'Change an endpoint (active: true re-enables a disabled one)',
+        errors: [
+          'INVALID_URL',
+          'INVALID_HEADERS',
+          'UNKNOWN_PROFILE',
+          'INVALID_FILTER',
+          'BLOCKED_ADDRESS',
+          'ENDPOINT_NOT_FOUND',
+        ],
         params: EndpointParams,
         body: EndpointPatchBody,
         response: { 200: EndpointOut },
@@ -130,11 +158,18 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
     '/v1/tenants/:tenantId/endpoints/:endpointId',
     {
       config,
-      schema: { tags, summary: 'Delete an endpoint and its deliveries', params: EndpointParams },
+      schema: {
+        tags,
+        operationId: 'deleteEndpoint',
+        summary: 'Delete an endpoint and its deliveries',
+        params: EndpointParams,
+        errors: ['ENDPOINT_NOT_FOUND'],
+        response: { 204: Type.Null({ description: 'Done: no content' }) },
+      },
     },
     async (req, reply) => {
       await deleteEndpoint(ctx.db, req.params.tenantId, req.params.endpointId);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 
@@ -144,7 +179,9 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'getEndpointSecret',
         summary: "The endpoint's current signing secret",
+        errors: ['ENDPOINT_NOT_FOUND'],
         params: EndpointParams,
         response: { 200: EndpointSecretOut },
       },
@@ -160,7 +197,9 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'rotateEndpointSecret',
         summary: 'Rotate the signing secret; the old one keeps signing alongside for 24 h',
+        errors: ['ENDPOINT_NOT_FOUND'],
         params: EndpointParams,
         body: Type.Union([
           Type.Object(

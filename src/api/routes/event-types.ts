@@ -74,7 +74,9 @@ export function eventTypeRoutes(app: App, ctx: AppContext): void {
       config: write,
       schema: {
         tags,
+        operationId: 'createEventType',
         summary: 'Add an event type to the catalog',
+        errors: ['INVALID_SCHEMA', 'DATA_SCHEMA_MISMATCH', 'EVENT_TYPE_EXISTS'],
         body: Type.Object(
           {
             name: Name,
@@ -104,6 +106,7 @@ export function eventTypeRoutes(app: App, ctx: AppContext): void {
       config: read,
       schema: {
         tags,
+        operationId: 'listEventTypes',
         summary: 'List the catalog, in name order',
         querystring: Type.Object(PageQuery),
         response: { 200: PageOf(EventTypeOut) },
@@ -123,7 +126,14 @@ export function eventTypeRoutes(app: App, ctx: AppContext): void {
     '/v1/event-types/:name',
     {
       config: read,
-      schema: { tags, summary: 'Get an event type', params: NameParams, response: { 200: EventTypeOut } },
+      schema: {
+        tags,
+        operationId: 'getEventType',
+        summary: 'Get an event type',
+        params: NameParams,
+        errors: ['EVENT_TYPE_NOT_FOUND'],
+        response: { 200: EventTypeOut },
+      },
     },
     async (req) => {
       if (!isEventTypeName(req.params.name)) throw notFound(req.params.name);
@@ -137,7 +147,9 @@ export function eventTypeRoutes(app: App, ctx: AppContext): void {
       config: write,
       schema: {
         tags,
+        operationId: 'updateEventType',
         summary: 'Change an event type (absent: unchanged; null: cleared)',
+        errors: ['INVALID_SCHEMA', 'DATA_SCHEMA_MISMATCH', 'EVENT_TYPE_NOT_FOUND'],
         params: NameParams,
         body: Type.Object(
           {
@@ -170,11 +182,21 @@ export function eventTypeRoutes(app: App, ctx: AppContext): void {
 
   app.delete(
     '/v1/event-types/:name',
-    { config: write, schema: { tags, summary: 'Remove an event type from the catalog', params: NameParams } },
+    {
+      config: write,
+      schema: {
+        tags,
+        operationId: 'deleteEventType',
+        summary: 'Remove an event type from the catalog',
+        params: NameParams,
+        errors: ['EVENT_TYPE_NOT_FOUND'],
+        response: { 204: Type.Null({ description: 'Done: no content' }) },
+      },
+    },
     async (req, reply) => {
       if (!isEventTypeName(req.params.name)) throw notFound(req.params.name);
       await deleteEventType(ctx.db, req.params.name);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }

@@ -18,7 +18,7 @@ import {
   PublishBody,
   PublishHeaders,
 } from '../schemas/event.ts';
-import { asSingleEvent } from '../single-event.ts';
+import { asSingleEvent, publishValidatorCompiler } from '../single-event.ts';
 
 export function eventRoutes(app: App, ctx: AppContext): void {
   const tags = ['events'];
@@ -37,9 +37,12 @@ export function eventRoutes(app: App, ctx: AppContext): void {
     '/v1/tenants/:tenantId/events',
     {
       config,
+      validatorCompiler: publishValidatorCompiler,
       schema: {
         tags,
+        operationId: 'publishEvents',
         summary: 'Publish one event, or a batch of up to 100 (one call = one batch)',
+        errors: ['DATA_SCHEMA_MISMATCH', 'IDEMPOTENCY_CONFLICT', 'LIMIT_EXCEEDED'],
         description:
           'Stores the events and all their deliveries before answering. An event `id` already used ' +
           'with the same type and data, or a repeated `Idempotency-Key`, answers with the first ' +
@@ -79,6 +82,7 @@ export function eventRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'listEvents',
         summary: "List the tenant's events, newest first",
         params: TenantParams,
         querystring: Type.Object({ ...PageQuery, type: Type.Optional(EventTypeName) }),
@@ -103,7 +107,9 @@ export function eventRoutes(app: App, ctx: AppContext): void {
       config,
       schema: {
         tags,
+        operationId: 'getEvent',
         summary: 'Get an event with the status of its delivery to each endpoint',
+        errors: ['EVENT_NOT_FOUND'],
         params: EventParams,
         response: { 200: EventDetailOut },
       },

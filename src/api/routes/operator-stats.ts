@@ -22,6 +22,7 @@ export function operatorStatsRoutes(app: App, ctx: AppContext): void {
       config: { access: 'admin' },
       schema: {
         tags: ['ops'],
+        operationId: 'getOperatorStats',
         summary: 'Queue and endpoint health for the operator',
         querystring: StatsQuery,
         response: { 200: OperatorStatsOut },

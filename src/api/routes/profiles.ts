@@ -34,6 +34,7 @@ export function profileRoutes(app: App): void {
       config: { access: 'any' as const },
       schema: {
         tags: ['profiles'],
+        operationId: 'listProfiles',
         summary: 'List the wire-format profiles an endpoint can use',
         description:
           'Each profile with its label, the request headers it sets itself (an endpoint may not set them), ' +

@@ -24,7 +24,9 @@ export function tenantRoutes(app: App, ctx: AppContext): void {
       config: { access: 'admin' },
       schema: {
         tags,
+        operationId: 'createTenant',
         summary: 'Create a tenant',
+        errors: ['TENANT_EXISTS'],
         body: Type.Object(
           { id: Type.Optional(ClientId), name: Name, metadata: Type.Optional(Metadata) },
           { additionalProperties: false },
@@ -48,6 +50,7 @@ export function tenantRoutes(app: App, ctx: AppContext): void {
       config: { access: 'admin' },
       schema: {
         tags,
+        operationId: 'listTenants',
         summary: 'List tenants',
         querystring: Type.Object(PageQuery),
         response: { 200: PageOf(TenantOut) },
@@ -65,7 +68,13 @@ export function tenantRoutes(app: App, ctx: AppContext): void {
     '/v1/tenants/:tenantId',
     {
       config: { access: 'tenant' },
-      schema: { tags, summary: 'Get a tenant', params: TenantParams, response: { 200: TenantOut } },
+      schema: {
+        tags,
+        operationId: 'getTenant',
+        summary: 'Get a tenant',
+        params: TenantParams,
+        response: { 200: TenantOut },
+      },
     },
     async (req) => getTenant(ctx.db, req.params.tenantId),
   );
@@ -76,7 +85,9 @@ export function tenantRoutes(app: App, ctx: AppContext): void {
       config: { access: 'admin' },
       schema: {
         tags,
+        operationId: 'updateTenant',
         summary: 'Update a tenant',
+        errors: ['TENANT_NOT_FOUND'],
         params: TenantParams,
         body: Type.Object(
           { name: Type.Optional(Name), metadata: Type.Optional(Metadata) },
@@ -92,11 +103,18 @@ export function tenantRoutes(app: App, ctx: AppContext): void {
     '/v1/tenants/:tenantId',
     {
       config: { access: 'admin' },
-      schema: { tags, summary: 'Delete a tenant and all it owns', params: TenantParams },
+      schema: {
+        tags,
+        operationId: 'deleteTenant',
+        summary: 'Delete a tenant and all it owns',
+        params: TenantParams,
+        errors: ['TENANT_NOT_FOUND'],
+        response: { 204: Type.Null({ description: 'Done: no content' }) },
+      },
     },
     async (req, reply) => {
       await deleteTenant(ctx.db, req.params.tenantId);
-      return reply.code(204).send();
+      return reply.code(204).send(null);
     },
   );
 }

@@ -82,7 +82,7 @@ const AuthIn = Type.Union(
 const RetrySchedule = Type.Array(Type.Integer({ minimum: 0, maximum: MAX_RETRY_DELAY_SECONDS }), {
   maxItems: 100,
   description:
-    'seconds before each attempt (the first entry is the first attempt); null = the profile default',
+    'seconds to wait before each retry: the first attempt is immediate, then one retry per entry — `[2, 5]` is 3 attempts (now, +2 s, +5 s), `[]` only the first; null = the profile default',
 });
 
 const TimeoutsIn = Type.Object(

@@ -31,13 +31,30 @@ export const EventIn = Type.Object(
   { additionalProperties: false },
 );
 
-export const PublishBody = Type.Union([
-  EventIn,
-  Type.Object(
-    { events: Type.Array(EventIn, { minItems: 1, maxItems: MAX_BATCH }) },
-    { additionalProperties: false },
-  ),
-]);
+export const EventBatchIn = Type.Object(
+  { events: Type.Array(EventIn, { minItems: 1, maxItems: MAX_BATCH }) },
+  { additionalProperties: false },
+);
+
+/** One bare event, or `{events: [...]}`; validated as the one its shape says (src/api/single-event.ts). */
+export const PublishBody = Type.Union([EventIn, EventBatchIn], {
+  // Named examples of the request body in the OpenAPI document (@fastify/swagger's x-examples).
+  'x-examples': {
+    oneEvent: {
+      summary: 'One event',
+      value: { type: 'invoice.created', data: { invoiceId: 42, total: '99.00' } },
+    },
+    batch: {
+      summary: 'A batch: one call, one batch id',
+      value: {
+        events: [
+          { type: 'invoice.created', data: { invoiceId: 42 }, id: 'inv-42-created' },
+          { type: 'invoice.paid', data: { invoiceId: 41 }, origin: 'billing' },
+        ],
+      },
+    },
+  },
+});
 
 export const PublishHeaders = Type.Object({
   'idempotency-key': Type.Optional(

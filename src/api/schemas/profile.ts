@@ -16,6 +16,10 @@ export const ProfileOut = Type.Object({
     Type.Array(Type.String(), { description: 'auth types an endpoint of this profile must have' }),
   ),
   batched: Type.Boolean({ description: 'one delivery carries all the events of a publish call' }),
-  retrySchedule: Nullable(Type.Array(Type.Number(), { description: 'its own schedule, in seconds' })),
+  retrySchedule: Nullable(
+    Type.Array(Type.Number(), {
+      description: 'its own schedule: seconds to wait before each retry after the first attempt',
+    }),
+  ),
   timeouts: Nullable(Type.Object({ connectMs: Type.Integer(), totalMs: Type.Integer() })),
 });
