@@ -28,6 +28,8 @@ export interface AppContext {
   metrics?: HeraldMetrics;
   /** This process's dispatcher, when it runs one: publishing hands new deliveries to it directly. */
   handoff?: DeliveryHandoff;
+  /** Whether this process's dispatcher, when it runs one, is running: /readyz is 503 while it is not. */
+  dispatcher?: { readonly running: boolean };
 }
 
 /** The Fastify instance with TypeBox types, as every route module receives it. */

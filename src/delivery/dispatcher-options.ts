@@ -103,6 +103,8 @@ export interface DeliveryDispatcher {
   readonly workerId: string;
   /** Requests currently out. */
   readonly inFlight: number;
+  /** Started and not stopping: claiming and sending (readiness, src/metrics/readiness.ts). */
+  readonly running: boolean;
   start(): Promise<void>;
   /** Drains: see the module comment. Resolves when every claim is recorded or released. */
   stop(opts?: { graceMs?: number }): Promise<void>;

@@ -1,9 +1,11 @@
 /**
  * Starts a Herald process: opens storage, migrates, then runs the roles asked for — the HTTP API,
- * the dispatcher (with the maintenance jobs), or both (`herald serve`). `stop()` drains: the API
- * stops accepting, the dispatcher stops claiming and finishes or releases what it holds.
+ * the dispatcher (with the maintenance jobs), or both (`herald serve`). Every process listens on
+ * `host:port`: the API (with /healthz, /readyz, /metrics), or, in a worker, only those three
+ * (ops-server.ts). `stop()` drains: the API stops accepting, the dispatcher stops claiming and
+ * finishes or releases what it holds; a worker's /readyz answers 503 while it drains and its port
+ * closes last.
  */
-import pino from 'pino';
 import { buildApp } from '../api/app.ts';
 import type { AppContext } from '../api/context.ts';
 import type { Config } from '../config/config.ts';
@@ -11,13 +13,14 @@ import { systemClock } from '../core/clock.ts';
 import { migrate } from '../db/migrate.ts';
 import { createDispatcher, type DispatcherConfig } from '../delivery/dispatcher.ts';
 import { createMaintenance } from '../delivery/maintenance.ts';
-import { createMetrics } from '../metrics/metrics.ts';
+import { createMetrics, type HeraldMetrics } from '../metrics/metrics.ts';
 import { createAddressPolicy } from '../security/address-policy.ts';
 import { hashKey } from '../security/api-keys.ts';
 import { createGuardedAgent } from '../security/guarded-dispatcher.ts';
 import { createSecretBox } from '../security/secret-box.ts';
-import { loggerOptions } from './logger.ts';
+import { createLogger, loggerOptions } from './logger.ts';
 import { openStorage } from './open-storage.ts';
+import { listenOps } from './ops-server.ts';
 import { checkListenAddress, databaseError, listenError } from './startup-error.ts';
 
 export interface Roles {
@@ -33,7 +36,7 @@ export interface StartOptions {
 }
 
 export interface RunningHerald {
-  /** The address the API listens on, when it runs. */
+  /** The address this process listens on: the API's, or a worker's /healthz, /readyz and /metrics. */
   url?: string;
   ctx: AppContext;
   stop(): Promise<void>;
@@ -44,9 +47,9 @@ export async function startHerald(
   roles: Roles,
   options: StartOptions = {},
 ): Promise<RunningHerald> {
-  const log = pino(loggerOptions(config.logLevel));
+  const log = createLogger(config.logLevel, config.logFormat);
   // Before anything is created: a port in use must not leave a data directory or keys behind.
-  if (roles.api) await checkListenAddress(config.host, config.port);
+  await checkListenAddress(config.host, config.port);
   const storage = await openStorage(config, (err) => log.warn({ err }, 'database connection error')).catch(
     (err: unknown) => {
       throw (config.databaseUrl && databaseError(err, config.databaseUrl)) || err;
@@ -67,14 +70,36 @@ export async function startHerald(
         `\nHerald admin key (generated, kept in ${storage.generatedAdminKey.file}):\n\n  ${storage.generatedAdminKey.key}\n\n`,
       );
     }
+    // Delivery counters only where deliveries are made (src/metrics/metrics.ts); queue gauges everywhere.
+    const workerMetrics = roles.worker
+      ? createMetrics({ db: storage.db, processMetrics: true, deliveries: true })
+      : undefined;
+    const metrics: HeraldMetrics = workerMetrics ?? createMetrics({ db: storage.db, processMetrics: true });
     const ctx: AppContext = {
       db: storage.db,
       config,
       adminKeyHash: hashKey(storage.adminKey),
       secretBox: createSecretBox(storage.encryptionKey, config.encryptionKeyPrevious),
       clock: systemClock,
-      metrics: createMetrics({ db: storage.db, processMetrics: true }),
+      metrics,
+      // Not ready until the dispatcher runs (it replaces this once created).
+      ...(roles.worker ? { dispatcher: { running: false } } : {}),
     };
+
+    let url: string | undefined;
+    if (!roles.api) {
+      // Listening before the dispatcher starts, and stopped after it drained (stoppers run in
+      // reverse): /readyz says 503 through both, /healthz and /metrics answer throughout.
+      const ops = await listenOps({
+        host: config.host,
+        port: config.port,
+        metrics,
+        readiness: ctx,
+        log: log.child({ role: 'ops' }),
+      });
+      url = ops.url;
+      stoppers.push(() => ops.close());
+    }
 
     if (roles.worker) {
       const policy = createAddressPolicy({
@@ -93,7 +118,7 @@ export async function startHerald(
         agent,
         agentForConnectTimeout: (connectTimeoutMs) =>
           createGuardedAgent({ policy, connectTimeoutMs, keepAliveTimeout: 30_000, connections }),
-        ...(ctx.metrics ? { metrics: ctx.metrics } : {}),
+        ...(workerMetrics ? { metrics: workerMetrics } : {}),
         logger: dispatcherLog,
         config: {
           concurrency: config.concurrency,
@@ -113,6 +138,7 @@ export async function startHerald(
         config: { retentionDays: config.retentionDays, disableAfterSeconds: config.disableAfterSeconds },
         logger: log.child({ role: 'maintenance' }),
       });
+      ctx.dispatcher = dispatcher;
       await dispatcher.start();
       maintenance.start();
       ctx.handoff = dispatcher.handoff;
@@ -123,9 +149,8 @@ export async function startHerald(
       });
     }
 
-    let url: string | undefined;
     if (roles.api) {
-      const app = await buildApp(ctx, { logger: loggerOptions(config.logLevel) });
+      const app = await buildApp(ctx, { logger: loggerOptions(config.logLevel, config.logFormat) });
       url = await app.listen({ port: config.port, host: config.host }).catch((err: unknown) => {
         throw listenError(err, config.host, config.port) ?? err;
       });

@@ -4,7 +4,7 @@ import { Webhook } from 'standardwebhooks';
 import { Agent } from 'undici';
 import type { Clock } from '../../src/core/clock.ts';
 import { createDispatcher, type DeliveryDispatcher } from '../../src/delivery/dispatcher.ts';
-import { createMetrics, type HeraldMetrics } from '../../src/metrics/metrics.ts';
+import { createMetrics, type WorkerMetrics } from '../../src/metrics/metrics.ts';
 import {
   attemptsOf,
   deliveryState,
@@ -39,7 +39,7 @@ forEachStorage('dispatcher outcomes', (kind) => {
     await t.close();
   });
 
-  function dispatcher(opts: { clock?: Clock; metrics?: HeraldMetrics } = {}): DeliveryDispatcher {
+  function dispatcher(opts: { clock?: Clock; metrics?: WorkerMetrics } = {}): DeliveryDispatcher {
     const d = createDispatcher({
       db: t.db,
       secretBox: testSecretBox,
@@ -76,7 +76,7 @@ forEachStorage('dispatcher outcomes', (kind) => {
       auth: { type: 'bearer', token: 'tok-123' },
       failingSince: new Date(Date.now() - 60_000),
     });
-    const metrics = createMetrics({ db: t.db });
+    const metrics = createMetrics({ db: t.db, deliveries: true });
     const d = dispatcher({ metrics });
     const { eventId, deliveryId, sequence } = await publishOne(t.db, tenant, ep.id, {
       type: 'invoice.paid',
@@ -128,7 +128,7 @@ forEachStorage('dispatcher outcomes', (kind) => {
       res.statusCode = i < 2 ? 500 : 200;
       res.end(i < 2 ? 'not yet' : 'ok');
     });
-    const ep = await endpoint(r, { retrySchedule: [0, 1, 1] });
+    const ep = await endpoint(r, { retrySchedule: [1, 1] });
     const { deliveryId } = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
     const d = dispatcher({ clock });
     await d.start();
@@ -168,7 +168,7 @@ forEachStorage('dispatcher outcomes', (kind) => {
       res.statusCode = 500;
       res.end('nope');
     });
-    const ep = await endpoint(r, { retrySchedule: [0, 1] });
+    const ep = await endpoint(r, { retrySchedule: [1] });
     const { deliveryId } = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
     const d = dispatcher({ clock });
     await d.start();
@@ -203,7 +203,7 @@ forEachStorage('dispatcher outcomes', (kind) => {
 
   test('a receiver that never answers: timeout at the endpoint total timeout', async () => {
     const r = await receiver(() => {});
-    const ep = await endpoint(r, { retrySchedule: [0], totalTimeoutMs: 200 });
+    const ep = await endpoint(r, { retrySchedule: [], totalTimeoutMs: 200 });
     const { deliveryId } = await publishOne(t.db, tenant, ep.id);
     await dispatcher().start();
     const s = await waitFor('failed', async () => {
@@ -223,7 +223,7 @@ forEachStorage('dispatcher outcomes', (kind) => {
       res.statusCode = 410;
       res.end('gone');
     });
-    const ep = await endpoint(r, { retrySchedule: [0, 1] });
+    const ep = await endpoint(r, { retrySchedule: [1] });
     const { deliveryId } = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
     await dispatcher({ clock }).start();
     const s = await waitFor('attempt 1', recorded(deliveryId, 1));
@@ -244,7 +244,7 @@ forEachStorage('dispatcher outcomes', (kind) => {
       res.setHeader('retry-after', '120');
       res.end();
     });
-    const ep = await endpoint(r, { retrySchedule: [0, 1, 1] });
+    const ep = await endpoint(r, { retrySchedule: [1, 1] });
     const { deliveryId } = await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
     await dispatcher({ clock }).start();
     const s = await waitFor('attempt 1', recorded(deliveryId, 1));
@@ -255,7 +255,7 @@ forEachStorage('dispatcher outcomes', (kind) => {
 
   test('OAuth 2 auth without usable credentials: a failed attempt without a request', async () => {
     const r = await receiver();
-    const ep = await endpoint(r, { retrySchedule: [0], auth: { type: 'oauth2' } });
+    const ep = await endpoint(r, { retrySchedule: [], auth: { type: 'oauth2' } });
     const { deliveryId } = await publishOne(t.db, tenant, ep.id);
     await dispatcher().start();
     await waitFor('failed', async () => (await deliveryState(t.db, deliveryId)).status === 'failed');
