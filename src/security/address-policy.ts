@@ -34,6 +34,23 @@ export interface AddressPolicy {
   classify(ip: string): string;
 }
 
+/**
+ * Appended to every refusal of an address the switch below would allow: whoever meets it while trying
+ * Herald against a receiver on their own machine learns the setting, and that it takes a restart
+ * (configuration is read at start).
+ */
+export const PRIVATE_NETWORKS_HINT =
+  'for development, restart Herald with HERALD_ALLOW_PRIVATE_NETWORKS=true (or --allow-private-networks) to deliver to loopback and private addresses, or allow chosen networks with HERALD_ALLOWED_NETWORKS';
+
+/**
+ * A refusal's message with the hint when allowing private networks would lift it — not for
+ * `invalid` (what is no address at all stays refused whatever the configuration).
+ * @example withPrivateNetworksHint('The host 127.0.0.1 is a loopback address', 'loopback')
+ */
+export function withPrivateNetworksHint(message: string, range: string): string {
+  return range === 'invalid' ? message : `${message}; ${PRIVATE_NETWORKS_HINT}`;
+}
+
 const GLOBAL_UNICAST_V6: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse('2000::'), 3];
 const NAT64_WELL_KNOWN: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse('64:ff9b::'), 96];
 const IPV4_COMPATIBLE: [ipaddr.IPv6, number] = [ipaddr.IPv6.parse('::'), 96];

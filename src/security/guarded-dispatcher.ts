@@ -12,7 +12,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import { Agent, buildConnector } from 'undici';
 import type { AddressPolicy } from './address-policy.ts';
-import { parseHostAddress } from './address-policy.ts';
+import { parseHostAddress, withPrivateNetworksHint } from './address-policy.ts';
 
 /** Resolves a host name to all of its addresses. */
 export type ResolveAll = (hostname: string) => Promise<LookupAddress[]>;
@@ -29,7 +29,9 @@ export class BlockedAddressError extends Error {
 
   constructor(hostname: string, address: string, range: string) {
     const target = hostname === address ? address : `${hostname} (${address})`;
-    super(`Refused to connect to ${target}: ${range} addresses are not allowed`);
+    super(
+      withPrivateNetworksHint(`Refused to connect to ${target}: ${range} addresses are not allowed`, range),
+    );
     this.name = 'BlockedAddressError';
     this.hostname = hostname;
     this.address = address;

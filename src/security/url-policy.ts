@@ -5,7 +5,7 @@
  * (DNS rebinding), so names are judged where it counts, on every connect (guarded-dispatcher.ts).
  */
 import type { AddressPolicy } from './address-policy.ts';
-import { parseHostAddress } from './address-policy.ts';
+import { parseHostAddress, withPrivateNetworksHint } from './address-policy.ts';
 
 /** Longest URL accepted, as the original string and once normalised. */
 export const MAX_URL_LENGTH = 2048;
@@ -54,7 +54,8 @@ export function checkUrl(url: string, policy: AddressPolicy): UrlCheck {
   // reads them again so the check does not rely on that alone.
   const address = parseHostAddress(parsed.hostname) ?? loopbackNameAddress(parsed.hostname);
   if (address !== undefined && !policy.isAllowed(address)) {
-    return blocked(`The URL's host ${parsed.hostname} is a ${policy.classify(address)} address`);
+    const range = policy.classify(address);
+    return blocked(withPrivateNetworksHint(`The URL's host ${parsed.hostname} is a ${range} address`, range));
   }
   return { ok: true, url: parsed };
 }

@@ -34,6 +34,8 @@ forEachStorage('endpoint URLs and private networks', (kind) => {
       const res = await t.request('POST', '/v1/tenants/acme/endpoints', { url });
       assert.equal(res.statusCode, 400, `${url}: ${res.body}`);
       assert.equal(res.json().error.code, 'BLOCKED_ADDRESS', url);
+      // The stable code, and a message that says how to allow it while developing.
+      assert.match(res.json().error.message, /restart Herald with HERALD_ALLOW_PRIVATE_NETWORKS=true/, url);
     }
     const list = await t.request('GET', '/v1/tenants/acme/endpoints');
     assert.equal(list.json().data.length, 0, 'nothing was written');
@@ -53,5 +55,6 @@ forEachStorage('endpoint URLs and private networks', (kind) => {
     });
     assert.equal(res.statusCode, 400);
     assert.equal(res.json().error.code, 'BLOCKED_ADDRESS');
+    assert.match(res.json().error.message, /HERALD_ALLOW_PRIVATE_NETWORKS=true/);
   });
 });

@@ -3,6 +3,8 @@ import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
 import { cancel, newCancellation, send } from '../../src/delivery/sender.ts';
+import { createAddressPolicy } from '../../src/security/address-policy.ts';
+import { createGuardedAgent } from '../../src/security/guarded-dispatcher.ts';
 import { type Receiver, startReceiver } from '../support/delivery-fixtures.ts';
 
 let receiver: Receiver;
@@ -97,6 +99,18 @@ test('an address refused by the SSRF guard is blocked_address', async () => {
   const r = await send({ ...base(), dispatcher: guarded });
   await guarded.close();
   assert.equal(r.errorKind, 'blocked_address');
+});
+
+test('a delivery-time refusal of a loopback address says how to allow it for development', async () => {
+  // The real guarded agent under the default policy: what an attempt records is this message.
+  const guarded = createGuardedAgent({
+    policy: createAddressPolicy({ allowPrivateNetworks: false, allowedNetworks: [] }),
+  });
+  const r = await send({ ...base(), dispatcher: guarded });
+  await guarded.close();
+  assert.equal(r.errorKind, 'blocked_address');
+  assert.match(r.errorMessage ?? '', /127\.0\.0\.1: loopback addresses are not allowed/);
+  assert.match(r.errorMessage ?? '', /restart Herald with HERALD_ALLOW_PRIVATE_NETWORKS=true/);
 });
 
 test('an outside abort (drain) is reported as aborted', async () => {
