@@ -68,7 +68,7 @@ export interface Profile {
   readonly batched?: boolean;
   /** Throws when the input cannot be rendered (recorded as a failed attempt, kind `render_error`). */
   render(input: RenderInput): RenderedRequest;
-  /** The profile's own retry schedule (seconds, first entry = the initial attempt), if it has one. */
+  /** The profile's own retry schedule (seconds to wait before each retry after the first attempt), if it has one. */
   readonly retrySchedule?: readonly number[];
   /** The profile's own timeouts, if it has them. */
   readonly timeouts?: { readonly connectMs: number; readonly totalMs: number };

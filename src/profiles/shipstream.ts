@@ -13,9 +13,8 @@ import { hmacSha256, onlyEvent } from './render-helpers.ts';
 const MINUTE = 60;
 const HOUR = 3600;
 
-/** Schedule indexing (docs/decisions.md): entry 0 is the first attempt, entry k the wait after attempt k. */
+/** The waits before each of the 14 retries after the first attempt (docs/decisions.md, "Schedule indexing"). */
 export const SHIPSTREAM_RETRY_SCHEDULE: readonly number[] = [
-  0,
   1 * MINUTE,
   2 * MINUTE,
   4 * MINUTE,

@@ -1,15 +1,16 @@
 /**
- * When to try again. Retry policy is data: a schedule of delays in seconds, one entry per attempt.
+ * When to try again. Retry policy is data: a schedule of delays in seconds, one entry per retry.
  *
- * Indexing: `schedule[0]` is the delay of the first attempt (0 = immediately; publishing makes a
- * delivery due at once), `schedule[k]` the delay between attempt k and attempt k+1. A schedule of
- * n entries therefore allows n attempts; after a failed attempt n the delivery is `failed`. The
- * default is Standard Webhooks': immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h.
+ * Indexing, as Svix and Stripe users expect: the first attempt is always immediate (publishing makes
+ * a delivery due at once) and is not in the schedule; `schedule[k]` is the wait after a failed
+ * attempt k+1, before the next. A schedule of n entries therefore allows n + 1 attempts — `[2, 5]`
+ * is now, +2 s, +5 s — and `[]` only the first. The default is Standard Webhooks': retries after
+ * 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h and 24 h (10 attempts).
  */
 import type { NextStep } from './delivery-status.ts';
 
 export const DEFAULT_RETRY_SCHEDULE: readonly number[] = [
-  0, 5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400,
+  5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400,
 ];
 
 /** ±20 %: spreads retries of a burst that failed together, so they do not return together. */
@@ -19,17 +20,17 @@ export const JITTER = 0.2;
 export const MAX_RETRY_AFTER_MS = 24 * 3600 * 1000;
 
 /**
- * The delay before the attempt after `attemptsMade` attempts, with jitter; null when the schedule is
- * used up. `random` returns [0, 1) (0.5 = no jitter).
+ * The delay before the attempt after `attemptsMade` (≥ 1) failed attempts, with jitter; null when
+ * the schedule is used up. `random` returns [0, 1) (0.5 = no jitter).
  *
- * @example retryDelayMs([0, 5, 300], 1, () => 0.5) // 5000
+ * @example retryDelayMs([5, 300], 1, () => 0.5) // 5000: the first retry, 5 s after the first attempt
  */
 export function retryDelayMs(
   schedule: readonly number[],
   attemptsMade: number,
   random: () => number,
 ): number | null {
-  const seconds = schedule[attemptsMade];
+  const seconds = attemptsMade >= 1 ? schedule[attemptsMade - 1] : undefined;
   if (seconds === undefined) return null;
   return Math.max(0, Math.round(seconds * 1000 * (1 + (random() * 2 - 1) * JITTER)));
 }

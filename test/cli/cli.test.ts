@@ -21,7 +21,8 @@ const TSX = import.meta.resolve('tsx');
 function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(HERALD_.*|NODE_TEST_CONTEXT|NODE_OPTIONS)$/.test(k)) env[k] = v;
+    if (v !== undefined && !/^(HERALD_.*|NODE_TEST_CONTEXT|NODE_OPTIONS|FORCE_COLOR|NO_COLOR)$/.test(k))
+      env[k] = v;
   }
   return { ...env, ...extra };
 }

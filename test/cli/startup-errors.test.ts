@@ -20,7 +20,10 @@ after(() => rmSync(cwd, { recursive: true, force: true }));
 function serve(args: string[], env: Record<string, string> = {}) {
   const clean: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !/^(HERALD_.*|DATABASE_URL|PORT|HOST|NODE_TEST_CONTEXT|NODE_OPTIONS)$/.test(k))
+    if (
+      v !== undefined &&
+      !/^(HERALD_.*|DATABASE_URL|PORT|HOST|NODE_TEST_CONTEXT|NODE_OPTIONS|FORCE_COLOR|NO_COLOR)$/.test(k)
+    )
       clean[k] = v;
   }
   return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {

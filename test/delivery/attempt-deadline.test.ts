@@ -37,7 +37,7 @@ const ctx: DeliverContext = {
   limiter: createRateLimiter(),
   profiles: new Map(ALL_PROFILES.map((p) => [p.name, p])),
   dispatcherFor: () => agent,
-  defaultRetrySchedule: [0, 5],
+  defaultRetrySchedule: [5],
   defaultTotalTimeoutMs: 15_000,
   maxExcerptBytes: 1024,
   userAgent: 'test',

@@ -74,7 +74,7 @@ forEachStorage('dispatcher flow control', (kind) => {
       res.statusCode = i === 0 ? 500 : 200;
       res.end();
     });
-    const ep = await insertEndpoint(t.db, tenant, { url: r.url, ordering: 'fifo', retrySchedule: [0, 1, 1] });
+    const ep = await insertEndpoint(t.db, tenant, { url: r.url, ordering: 'fifo', retrySchedule: [1, 1] });
     const ds: Array<Awaited<ReturnType<typeof publishOne>>> = [];
     for (let i = 0; i < 3; i++)
       ds.push(await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() }));

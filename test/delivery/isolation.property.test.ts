@@ -112,7 +112,7 @@ forEachStorage('isolation property', (kind) => {
             const e = await insertEndpoint(t.db, n.sameTenant ? tenant : other, {
               url: r.url,
               totalTimeoutMs: 60_000,
-              retrySchedule: [0, 60],
+              retrySchedule: [60],
             });
             await backlog(t.db, n.sameTenant ? tenant : other, e.id, n.backlog, 60_000);
           }

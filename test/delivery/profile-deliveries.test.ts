@@ -85,7 +85,7 @@ forEachStorage('profile deliveries', (kind) => {
       profile: 'courier-invoice',
       profileOptions: { accountNumber: 'A-1001' },
       secret: key,
-      retrySchedule: [0],
+      retrySchedule: [],
     });
     await publish(tid, {
       events: [
@@ -186,7 +186,7 @@ forEachStorage('profile deliveries', (kind) => {
     const ep = await endpoint(tid, {
       url: r.url,
       profile: 'corrigopro',
-      retrySchedule: [0, 0],
+      retrySchedule: [0],
       auth: {
         type: 'oauth2',
         tokenUrl: tokenServer.url,
@@ -232,7 +232,7 @@ forEachStorage('profile deliveries', (kind) => {
     const ep = await endpoint(tid, {
       url: r.url,
       profile: 'corrigopro',
-      retrySchedule: [0],
+      retrySchedule: [],
       auth: { type: 'oauth2', tokenUrl: tokenServer.url, clientId: 'c', clientSecret: 'wrong' },
     });
     await publish(tid, { type: 'WorkOrderCreated', data: { WorkOrderId: 1 } });

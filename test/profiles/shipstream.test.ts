@@ -51,7 +51,7 @@ test('defaults: 3 s connect, 5 s total; first attempt plus 14 retries (1 min …
   assert.deepEqual(shipStreamProfile.timeouts, { connectMs: 3000, totalMs: 5000 });
   assert.deepEqual(
     SHIPSTREAM_RETRY_SCHEDULE,
-    [0, 60, 120, 240, 480, 900, 1800, 3600, 7200, 14400, 28800, 57600, 86400, 86400, 86400],
+    [60, 120, 240, 480, 900, 1800, 3600, 7200, 14400, 28800, 57600, 86400, 86400, 86400],
   );
   const noJitter = () => 0.5;
   const failed = { statusCode: 500 };

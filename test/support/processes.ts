@@ -13,7 +13,8 @@ import { join } from 'node:path';
 const HERALD_BIN = join(import.meta.dirname, '..', '..', 'bin', 'herald.js');
 
 /** Variables of the test runner's own environment that must not reach a Herald child. */
-const SCRUBBED_ENV = /^(PORT|HOST|DATABASE_URL|HERALD_.*|LOG_LEVEL|NODE_TEST_CONTEXT|NODE_OPTIONS)$/;
+const SCRUBBED_ENV =
+  /^(PORT|HOST|DATABASE_URL|HERALD_.*|LOG_LEVEL|NODE_TEST_CONTEXT|NODE_OPTIONS|FORCE_COLOR|NO_COLOR)$/;
 
 export type HeraldRole = 'serve' | 'api' | 'worker';
 

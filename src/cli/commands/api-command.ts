@@ -7,12 +7,13 @@ import { join } from 'node:path';
 import { type Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { HeraldApiError } from '../../client/api-error.ts';
 import { createClient, type HeraldClient } from '../../client/client.ts';
+import { paletteFor } from '../../core/colour.ts';
 import { details, type Row, table } from '../table.ts';
+import { printError, UsageError, usageExits } from '../usage.ts';
+
+export { UsageError, usageExits };
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
-
-/** A mistake in how the command was called: exit code 2. */
-export class UsageError extends Error {}
 
 export interface ApiOptions {
   url: string;
@@ -20,21 +21,32 @@ export interface ApiOptions {
   json?: boolean;
 }
 
+/** Where API keys come from, for the message when there is none (and the hint when one is refused). */
+export const WHERE_KEYS_COME_FROM =
+  'give --api-key or HERALD_API_KEY, or run where the embedded server keeps its admin key ' +
+  '(./herald-data/admin-key, or $HERALD_DATA_DIR/admin-key); a key for one tenant comes from ' +
+  '`herald tenants create-key <tenant>`';
+
+/** Where this invocation's key came from, named in the hint when the API refuses it. */
+let keySource = '';
+
 /** The API key: the flag, HERALD_API_KEY, or the embedded admin key file in the data directory. */
 function resolveApiKey(given: string | undefined): string | undefined {
-  if (given) return given;
+  if (given) {
+    keySource = '--api-key or HERALD_API_KEY';
+    return given;
+  }
   const file = join(process.env['HERALD_DATA_DIR'] ?? 'herald-data', 'admin-key');
-  return existsSync(file) ? readFileSync(file, 'utf8').trim() : undefined;
+  if (!existsSync(file)) return undefined;
+  keySource = file;
+  return readFileSync(file, 'utf8').trim();
 }
 
+/** The client for these options; a UsageError (exit 2) naming where keys come from when there is none. */
 export function clientFor(opts: ApiOptions): HeraldClient {
   const apiKey = resolveApiKey(opts.apiKey);
-  return createClient({ baseUrl: opts.url, ...(apiKey ? { apiKey } : {}) });
-}
-
-/** Usage errors exit 2 (commander's own default is 1); `--help` still exits 0. */
-export function usageExits(cmd: Command): Command {
-  return cmd.exitOverride((err: CommanderError) => process.exit(err.exitCode === 0 ? 0 : 2));
+  if (!apiKey) throw new UsageError(`no API key: ${WHERE_KEYS_COME_FROM}`);
+  return createClient({ baseUrl: opts.url, apiKey });
 }
 
 /** Adds the shared options to a command that talks to the API. */
@@ -47,7 +59,7 @@ export function apiCommand(parent: Command, nameAndArgs: string, description: st
     ),
   );
   cmd.option('--json', 'print the API answer as JSON');
-  return usageExits(cmd);
+  return cmd;
 }
 
 /** Adds `--tenant` (env HERALD_TENANT), required. */
@@ -96,13 +108,13 @@ export function printPage(
 ): void {
   if (opts.json) write(JSON.stringify(page, null, 2));
   else if (page.data.length === 0) write('(none)');
-  else write(table(page.data as Row[], columns));
+  else write(table(page.data as Row[], columns, paletteFor(process.stdout)));
   if (!opts.json && page.nextCursor) write(`\nmore: --cursor ${page.nextCursor}`);
 }
 
 /** Prints one resource: aligned key/value lines, or JSON. */
 export function printOne(opts: ApiOptions, value: object, keys?: readonly string[]): void {
-  write(opts.json ? JSON.stringify(value, null, 2) : details(value as Row, keys));
+  write(opts.json ? JSON.stringify(value, null, 2) : details(value as Row, keys, paletteFor(process.stdout)));
 }
 
 /** Prints a short confirmation (or `{}` with --json, so scripts can always parse the output). */
@@ -120,14 +132,16 @@ export function run<A extends unknown[]>(fn: (...args: A) => Promise<void>): (..
       await fn(...args);
     } catch (err) {
       if (err instanceof HeraldApiError) {
-        process.stderr.write(`${err.code}: ${err.message}\n`);
+        const c = paletteFor(process.stderr);
+        process.stderr.write(`${c.bold(c.red(err.code))}: ${err.message}\n`);
         for (const d of err.details) process.stderr.write(`  ${d.path ? `${d.path}: ` : ''}${d.message}\n`);
+        if (err.status === 401 && keySource) process.stderr.write(`  the key came from ${keySource}\n`);
         process.exitCode = 1;
       } else if (err instanceof UsageError || err instanceof CommanderError) {
-        process.stderr.write(`herald: ${err.message}\n`);
+        printError(err.message);
         process.exitCode = 2;
       } else {
-        process.stderr.write(`herald: ${(err as Error)?.stack ?? String(err)}\n`);
+        printError((err as Error)?.stack ?? String(err));
         process.exitCode = 1;
       }
     }

@@ -9,7 +9,6 @@ import {
   printOne,
   printPage,
   run,
-  usageExits,
   withPaging,
   withTenant,
 } from './api-command.ts';
@@ -29,9 +28,7 @@ const COLUMNS = [
 ];
 
 export function registerDeliveries(program: Command): void {
-  const deliveries = usageExits(
-    program.command('deliveries').description("a tenant's deliveries: list, show, retry"),
-  );
+  const deliveries = program.command('deliveries').description("a tenant's deliveries: list, show, retry");
 
   withPaging(withTenant(apiCommand(deliveries, 'list', "list the tenant's deliveries, newest first")))
     .option('--endpoint <endpointId>', 'only to this endpoint')

@@ -1,7 +1,9 @@
 /** `herald endpoints …`: a tenant's endpoints, their secrets, the emulator and recovery. */
 
 import { type Command, InvalidArgumentError } from 'commander';
+import { HeraldApiError } from '../../client/api-error.ts';
 import type { EndpointCreate, EndpointPatch } from '../../client/types.ts';
+import { ConfigError, parseDuration } from '../../config/config.ts';
 import { PROFILE_NAMES } from '../../profiles/profile-names.ts';
 import {
   type ApiOptions,
@@ -12,7 +14,6 @@ import {
   printOne,
   printPage,
   run,
-  usageExits,
   withPaging,
   withTenant,
 } from './api-command.ts';
@@ -27,6 +28,7 @@ type Fields = {
   options?: string;
   bearer?: string;
   header?: Record<string, string>;
+  retrySchedule?: number[] | 'default';
 };
 
 const COLUMNS = ['id', 'url', 'profile', 'eventTypes', 'active', 'disabledReason', 'createdAt'];
@@ -49,7 +51,28 @@ function withFields(cmd: Command): Command {
     .option('--account-number <n>', "Courier Invoice's account number (profileOptions.accountNumber)")
     .option('--options <json>', 'profileOptions as a JSON object')
     .option('--bearer <token>', 'send Authorization: Bearer <token> (auth)')
-    .option('--header <name: value>', 'an extra request header (repeatable)', header);
+    .option('--header <name: value>', 'an extra request header (repeatable)', header)
+    .option(
+      '--retry-schedule <delays>',
+      'waits before each retry after the first attempt, e.g. 5s,5m,2h (default: the profile\'s); "default" resets',
+      retrySchedule,
+    );
+}
+
+/**
+ * `5s,5m,2h` as seconds (`[5, 300, 7200]`); `none` is no retries, `default` the profile's schedule
+ * (sent as null — commander turns a parser's null into '', hence the word until then).
+ */
+export function retrySchedule(value: string): number[] | 'default' {
+  if (value === 'default') return 'default';
+  if (value === 'none') return [];
+  try {
+    return value.split(',').map((d) => parseDuration(d, '--retry-schedule'));
+  } catch (err) {
+    if (err instanceof ConfigError)
+      throw new InvalidArgumentError(err.message.replace(/^invalid [^:]+: /, ''));
+    throw err;
+  }
 }
 
 function fieldsOf(opts: Fields): EndpointPatch {
@@ -65,15 +88,16 @@ function fieldsOf(opts: Fields): EndpointPatch {
     ...(Object.keys(profileOptions).length ? { profileOptions } : {}),
     ...(opts.bearer !== undefined ? { auth: { type: 'bearer' as const, token: opts.bearer } } : {}),
     ...(opts.header !== undefined ? { headers: opts.header } : {}),
+    ...(opts.retrySchedule !== undefined
+      ? { retrySchedule: opts.retrySchedule === 'default' ? null : opts.retrySchedule }
+      : {}),
   };
 }
 
 export function registerEndpoints(program: Command): void {
-  const endpoints = usageExits(
-    program
-      .command('endpoints')
-      .description("a tenant's endpoints: list, show, create, change, delete, test"),
-  );
+  const endpoints = program
+    .command('endpoints')
+    .description("a tenant's endpoints: list, show, create, change, delete, test");
 
   withPaging(withTenant(apiCommand(endpoints, 'list', "list the tenant's endpoints")))
     .option('--endpoint-url <url>', 'only endpoints with this URL')
@@ -146,8 +170,27 @@ export function registerEndpoints(program: Command): void {
     apiCommand(endpoints, 'delete-by-url <url>', 'delete every endpoint of the tenant with this URL'),
   ).action(
     run(async (url: string, opts: ApiOptions & Tenant) => {
-      await clientFor(opts).endpoints.deleteByUrl(opts.tenant, url);
-      printDone(opts, `deleted endpoints with URL ${url}`);
+      const client = clientFor(opts);
+      const ids: string[] = [];
+      for await (const ep of client.endpoints.iterate(opts.tenant, { url })) ids.push(ep.id);
+      // None: the API's own answer (ENDPOINT_NOT_FOUND), as the by-URL delete gives it.
+      if (ids.length === 0) await client.endpoints.deleteByUrl(opts.tenant, url);
+      // One by one, so the count is of what was deleted here (not of one deleted meanwhile).
+      const deleted: string[] = [];
+      for (const id of ids) {
+        try {
+          await client.endpoints.delete(opts.tenant, id);
+          deleted.push(id);
+        } catch (err) {
+          if (!(err instanceof HeraldApiError && err.code === 'ENDPOINT_NOT_FOUND')) throw err;
+        }
+      }
+      const n = deleted.length;
+      printDone(
+        opts,
+        `deleted ${n} endpoint${n === 1 ? '' : 's'} with URL ${url}${n ? `: ${deleted.join(', ')}` : ''}`,
+        { deleted },
+      );
     }),
   );
 

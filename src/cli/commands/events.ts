@@ -10,7 +10,6 @@ import {
   printOne,
   printPage,
   run,
-  usageExits,
   withPaging,
   withTenant,
 } from './api-command.ts';
@@ -50,7 +49,7 @@ export function registerSend(program: Command): void {
 }
 
 export function registerEvents(program: Command): void {
-  const events = usageExits(program.command('events').description("a tenant's events: list and show"));
+  const events = program.command('events').description("a tenant's events: list and show");
 
   withPaging(withTenant(apiCommand(events, 'list', "list the tenant's events, newest first")))
     .option('--type <eventType>', 'only this type')

@@ -9,7 +9,6 @@ import {
   printOne,
   printPage,
   run,
-  usageExits,
   withPaging,
 } from './api-command.ts';
 
@@ -18,9 +17,9 @@ type Paging = { limit?: number; cursor?: string };
 const COLUMNS = ['id', 'name', 'createdAt'];
 
 export function registerTenants(program: Command): void {
-  const tenants = usageExits(
-    program.command('tenants').description('list, show, create, change and delete tenants'),
-  );
+  const tenants = program
+    .command('tenants')
+    .description('list, show, create, change and delete tenants, and their API keys');
 
   withPaging(apiCommand(tenants, 'list', 'list tenants')).action(
     run(async (opts: ApiOptions & Paging) => {
