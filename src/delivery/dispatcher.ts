@@ -13,7 +13,6 @@
  * rest are aborted and their claims released (due at once, attempt count restored) — so a SIGTERM
  * never makes a delivery wait out a lease.
  */
-import type { Dispatcher as UndiciDispatcher } from 'undici';
 import { systemClock } from '../core/clock.ts';
 import { ALL_PROFILES } from '../profiles/index.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
@@ -21,7 +20,8 @@ import { DELIVERY_CHANNEL } from '../queue/notify.ts';
 import type { EndpointHealth } from '../queue/record-outcomes.ts';
 import { MAX_ATTEMPT_TIMEOUT_MS, profileBudgets } from '../rules/attempt-budget.ts';
 import { nextStepLabel } from '../rules/delivery-status.ts';
-import { type DeliverContext, deliverOne, type Settlement } from './deliver-one.ts';
+import { createDeliverContext } from './deliver-context.ts';
+import { deliverOne, type Settlement } from './deliver-one.ts';
 import {
   DEFAULT_DISPATCHER_CONFIG,
   type DeliveryDispatcher,
@@ -35,7 +35,6 @@ import { createHandoffRoom } from './handoff-room.ts';
 import { createHeldClaims } from './held-claims.ts';
 import { createLocalCircuits } from './local-circuits.ts';
 import { silentLogger } from './logger.ts';
-import { createRateLimiter } from './rate-limiter.ts';
 import { type Cancellation, cancel, newCancellation } from './sender.ts';
 import { createSettlementRecorder } from './settlement-recorder.ts';
 import { createWakeTimer } from './wake-timer.ts';
@@ -59,35 +58,13 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   const queueNow = () => injected?.now() ?? null;
   const workerId = options.workerId ?? defaultWorkerId();
   const log = options.logger ?? silentLogger;
-  const agents = new Map<number, UndiciDispatcher>();
-
-  const ctx: DeliverContext = {
-    secretBox: options.secretBox,
-    clock,
-    random: options.random ?? Math.random,
-    limiter: createRateLimiter(),
-    profiles: new Map((options.profiles ?? ALL_PROFILES).map((p) => [p.name, p])),
-    dispatcherFor(connectTimeoutMs) {
-      if (connectTimeoutMs === null || !options.agentForConnectTimeout) return options.agent;
-      let agent = agents.get(connectTimeoutMs);
-      if (!agent) {
-        agent = options.agentForConnectTimeout(connectTimeoutMs);
-        agents.set(connectTimeoutMs, agent);
-      }
-      return agent;
-    },
-    defaultRetrySchedule: cfg.defaultRetrySchedule,
-    defaultTotalTimeoutMs: cfg.defaultTotalTimeoutMs,
-    maxExcerptBytes: cfg.maxExcerptBytes,
-    userAgent: 'Herald-Webhooks/1.0',
-  };
+  const { ctx, closeAgents } = createDeliverContext(options, cfg, clock);
 
   const inFlight = new Map<string, Cancellation>();
-  // Claimed and waiting for a free slot: claimed ahead, or handed over by publishing in this process.
-  const ready: ClaimedDelivery[] = [];
   const handoffRoom = createHandoffRoom(cfg.maxInFlightPerTenant);
-  const held = createHeldClaims({ leaseMs: cfg.leaseMs, maxBytes: cfg.maxHeldBytes });
   const slots = createEndpointSlots(cfg.maxInFlightPerEndpoint, (d) => startWaiting(d));
+  // Claimed or handed over, not sent yet: ready to start, or waiting for an endpoint slot.
+  const held = createHeldClaims({ leaseMs: cfg.leaseMs, maxBytes: cfg.maxHeldBytes, slots });
   let idleWaiters: Array<() => void> = [];
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   let stopping: Promise<void> | undefined;
@@ -135,13 +112,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       circuits.opened(e.endpointId, e.circuitUntil.getTime());
       const delayMs = circuits.openFor(e.endpointId);
       if (delayMs > 0) {
-        for (const d of slots.takeWaitingOf(e.endpointId)) release(d, delayMs);
-        const kept: ClaimedDelivery[] = [];
-        for (const d of ready) {
-          if (d.endpointId === e.endpointId) release(d, delayMs);
-          else kept.push(d);
-        }
-        ready.splice(0, ready.length, ...kept);
+        for (const d of held.takeOf(e.endpointId)) release(d, delayMs);
         return;
       }
     }
@@ -179,7 +150,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
    * ready to start, what waits beyond the ahead budget and what publishes have reserved. The
    * handoff takes at most this; a claim up to a batch more (see pump).
    */
-  const freeRoom = () => cfg.concurrency - inFlight.size - ready.length - overAhead() - handoffRoom.reserved;
+  const freeRoom = () => cfg.concurrency - inFlight.size - held.ready - overAhead() - handoffRoom.reserved;
 
   /** A waiting delivery a raised limit lets start, its slot taken (endpoint-slots.ts). */
   function startWaiting(d: ClaimedDelivery): void {
@@ -208,14 +179,14 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   }
 
   function pump(): void {
-    while (ready.length > 0 && inFlight.size < cfg.concurrency) begin(ready.shift()!);
+    while (held.ready > 0 && inFlight.size < cfg.concurrency) begin(held.nextReady()!);
     if (state !== 'running' || claiming || !moreDue) return;
     // Claim ahead: up to one batch beyond the free slots, so a slot that frees finds work at once
     // instead of waiting out a claim round trip. Still, a claim per finished request would cost a
     // round trip each: wait for a worthwhile batch of room, unless nothing at all is held.
     const room = freeRoom() + cfg.batchSize;
     const worthwhile = Math.max(1, Math.floor(Math.min(cfg.batchSize, cfg.concurrency) / 4));
-    if (room <= 0 || (inFlight.size + ready.length > 0 && room < worthwhile)) return;
+    if (room <= 0 || (inFlight.size + held.ready > 0 && room < worthwhile)) return;
     const limit = Math.min(cfg.batchSize, room);
     moreDue = false;
     // Before the statement: the lease starts no earlier than this.
@@ -239,7 +210,6 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
           // Endpoints waited for room: the next recorded outcomes free some.
           limitedEndpoints = limited;
           held.hold(deliveries, claimedAt);
-          ready.push(...deliveries);
           if (!moreDue) armTimer(cfg.pollIntervalMs);
         },
         (err: unknown) => {
@@ -359,9 +329,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   async function drain(graceMs: number): Promise<void> {
     state = 'stopping';
     timer.clear();
-    // Never sent: give them straight back (begin releases while stopping).
-    for (const d of ready.splice(0)) begin(d);
-    for (const d of slots.takeWaiting()) release(d, 0);
+    // Never sent: give them straight back.
+    for (const d of held.takeAll()) release(d, 0);
     const stopListening = unlisten;
     unlisten = undefined;
     await stopListening?.().catch((err: unknown) => log.warn({ err }, 'UNLISTEN failed'));
@@ -379,8 +348,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       await idle();
     }
     await recorder.flush();
-    // The per-connect-timeout agents are this dispatcher's own; `agent` belongs to the caller.
-    await Promise.all([...agents.values()].map((a) => a.close().catch(() => {})));
+    await closeAgents();
     idleWaiters = [];
     state = 'stopped';
   }
@@ -389,6 +357,9 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     workerId,
     get inFlight() {
       return inFlight.size;
+    },
+    get running() {
+      return state === 'running';
     },
     async start() {
       if (state !== 'new') throw new Error('the dispatcher was already started');
@@ -433,9 +404,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         handoffRoom.release(reserved);
         if (reserved.length > 0) held.reserve(-bytes);
         // The lease began one statement earlier; half a lease of margin (`stale`) covers that.
-        held.hold(deliveries, performance.now(), bytes);
-        for (const d of deliveries) d.handedOver = true;
-        ready.push(...deliveries);
+        held.hold(deliveries, performance.now(), { bytes });
         pump();
       },
     },
