@@ -6,7 +6,6 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
-import { HeraldError } from '../core/errors.ts';
 import { webRoutes } from '../web/web-routes.ts';
 import { createAuthenticator } from './auth.ts';
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, serverTimeouts } from './client-limits.ts';
@@ -14,6 +13,8 @@ import type { App, AppContext } from './context.ts';
 import { errorHandler } from './error-handler.ts';
 import { installHeaderLimits } from './header-limits.ts';
 import { parseJsonBody } from './json-body.ts';
+import { unroutedRefusal } from './method-not-allowed.ts';
+import { openapiOptions } from './openapi.ts';
 import { createRateLimit } from './rate-limit.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { deliveryRoutes } from './routes/deliveries.ts';
@@ -50,24 +51,16 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   app.setValidatorCompiler(validatorCompiler);
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, parseJsonBody);
+  // Fastify reads text/plain bodies as strings by default; every body Herald takes is JSON, so a
+  // text/plain one is refused as a missing content type is: 415 UNSUPPORTED_MEDIA_TYPE.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(errorHandler);
-  app.setNotFoundHandler((_req, reply) => {
-    void reply.code(404).send(new HeraldError('ROUTE_NOT_FOUND').toJSON());
+  app.setNotFoundHandler((req, reply) => {
+    const refusal = unroutedRefusal(app, req, reply);
+    void reply.code(refusal.status).send(refusal.toJSON());
   });
 
-  await app.register(swagger, {
-    openapi: {
-      openapi: '3.1.0',
-      info: { title: 'Herald API', version: '1', description: 'Self-hosted webhook delivery.' },
-      components: {
-        securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer' },
-          apiKey: { type: 'apiKey', in: 'header', name: 'x-api-key' },
-        },
-      },
-      security: [{ bearer: [] }, { apiKey: [] }],
-    },
-  });
+  await app.register(swagger, openapiOptions());
   app.addHook('onRoute', (route) => {
     // Swagger UI's own routes carry no access setting: they are public pages.
     if (route.url.startsWith('/docs')) route.config = { ...(route.config ?? {}), access: 'public' };
@@ -104,6 +97,14 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   operatorStatsRoutes(app, ctx);
   portalSessionRoutes(app, ctx);
   profileRoutes(app);
-  webRoutes(app);
+  const { portalName, portalLogoUrl, portalAccentColor } = ctx.config;
+  webRoutes(app, {
+    frameAncestors: ctx.config.portalFrameAncestors,
+    branding: {
+      name: portalName,
+      ...(portalLogoUrl ? { logoUrl: portalLogoUrl } : {}),
+      ...(portalAccentColor ? { accentColor: portalAccentColor } : {}),
+    },
+  });
   return app;
 }

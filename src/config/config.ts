@@ -4,8 +4,11 @@
  * exits with code 2.
  */
 import { isIP } from 'node:net';
+import { accentColorProblem, frameAncestors, logoUrlProblem, portalNameProblem } from './portal-branding.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+/** `auto`: a readable line per record when stdout is a terminal, JSON lines otherwise. */
+export type LogFormat = 'auto' | 'json' | 'pretty';
 
 export interface Config {
   port: number;
@@ -17,6 +20,7 @@ export interface Config {
   allowedNetworks: string[];
   encryptionKey: string | undefined;
   logLevel: LogLevel;
+  logFormat: LogFormat;
   /** How long an endpoint may fail continuously before it is disabled, in seconds. */
   disableAfterSeconds: number;
   retentionDays: number;
@@ -53,6 +57,12 @@ export interface Config {
   circuitMaxCooldownSeconds: number;
   /** A claim's lease on top of the endpoint's total timeout, in seconds. */
   leaseSeconds: number;
+  /** Origins that may frame the tenant portal (CSP frame-ancestors); none by default. */
+  portalFrameAncestors: string[];
+  /** The portal's default branding (src/config/portal-branding.ts); a portal session may override it. */
+  portalName: string;
+  portalLogoUrl: string | undefined;
+  portalAccentColor: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -72,9 +82,12 @@ interface OptionSpec<K extends keyof Config> {
   description: string;
   default: Config[K];
   parse: (raw: string, name: string) => Config[K];
+  /** A duration in seconds: accepted as `5d`, `12h`, `30m`, `90s` or seconds, shown as formatDuration writes it. */
+  duration?: true;
 }
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
 
 function integer(min: number, max: number) {
   return (raw: string, name: string): number => {
@@ -97,7 +110,25 @@ function nonEmpty(raw: string, name: string): string {
   return raw;
 }
 
-/** Durations like `5d`, `12h`, `30m`, `90s` or plain seconds. */
+/**
+ * A number of seconds as the README and `--help` write durations: the largest unit that divides it
+ * exactly.
+ *
+ * @example formatDuration(432000) // '5d'
+ * @example formatDuration(90) // '90s'
+ */
+export function formatDuration(seconds: number): string {
+  for (const [unit, size] of [
+    ['d', 86400],
+    ['h', 3600],
+    ['m', 60],
+  ] as const) {
+    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
+  }
+  return `${seconds}s`;
+}
+
+/** Durations like `5d`, `12h`, `30m`, `90s` or plain seconds; the inverse of formatDuration. */
 export function parseDuration(raw: string, name: string): number {
   const m = /^(\d+)\s*(s|m|h|d)?$/.exec(raw.trim());
   if (!m) throw new ConfigError(name, `"${raw}" is not a duration like 90s, 30m, 12h or 5d`);
@@ -105,6 +136,15 @@ export function parseDuration(raw: string, name: string): number {
   const seconds = Number(m[1]) * unit;
   if (seconds < 1) throw new ConfigError(name, 'must be at least one second');
   return seconds;
+}
+
+/** A portal branding value (portal-branding.ts), refused as the API refuses it. */
+function branded(problem: (raw: string) => string | undefined) {
+  return (raw: string, name: string): string => {
+    const why = problem(raw);
+    if (why) throw new ConfigError(name, why);
+    return raw;
+  };
 }
 
 function cidrList(raw: string, name: string): string[] {
@@ -142,7 +182,7 @@ export const OPTIONS = [
     key: 'port',
     env: 'PORT',
     flag: 'port',
-    description: 'port the API listens on',
+    description: 'port the API listens on (herald worker: /healthz, /readyz and /metrics)',
     default: 8080,
     parse: integer(0, 65535),
   } satisfies OptionSpec<'port'>,
@@ -150,7 +190,7 @@ export const OPTIONS = [
     key: 'host',
     env: 'HOST',
     flag: 'host',
-    description: 'address the API listens on',
+    description: 'address the API listens on (herald worker: its /healthz, /readyz and /metrics)',
     default: '127.0.0.1',
     parse: nonEmpty,
   } satisfies OptionSpec<'host'>,
@@ -228,12 +268,25 @@ export const OPTIONS = [
     },
   } satisfies OptionSpec<'logLevel'>,
   {
+    key: 'logFormat',
+    env: 'HERALD_LOG_FORMAT',
+    flag: 'log-format',
+    description: 'auto (readable lines on a terminal, JSON lines otherwise), json or pretty',
+    default: 'auto',
+    parse: (raw, name) => {
+      if (!LOG_FORMATS.includes(raw as LogFormat))
+        throw new ConfigError(name, `"${raw}" is not one of ${LOG_FORMATS.join(', ')}`);
+      return raw as LogFormat;
+    },
+  } satisfies OptionSpec<'logFormat'>,
+  {
     key: 'disableAfterSeconds',
     env: 'HERALD_DISABLE_AFTER',
     flag: 'disable-after',
-    description: 'disable an endpoint after failing continuously this long (e.g. 5d)',
+    description: 'disable an endpoint after failing continuously this long',
     default: 5 * 86400,
     parse: parseDuration,
+    duration: true,
   } satisfies OptionSpec<'disableAfterSeconds'>,
   {
     key: 'retentionDays',
@@ -358,6 +411,7 @@ export const OPTIONS = [
       'how long an open circuit first waits before one probe request (doubled after each failed probe)',
     default: 30,
     parse: parseDuration,
+    duration: true,
   } satisfies OptionSpec<'circuitCooldownSeconds'>,
   {
     key: 'circuitMaxCooldownSeconds',
@@ -366,16 +420,54 @@ export const OPTIONS = [
     description: 'the longest an open circuit waits between probes',
     default: 600,
     parse: parseDuration,
+    duration: true,
   } satisfies OptionSpec<'circuitMaxCooldownSeconds'>,
   {
     key: 'leaseSeconds',
     env: 'HERALD_LEASE',
     flag: 'lease',
     description:
-      "how long a claimed delivery stays a worker's, on top of the endpoint's total timeout; a crashed worker's deliveries are sent again after it (e.g. 30s)",
+      "how long a claimed delivery stays a worker's, on top of the endpoint's total timeout; a crashed worker's deliveries are sent again after it",
     default: 30,
     parse: parseDuration,
+    duration: true,
   } satisfies OptionSpec<'leaseSeconds'>,
+  {
+    key: 'portalFrameAncestors',
+    env: 'HERALD_PORTAL_FRAME_ANCESTORS',
+    flag: 'portal-frame-ancestors',
+    description: 'space-separated origins that may embed the tenant portal in a frame (default: none)',
+    default: [],
+    parse: (raw, name) => {
+      const r = frameAncestors(raw);
+      if ('problem' in r) throw new ConfigError(name, r.problem);
+      return r.origins;
+    },
+  } satisfies OptionSpec<'portalFrameAncestors'>,
+  {
+    key: 'portalName',
+    env: 'HERALD_PORTAL_NAME',
+    flag: 'portal-name',
+    description: "the tenant portal's title: your product's name",
+    default: 'Webhooks',
+    parse: branded(portalNameProblem),
+  } satisfies OptionSpec<'portalName'>,
+  {
+    key: 'portalLogoUrl',
+    env: 'HERALD_PORTAL_LOGO_URL',
+    flag: 'portal-logo-url',
+    description: "an https:// image shown beside the portal's title",
+    default: undefined,
+    parse: branded(logoUrlProblem),
+  } satisfies OptionSpec<'portalLogoUrl'>,
+  {
+    key: 'portalAccentColor',
+    env: 'HERALD_PORTAL_ACCENT_COLOR',
+    flag: 'portal-accent-color',
+    description: "the portal's accent colour, like #2450c9",
+    default: undefined,
+    parse: branded(accentColorProblem),
+  } satisfies OptionSpec<'portalAccentColor'>,
 ] as const;
 
 /**

@@ -2,13 +2,15 @@
  * Portal session tokens: short-lived, tenant-scoped bearer credentials that the tenant portal
  * (/portal) uses instead of a tenant key. A token is `hps_<payload>.<signature>`, both base64url;
  * the payload is `{"v":2,"tid":<tenant id>,"inc":<tenant incarnation>,"g":<portal generation>,
- * "exp":<unix s>,"n":<nonce>}` and the signature an HMAC-SHA256 under a key derived from the admin
+ * "exp":<unix s>,"n":<nonce>}` — plus `"b":{name, logoUrl, accentColor}` when the session was minted
+ * with its own branding (only the portal page reads it) — and the signature an HMAC-SHA256 under a key derived from the admin
  * key. No session is stored: every Herald process that shares the admin key verifies every token.
  * A token holds only while its tenant is the same incarnation and portal generation
  * (src/store/portal-sessions.ts): ending a tenant's sessions, or deleting and re-creating the
  * tenant, ends its tokens; changing the admin key ends all of them.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { PortalBranding } from '../config/portal-branding.ts';
 
 export const PORTAL_TOKEN_PREFIX = 'hps_';
 
@@ -16,6 +18,8 @@ export const PORTAL_TOKEN_PREFIX = 'hps_';
 export const PORTAL_SESSION_DEFAULT_SECONDS = 3600;
 export const PORTAL_SESSION_MIN_SECONDS = 60;
 export const PORTAL_SESSION_MAX_SECONDS = 24 * 3600;
+/** Longest token accepted: room for the largest branding (src/config/portal-branding.ts). */
+export const PORTAL_TOKEN_MAX_LENGTH = 2048;
 
 export interface PortalSession {
   tenantId: string;
@@ -24,6 +28,8 @@ export interface PortalSession {
   /** The tenant's portal generation when the token was minted. */
   generation: number;
   expiresAt: Date;
+  /** The session's own branding of the portal page, if minted with one. */
+  branding?: PortalBranding;
 }
 
 /**
@@ -49,6 +55,7 @@ export function signPortalToken(key: Buffer, session: PortalSession): string {
     g: session.generation,
     exp: Math.floor(session.expiresAt.getTime() / 1000),
     n: randomBytes(9).toString('base64url'),
+    ...(session.branding && Object.keys(session.branding).length > 0 ? { b: session.branding } : {}),
   };
   const payload = Buffer.from(JSON.stringify(body), 'utf8').toString('base64url');
   return `${PORTAL_TOKEN_PREFIX}${payload}.${signature(key, payload).toString('base64url')}`;
@@ -56,7 +63,7 @@ export function signPortalToken(key: Buffer, session: PortalSession): string {
 
 /** The session a token carries, or undefined when it is malformed, forged or expired at `now`. */
 export function verifyPortalToken(key: Buffer, token: string, now: Date): PortalSession | undefined {
-  if (!token.startsWith(PORTAL_TOKEN_PREFIX) || token.length > 1024) return undefined;
+  if (!token.startsWith(PORTAL_TOKEN_PREFIX) || token.length > PORTAL_TOKEN_MAX_LENGTH) return undefined;
   const [payload, sig, extra] = token.slice(PORTAL_TOKEN_PREFIX.length).split('.');
   if (!payload || !sig || extra !== undefined) return undefined;
   // Compared as canonical text, in constant time, before the payload is parsed: decoding the given
@@ -64,7 +71,7 @@ export function verifyPortalToken(key: Buffer, token: string, now: Date): Portal
   const expected = Buffer.from(signature(key, payload).toString('base64url'), 'utf8');
   const given = Buffer.from(sig, 'utf8');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
-  let body: { v?: unknown; tid?: unknown; inc?: unknown; g?: unknown; exp?: unknown };
+  let body: { v?: unknown; tid?: unknown; inc?: unknown; g?: unknown; exp?: unknown; b?: unknown };
   try {
     body = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
   } catch {
@@ -84,5 +91,6 @@ export function verifyPortalToken(key: Buffer, token: string, now: Date): Portal
     incarnation: body.inc,
     generation: body.g,
     expiresAt: new Date(body.exp * 1000),
+    ...(body.b !== null && typeof body.b === 'object' ? { branding: body.b as PortalBranding } : {}),
   };
 }

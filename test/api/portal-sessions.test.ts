@@ -191,4 +191,76 @@ forEachStorage('portal sessions', (kind) => {
     const globex = await session('globex');
     assert.equal((await t.request('GET', '/v1/tenants/acme', undefined, globex.token)).statusCode, 404);
   });
+
+  test("a session's own branding rides in its token, which still works at its largest (issue 18)", async () => {
+    const branding = {
+      name: 'Ledgerly — Webhooks',
+      logoUrl: `https://cdn.ledgerly.example/${'l'.repeat(470)}.png`,
+      accentColor: '#0a7d5a',
+    };
+    const s = await session('acme', { expiresIn: 600, branding });
+    const payload = s.token.slice('hps_'.length).split('.')[0]!;
+    assert.deepEqual(JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')).b, branding);
+    assert.equal((await t.request('GET', '/v1/tenants/acme', undefined, s.token)).statusCode, 200);
+    const plain = await session('acme');
+    const plainClaims = JSON.parse(Buffer.from(plain.token.slice(4).split('.')[0]!, 'base64url').toString());
+    assert.equal(plainClaims.b, undefined, 'no branding asked for, none carried');
+  });
+
+  test('refuses branding the portal could not show, naming the field (issue 18)', async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ accentColor: 'red' }, /branding\.accentColor/],
+      [{ accentColor: '#12345' }, /branding\.accentColor/],
+      [{ logoUrl: 'http://cdn.example/logo.png' }, /branding\.logoUrl: must be an https/],
+      [{ logoUrl: 'javascript:alert(1)' }, /branding\.logoUrl/],
+      [{ logoUrl: 'not a url' }, /branding\.logoUrl/],
+      [{ name: 'x'.repeat(65) }, /branding\.name/],
+      [{ name: 'two\nlines' }, /branding\.name: must not contain control characters/],
+      [{ name: '' }, /branding\.name/],
+      [{ colour: '#000000' }, /branding/],
+    ];
+    for (const [branding, message] of cases) {
+      const res = await t.request('POST', '/v1/tenants/acme/portal-sessions', { branding });
+      assert.equal(res.statusCode, 400, JSON.stringify(branding));
+      assert.equal(res.json().error.code, 'VALIDATION_FAILED');
+      assert.match(res.body, message);
+    }
+  });
+});
+
+forEachStorage('the portal page', (kind) => {
+  test('may be framed by the configured origins only, and carries the configured branding (issue 18)', async () => {
+    const t = await makeTestApp(kind, {
+      config: {
+        portalFrameAncestors: ['https://app.ledgerly.example', 'http://127.0.0.1:3000'],
+        portalName: 'Ledgerly <Webhooks>',
+        portalAccentColor: '#0a7d5a',
+      },
+    });
+    try {
+      const portal = await t.request('GET', '/portal', undefined, null);
+      assert.equal(portal.statusCode, 200);
+      const csp = String(portal.headers['content-security-policy']);
+      assert.match(csp, /frame-ancestors https:\/\/app\.ledgerly\.example http:\/\/127\.0\.0\.1:3000(;|$)/);
+      assert.match(csp, /img-src 'self' data: https:/);
+      assert.match(portal.body, /<title>Ledgerly &#60;Webhooks&#62;<\/title>/);
+      const meta = /<meta name="herald-portal-branding" content="([^"]*)">/.exec(portal.body);
+      assert.ok(meta, 'the branding is in the page');
+      const decoded = meta[1]!.replace(/&#(\d+);/g, (_, n) => String.fromCharCode(Number(n)));
+      assert.deepEqual(JSON.parse(decoded), { name: 'Ledgerly <Webhooks>', accentColor: '#0a7d5a' });
+      // The dashboard is never framed.
+      const ui = await t.request('GET', '/ui', undefined, null);
+      assert.match(String(ui.headers['content-security-policy']), /frame-ancestors 'none'/);
+      assert.doesNotMatch(String(ui.headers['content-security-policy']), /https:/);
+    } finally {
+      await t.close();
+    }
+    const plain = await makeTestApp(kind);
+    try {
+      const portal = await plain.request('GET', '/portal', undefined, null);
+      assert.match(String(portal.headers['content-security-policy']), /frame-ancestors 'none'/);
+    } finally {
+      await plain.close();
+    }
+  });
 });

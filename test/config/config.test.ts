@@ -114,3 +114,44 @@ test('dispatcher options: the lease and the per-endpoint cap', () => {
   assert.throws(() => loadConfig({}, { HERALD_CIRCUIT_FAILURES: '0' }), ConfigError);
   assert.throws(() => loadConfig({}, { HERALD_MAX_IN_FLIGHT_PER_ENDPOINT: '0' }), ConfigError);
 });
+
+test('portal options: frame ancestors become exact origins, branding is checked as the API checks it', () => {
+  const c = loadConfig(
+    {},
+    {
+      HERALD_PORTAL_FRAME_ANCESTORS:
+        'https://app.example.com  https://admin.example.com:8443,http://127.0.0.1:3000',
+      HERALD_PORTAL_NAME: 'Ledgerly',
+      HERALD_PORTAL_ACCENT_COLOR: '#0A7D5A',
+      HERALD_PORTAL_LOGO_URL: 'https://cdn.example.com/logo.svg',
+    },
+  );
+  assert.deepEqual(c.portalFrameAncestors, [
+    'https://app.example.com',
+    'https://admin.example.com:8443',
+    'http://127.0.0.1:3000',
+  ]);
+  assert.equal(c.portalName, 'Ledgerly');
+  const d = loadConfig({}, {});
+  assert.deepEqual(d.portalFrameAncestors, []);
+  assert.equal(d.portalName, 'Webhooks');
+  for (const [env, value, re] of [
+    [
+      'HERALD_PORTAL_FRAME_ANCESTORS',
+      'https://app.example.com/embed',
+      /HERALD_PORTAL_FRAME_ANCESTORS.*scheme, host, port only/,
+    ],
+    ['HERALD_PORTAL_FRAME_ANCESTORS', "'self'", /not an origin/],
+    ['HERALD_PORTAL_FRAME_ANCESTORS', 'ftp://files.example.com', /not an origin/],
+    ['HERALD_PORTAL_FRAME_ANCESTORS', 'https://*.example.com', /not an origin/],
+    ['HERALD_PORTAL_ACCENT_COLOR', 'blue', /HERALD_PORTAL_ACCENT_COLOR/],
+    ['HERALD_PORTAL_LOGO_URL', 'http://cdn.example.com/logo.svg', /https/],
+    ['HERALD_PORTAL_NAME', 'x'.repeat(65), /at most 64/],
+  ] as const) {
+    assert.throws(
+      () => loadConfig({}, { [env]: value }),
+      (err: unknown) => err instanceof ConfigError && re.test(err.message),
+      `${env}=${value}`,
+    );
+  }
+});

@@ -33,6 +33,9 @@ let herald: HeraldProcess;
 let browser: Browser;
 let receiver: Server;
 let receiverUrl: string;
+// A page of the operator's product that embeds the portal (HERALD_PORTAL_FRAME_ANCESTORS allows it).
+let embedder: Server;
+let embedderPort: number;
 let dataDir: string;
 const received: string[] = [];
 const pageErrors: string[] = [];
@@ -50,6 +53,13 @@ async function newPage(viewport = { width: 1280, height: 860 }): Promise<Page> {
     if (m.type() === 'error' && !/status of 4\d\d/.test(m.text())) pageErrors.push(`console: ${m.text()}`);
   });
   return page;
+}
+
+/** What page functions use of the browser's globals (this project's TypeScript has no DOM types; casts vanish when the function is sent to the page). */
+interface BrowserGlobals {
+  getComputedStyle(e: unknown): { getPropertyValue(name: string): string };
+  document: { documentElement: { scrollWidth: number } };
+  innerWidth: number;
 }
 
 const shot = (page: Page, name: string) =>
@@ -74,12 +84,23 @@ before(async () => {
   });
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
+  embedder = createServer((req, res) => {
+    const src = new URL(req.url ?? '/', 'http://x').searchParams.get('src') ?? '';
+    const attr = src.replace(/[&"<>]/g, (c) => `&#${c.charCodeAt(0)};`);
+    res.writeHead(200, { 'content-type': 'text/html' });
+    res.end(
+      `<!doctype html><title>Ledgerly</title><h1>Ledgerly settings</h1><iframe src="${attr}" width="1000" height="700"></iframe>`,
+    );
+  });
+  await new Promise<void>((resolve) => embedder.listen(0, '127.0.0.1', resolve));
+  embedderPort = (embedder.address() as AddressInfo).port;
   herald = await startHeraldProcess('serve', {
     PORT: '0',
     LOG_LEVEL: 'warn',
     HERALD_DATA_DIR: dataDir,
     HERALD_ADMIN_KEY: adminKey,
     HERALD_ALLOW_PRIVATE_NETWORKS: 'true',
+    HERALD_PORTAL_FRAME_ANCESTORS: `http://127.0.0.1:${embedderPort}`,
   });
   for (const [id, name] of [
     ['acme', 'Acme Invoicing'],
@@ -105,6 +126,7 @@ after(async () => {
   await browser?.close();
   await killSpawned();
   await new Promise((resolve) => receiver?.close(resolve));
+  await new Promise((resolve) => embedder?.close(resolve));
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -224,7 +246,7 @@ test('operator: sign in, create an endpoint, watch a delivery, retry it, rotate 
       url: receiverUrl.replace(/\/hooks$/, '/flaky'),
       name: 'Acme flaky',
       eventTypes: ['invoice.paid'],
-      retrySchedule: [0],
+      retrySchedule: [],
     })
   ).body as { id: string };
   const events = Array.from({ length: 20 }, (_, i) => ({
@@ -279,6 +301,18 @@ test("portal: a signed link shows its tenant's pages and nothing of another tena
     assert.doesNotMatch(text, /Globex|globex-private-hook/);
     const phone = viewport.width < 600;
     await shot(page, phone ? 'portal-phone' : 'portal');
+    if (phone) {
+      // The deliveries list fits a phone: one card per delivery, no sideways scrolling.
+      await page.getByRole('link', { name: 'Deliveries' }).click();
+      const row = page.locator('tr[data-delivery-id]').first();
+      await row.waitFor();
+      const wide = await page.locator('.table-wrap').evaluate((e) => {
+        const { document, innerWidth } = globalThis as unknown as BrowserGlobals;
+        return e.scrollWidth > e.clientWidth || document.documentElement.scrollWidth > innerWidth;
+      });
+      await shot(page, 'portal-deliveries-phone');
+      assert.equal(wide, false, 'the list does not scroll sideways at 390 px');
+    }
     if (!phone) {
       await page.getByRole('link', { name: 'Deliveries' }).click();
       await page.locator('tr[data-delivery-id]').first().waitFor();
@@ -296,11 +330,51 @@ test("portal: a signed link shows its tenant's pages and nothing of another tena
     }
     await page.context().close();
   }
-  // A tampered link lands on the "expired" message, not on data.
+  // A tampered link is refused as no longer valid (not as expired: it has not), showing no data.
   const page = await newPage();
   await page.goto(url.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A')));
-  await page.getByText('This portal link has expired.').waitFor();
+  await page.getByText('This portal link is no longer valid. Ask for a new link').waitFor();
+  await page.goto(`${herald.url}/portal#token=hps_garbage`);
+  await page.reload();
+  await page.getByText('This portal link is not valid.').waitFor();
   await page.context().close();
+});
+
+test("portal: embedded in the operator's product, in its branding; refused in a frame elsewhere (issue 18)", async () => {
+  const session = await call('POST', '/v1/tenants/acme/portal-sessions', {
+    expiresIn: 600,
+    branding: { name: 'Ledgerly', accentColor: '#0a7d5a' },
+  });
+  assert.equal(session.status, 201);
+  const { url } = session.body as { url: string };
+  const embed = (origin: string) => `${origin}/?src=${encodeURIComponent(url)}`;
+
+  const page = await newPage();
+  await page.goto(embed(`http://127.0.0.1:${embedderPort}`));
+  const frame = page.frameLocator('iframe');
+  await frame.getByRole('heading', { name: 'Endpoints' }).waitFor();
+  await frame.getByRole('link', { name: 'Acme ledger' }).waitFor();
+  assert.equal(await frame.locator('.brand').evaluate((e) => e.firstChild?.textContent), 'Ledgerly');
+  const accent = await frame
+    .locator('html')
+    .evaluate((e) =>
+      (globalThis as unknown as BrowserGlobals).getComputedStyle(e).getPropertyValue('--accent').trim(),
+    );
+  assert.equal(accent, '#0a7d5a');
+  await shot(page, 'portal-embedded');
+  await page.context().close();
+
+  // Another origin (localhost is not 127.0.0.1 to the browser): the frame stays empty.
+  const context = await browser.newContext();
+  const refused = await context.newPage();
+  const blocked: string[] = [];
+  refused.on('console', (m) => {
+    if (/frame-ancestors/.test(m.text())) blocked.push(m.text());
+  });
+  await refused.goto(embed(`http://localhost:${embedderPort}`));
+  await waitFor('a frame-ancestors refusal', () => blocked.length > 0);
+  assert.equal(await refused.frameLocator('iframe').getByRole('heading', { name: 'Endpoints' }).count(), 0);
+  await context.close();
 });
 
 test('no page logged an error', () => {

@@ -6,8 +6,19 @@ const W = 600;
 const H = 160;
 const PAD = { top: 8, right: 8, bottom: 22, left: 44 };
 
-function ticks(max) {
-  return [0, max / 2, max];
+/**
+ * Round gridlines: a step of 1, 2 or 5 × 10^k (whole numbers only, for counts) giving at most four
+ * intervals, and a top that is a whole number of steps at or above `max` — 0/5/10/15/20/25, not 0/11/21.
+ * @param {number} max
+ */
+export function ticks(max) {
+  const rough = Math.max(max, 1) / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = Math.max(1, [1, 2, 5, 10].map((m) => m * magnitude).find((s) => s >= rough) ?? rough);
+  const top = Math.max(step, Math.ceil(max / step) * step);
+  const out = [];
+  for (let t = 0; t <= top + step / 2; t += step) out.push(t);
+  return out;
 }
 
 /**
@@ -17,7 +28,8 @@ function ticks(max) {
  */
 export function BarChart({ title, buckets, series, max, format = (n) => String(Math.round(n)) }) {
   const totals = buckets.map((b) => series.reduce((n, s) => n + (b[s.key] ?? 0), 0));
-  const top = max ?? Math.max(1, ...totals);
+  const grid = ticks(max ?? Math.max(1, ...totals));
+  const top = grid[grid.length - 1];
   const innerW = W - PAD.left - PAD.right;
   const innerH = H - PAD.top - PAD.bottom;
   const step = innerW / Math.max(1, buckets.length);
@@ -31,7 +43,7 @@ export function BarChart({ title, buckets, series, max, format = (n) => String(M
   return html`<figure class="chart">
     <figcaption>${title}</figcaption>
     <svg viewBox=${`0 0 ${W} ${H}`} role="img" aria-label=${summary} preserveAspectRatio="none">
-      ${ticks(top).map(
+      ${grid.map(
         (t) => html`<g>
           <line class="grid" x1=${PAD.left} x2=${W - PAD.right} y1=${y(t)} y2=${y(t)} />
           <text class="axis" x=${PAD.left - 4} y=${y(t) + 4} text-anchor="end">${format(t)}</text>

@@ -80,17 +80,17 @@ export function DeliveriesPage({ api, tenantId, base }) {
     ${log.data && rows.length === 0 ? html`<p class="empty">No deliveries match.</p>` : null}
     ${
       rows.length > 0
-        ? html`<div class="table-wrap"><table class="list" aria-label="Deliveries" aria-live=${live ? 'polite' : 'off'} aria-relevant="additions">
+        ? html`<div class="table-wrap"><table class="list stack" aria-label="Deliveries" aria-live=${live ? 'polite' : 'off'} aria-relevant="additions">
           <thead><tr><th scope="col">Created</th><th scope="col">Event type</th><th scope="col">Endpoint</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Last answer</th></tr></thead>
           <tbody>
             ${rows.map(
               (d) => html`<tr key=${d.id} data-delivery-id=${d.id}>
-                <td><a href=${`${base}/deliveries/${encodeURIComponent(d.id)}`} title=${d.createdAt}>${ago(d.createdAt)}</a></td>
-                <td class="mono">${d.eventType}</td>
-                <td>${names.get(d.endpointId) ?? html`<span class="mono">${d.endpointId}</span>`}</td>
-                <td><${StatusBadge} status=${d.status} /></td>
-                <td>${d.attemptCount}</td>
-                <td>${d.lastStatusCode ?? d.lastError ?? '—'}</td>
+                <td data-label="Created"><a href=${`${base}/deliveries/${encodeURIComponent(d.id)}`} title=${d.createdAt}>${ago(d.createdAt)}</a></td>
+                <td data-label="Event type" class="mono">${d.eventType}</td>
+                <td data-label="Endpoint">${names.get(d.endpointId) ?? html`<span class="mono">${d.endpointId}</span>`}</td>
+                <td data-label="Status"><${StatusBadge} status=${d.status} /></td>
+                <td data-label="Attempts">${d.attemptCount}</td>
+                <td data-label="Last answer">${d.lastStatusCode ?? d.lastError ?? '—'}</td>
               </tr>`,
             )}
           </tbody></table></div>`

@@ -133,6 +133,6 @@ export function EndpointDetailPage({ api, tenantId, base, params }) {
     </section>
     <${SecretPanel} api=${api} path=${path} />
     <${StatsPanel} api=${api} path=${path} />
-    <${TestEventForm} api=${api} path=${path} base=${base} />
+    <${TestEventForm} api=${api} path=${path} base=${base} subscribed=${e.eventTypes} />
     <${RecoverForm} api=${api} path=${path} />`;
 }

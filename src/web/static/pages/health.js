@@ -4,14 +4,20 @@ import { BarChart } from '../components/chart.js';
 import { ErrorBanner } from '../components/field.js';
 import { PageTitle } from '../components/layout.js';
 import { ago, clockTime, duration, formatTime } from '../lib/format.js';
-import { html } from '../lib/html.js';
+import { html, useState } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 
 const endpointHref = (e) =>
   `#/t/${encodeURIComponent(e.tenantId)}/endpoints/${encodeURIComponent(e.endpointId)}`;
 
+const WINDOWS = {
+  '1h': { label: 'Last hour', chart: 'Attempts per minute by outcome, last hour' },
+  '24h': { label: 'Last 24 hours', chart: 'Attempts per hour by outcome, last 24 hours' },
+};
+
 export function HealthPage({ api }) {
-  const { data: s, error } = useResource(() => api.get('/v1/stats', { window: '1h' }), [api], {
+  const [span, setSpan] = useState('1h');
+  const { data: s, error } = useResource(() => api.get('/v1/stats', { window: span }), [api, span], {
     pollMs: 5000,
   });
   return html`<${PageTitle} sub="Refreshed every 5 seconds">Health<//>
@@ -27,7 +33,14 @@ export function HealthPage({ api }) {
           <div><dt>Throttled endpoints</dt><dd>${s.endpoints.throttled}</dd></div>
         </dl>
         <section class="card">
-          <${BarChart} title="Attempts per minute by outcome, last hour" buckets=${s.attempts.buckets}
+          <div class="segmented" role="group" aria-label="Chart window">
+            ${Object.entries(WINDOWS).map(
+              ([w, { label }]) =>
+                html`<button type="button" class="secondary" aria-pressed=${w === span ? 'true' : 'false'}
+                  onClick=${() => setSpan(w)}>${label}</button>`,
+            )}
+          </div>
+          <${BarChart} title=${WINDOWS[span].chart} buckets=${s.attempts.buckets}
             series=${[
               { key: 'succeeded', label: 'succeeded (2xx)', cls: 's-ok' },
               { key: 'rejected', label: 'other status', cls: 's-warn' },

@@ -1,10 +1,18 @@
 // The emulator: send one event of a catalog type to this endpoint now, its example payload editable.
+// It starts on a type the endpoint subscribes to (patterns as src/rules/event-type-match.ts reads
+// them), since a test of a type the endpoint would never get proves little.
 import { describedBy, ErrorBanner, Field } from '../components/field.js';
 import { pretty } from '../lib/format.js';
 import { html, useEffect, useState } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 
-export function TestEventForm({ api, path, base }) {
+/** Whether `patterns` (an endpoint's eventTypes: `*`, `prefix.*` or exact names; none = all) take `type`. */
+export function subscribes(patterns, type) {
+  if (!patterns || patterns.length === 0) return true;
+  return patterns.some((p) => p === '*' || (p.endsWith('*') ? type.startsWith(p.slice(0, -1)) : p === type));
+}
+
+export function TestEventForm({ api, path, base, subscribed }) {
   const catalog = useResource(() => api.get('/v1/event-types', { limit: 250 }), [api]);
   const types = catalog.data?.data ?? [];
   const [type, setType] = useState('');
@@ -13,7 +21,8 @@ export function TestEventForm({ api, path, base }) {
   const [error, setError] = useState(null);
   const [sent, setSent] = useState(null);
   useEffect(() => {
-    if (!type && types.length > 0) choose(types[0].name);
+    if (!type && types.length > 0)
+      choose((types.find((t) => subscribes(subscribed, t.name)) ?? types[0]).name);
   }, [types.length]);
 
   function choose(name) {
