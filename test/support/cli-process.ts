@@ -17,8 +17,12 @@ export const HERALD_CLI = [
   fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url)),
 ];
 
-/** Variables of the test runner's environment that must not reach a child: Herald's, and the runner's own (FORCE_COLOR: on a terminal the runner sets it, and output is compared as plain text). */
-const SCRUBBED_ENV = /^(PORT|HOST|DATABASE_URL|HERALD_.*|LOG_LEVEL|NODE_TEST_CONTEXT|NODE_OPTIONS|FORCE_COLOR)$/;
+/**
+ * Variables of the test runner's environment that must not reach a child: Herald's, and the
+ * runner's own (FORCE_COLOR: on a terminal the runner sets it, and output is compared as plain text).
+ */
+const SCRUBBED_ENV =
+  /^(PORT|HOST|DATABASE_URL|HERALD_.*|LOG_LEVEL|NODE_TEST_CONTEXT|NODE_OPTIONS|FORCE_COLOR)$/;
 
 /** This process's environment without Herald's variables or the test runner's, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
