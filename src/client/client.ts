@@ -166,9 +166,16 @@ export function createClient(options: ClientOptions) {
     deleteByUrl: (tenantId: string, url: string) => request<void>('DELETE', ep(tenantId), { query: { url } }),
     secret: (tenantId: string, endpointId: string) =>
       request<{ secret: string }>('GET', `${ep(tenantId, endpointId)}/secret`),
-    /** A new secret (given or generated); the old one keeps signing alongside for 24 h. */
-    rotateSecret: (tenantId: string, endpointId: string, body: { secret?: string } = {}) =>
-      request<{ secret: string }>('POST', `${ep(tenantId, endpointId)}/rotate-secret`, { body }),
+    /**
+     * A new secret (given, or generated in `signatureScheme`, by default the endpoint's current one);
+     * the old one keeps signing alongside for 24 h. Answers what receivers verify with from now on
+     * (an Ed25519 endpoint's `whpk_` public key).
+     */
+    rotateSecret: (
+      tenantId: string,
+      endpointId: string,
+      body: { secret?: string; signatureScheme?: 'hmac-sha256' | 'ed25519' } = {},
+    ) => request<{ secret: string }>('POST', `${ep(tenantId, endpointId)}/rotate-secret`, { body }),
     /** The emulator: sends `data`, or the event type's example, to this endpoint now. */
     test: (
       tenantId: string,

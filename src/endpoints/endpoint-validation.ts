@@ -8,7 +8,7 @@ import type { Config } from '../config/config.ts';
 import { HeraldError, invalid } from '../core/errors.ts';
 import { isProfileName, type ProfileName } from '../profiles/profile-names.ts';
 import { validateFilter } from '../rules/filter.ts';
-import { generateSecret, validateSecret } from './endpoint-secret.ts';
+import { resolveSecret, type SignatureScheme } from './endpoint-secret.ts';
 import { checkUrlAllowed, parseEndpointUrl } from './endpoint-url.ts';
 import { parseEventTypes } from './event-type-patterns.ts';
 import { checkEndpointRules } from './profile-rules.ts';
@@ -47,6 +47,7 @@ export type EndpointPatch = Partial<EndpointFields>;
 export interface EndpointInput {
   url?: string;
   secret?: string;
+  signatureScheme?: SignatureScheme;
   name?: string | null;
   description?: string | null;
   eventTypes?: string | readonly string[] | null;
@@ -199,7 +200,7 @@ async function checkOutbound(outbound: Array<[URL, string]>, config: Config): Pr
 
 /**
  * Validates a new endpoint: its fields with defaults filled in, and its secret (the given one, or
- * a generated `whsec_` secret).
+ * one generated for `signatureScheme`: a `whsec_` secret, or a `whsk_` Ed25519 key).
  *
  * @example const { fields, secret } = await validateNewEndpoint({ url: 'https://example.com/hook' }, config)
  */
@@ -209,8 +210,7 @@ export async function validateNewEndpoint(
 ): Promise<{ fields: EndpointFields; secret: string }> {
   const outbound: Array<[URL, string]> = [];
   const fields: EndpointFields = { ...DEFAULTS, ...normaliseFields(input, outbound) } as EndpointFields;
-  const secret = input.secret ?? generateSecret();
-  if (input.secret !== undefined) validateSecret(input.secret, fields.profile);
+  const secret = resolveSecret(input, fields.profile);
   checkEndpointRules({ ...fields, authType: fields.auth?.type ?? null });
   await checkOutbound(outbound, config);
   return { fields, secret };
@@ -222,11 +222,10 @@ export async function validateNewEndpoint(
  * @example await validateEndpointPatch({ active: true }, config) // { active: true }
  */
 export async function validateEndpointPatch(input: EndpointInput, config: Config): Promise<EndpointPatch> {
-  if (input.secret !== undefined) {
-    throw invalid(
-      'secret',
-      'is changed with POST …/rotate-secret, which keeps the old one valid for a while',
-    );
+  for (const field of ['secret', 'signatureScheme'] as const) {
+    if (input[field] !== undefined) {
+      throw invalid(field, 'is changed with POST …/rotate-secret, which keeps the old key valid for a while');
+    }
   }
   const outbound: Array<[URL, string]> = [];
   const patch = normaliseFields(input, outbound);

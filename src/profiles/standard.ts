@@ -3,10 +3,13 @@
  *
  * Body `{"type","timestamp","data"}`; headers `webhook-id` (the event id, the same on every retry, so
  * receivers can deduplicate), `webhook-timestamp` (unix seconds at sending), and `webhook-signature`:
- * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with the base64-decoded `whsec_` secret, one
- * space-separated signature per live secret so receivers holding either key verify during rotation.
+ * `v1,<base64 HMAC-SHA256 of "id.timestamp.body">` keyed with the base64-decoded `whsec_` secret, or —
+ * for an endpoint whose secret is an Ed25519 `whsk_` key — `v1a,<base64 Ed25519 signature>` of the
+ * same content (src/profiles/ed25519-keys.ts). One space-separated signature per live secret, each
+ * of its own kind, so receivers holding either key verify during rotation (even from HMAC to Ed25519).
  */
 import { createHmac } from 'node:crypto';
+import { ed25519Signature, isEd25519Secret } from './ed25519-keys.ts';
 import type { Profile, RenderedRequest, RenderInput } from './profile.ts';
 import { onlyEvent, unixSeconds } from './render-helpers.ts';
 
@@ -74,7 +77,13 @@ export const standardProfile: Profile = {
         'content-type': 'application/json',
         'webhook-id': event.id,
         'webhook-timestamp': String(timestamp),
-        'webhook-signature': secrets.map((s) => standardSignature(s, event.id, timestamp, body)).join(' '),
+        'webhook-signature': secrets
+          .map((s) =>
+            isEd25519Secret(s)
+              ? ed25519Signature(s, event.id, timestamp, body)
+              : standardSignature(s, event.id, timestamp, body),
+          )
+          .join(' '),
         'herald-event-type': event.type,
         'herald-sequence': String(sequence),
         'herald-attempt': String(attempt),

@@ -2,13 +2,21 @@
  * Endpoints: a tenant's subscriptions. Every statement is scoped by `tenant_id`, so another
  * tenant's endpoint is simply not found. The signing secret and the auth are sealed at rest
  * (src/security/secret-box.ts); answers show the auth without its secrets and never the signing
- * secret, except on creation and from `getEndpointSecret`.
+ * secret, except on creation and from `getEndpointSecret` — and of an Ed25519 endpoint not even
+ * then: its `whpk_` public key takes the secret key's place (src/endpoints/endpoint-secret.ts).
  */
 
 import { HeraldError, invalid } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import { type Db, one, type Queryable } from '../db/db.ts';
-import { generateSecret, validateSecret } from '../endpoints/endpoint-secret.ts';
+import {
+  publicKeyColumn,
+  receiverKey,
+  resolveSecret,
+  type SignatureScheme,
+  signatureSchemeOf,
+  validateSecret,
+} from '../endpoints/endpoint-secret.ts';
 import type {
   EndpointAuth,
   EndpointFields,
@@ -40,6 +48,10 @@ export interface Endpoint extends Omit<EndpointFields, 'auth' | 'profile'> {
   tenantId: string;
   profile: string;
   auth: RedactedAuth | null;
+  /** How the `standard` profile signs its requests: `v1,` HMAC or `v1a,` Ed25519. */
+  signatureScheme: SignatureScheme;
+  /** The Ed25519 public key (`whpk_…`) receivers verify with; null for HMAC. */
+  publicKey: string | null;
   disabledReason: string | null;
   disabledAt: string | null;
   /** The circuit breaker and adaptive limit (read-only; src/store/endpoint-health.ts). */
@@ -61,6 +73,7 @@ interface EndpointRow extends HealthRow {
   profile_options: Record<string, unknown>;
   auth_enc: string | null;
   auth_type: string | null;
+  public_key: string | null;
   retry_schedule: number[] | null;
   connect_timeout_ms: number | null;
   total_timeout_ms: number | null;
@@ -77,7 +90,7 @@ interface EndpointRow extends HealthRow {
 
 // Everything an answer needs; the signing secrets stay in the table.
 const COLUMNS = `id, tenant_id, url, name, description, event_types, active, headers, profile, profile_options,
-  auth_enc, auth_type, retry_schedule, connect_timeout_ms, total_timeout_ms, rate_limit_per_second, ordering,
+  auth_enc, auth_type, public_key, retry_schedule, connect_timeout_ms, total_timeout_ms, rate_limit_per_second, ordering,
   filter, ignore_origins, metadata, disabled_reason, disabled_at, created_at, updated_at, ${healthColumns()}`;
 
 function redactAuth(row: EndpointRow, box: SecretBox): RedactedAuth | null {
@@ -109,6 +122,8 @@ function toEndpoint(r: EndpointRow, box: SecretBox): Endpoint {
     profile: r.profile,
     profileOptions: r.profile_options,
     auth: redactAuth(r, box),
+    signatureScheme: r.public_key === null ? 'hmac-sha256' : 'ed25519',
+    publicKey: r.public_key,
     retrySchedule: r.retry_schedule,
     timeouts:
       r.connect_timeout_ms === null || r.total_timeout_ms === null
@@ -177,6 +192,7 @@ export async function createEndpoint(
 ): Promise<{ endpoint: Endpoint; secret: string }> {
   const cols = columnsOf(input.fields, box);
   cols.push(['secret_enc', box.seal(input.secret), 'text']);
+  cols.push(['public_key', publicKeyColumn(input.secret, input.fields.profile), 'text']);
   const names = ['id', 'tenant_id', ...cols.map(([c]) => c)].join(', ');
   const values = ['$1', '$2', ...cols.map(([, , cast], i) => `$${i + 3}::${cast}`)].join(', ');
   const row = await db.transaction(async (tx) => {
@@ -196,7 +212,7 @@ export async function createEndpoint(
       ...cols.map(([, value]) => value),
     ]);
   });
-  return { endpoint: toEndpoint(row!, box), secret: input.secret };
+  return { endpoint: toEndpoint(row!, box), secret: receiverKey(input.secret, input.fields.profile) };
 }
 
 export async function getEndpoint(
@@ -264,14 +280,26 @@ export async function updateEndpoint(
       authType: patch.auth === undefined ? current.auth_type : (patch.auth?.type ?? null),
     });
     if (profile === 'standard' && current.profile !== 'standard') {
+      const secret = box.open(current.secret_enc);
+      // A whsk_-looking secret another profile keyed HMAC with would turn into an Ed25519 key here.
+      let usable = signatureSchemeOf(secret, 'standard') === 'hmac-sha256';
       try {
-        validateSecret(box.open(current.secret_enc), 'standard');
+        validateSecret(secret, 'standard');
       } catch {
+        usable = false;
+      }
+      if (!usable) {
         throw invalid(
           'profile',
           'the endpoint secret is not a Standard Webhooks secret; rotate it to a whsec_ secret first',
         );
       }
+    }
+    if (profile !== 'standard' && current.public_key !== null) {
+      throw invalid(
+        'profile',
+        `the endpoint signs with Ed25519, which only the standard profile does; rotate it to an HMAC secret first (signatureScheme: "hmac-sha256")`,
+      );
     }
 
     const cols = columnsOf(patch, box);
@@ -332,51 +360,63 @@ export function deleteEndpointsByUrl(db: Db, tenantId: string, urls: string[]): 
   return deleteEndpointsWhere(db, tenantId, 'url = ANY ($2::text[])', urls);
 }
 
-/** The endpoint's current signing secret, in plain text. */
+/**
+ * What receivers of the endpoint verify with, in plain text: its current signing secret, or the
+ * `whpk_` public key of its Ed25519 secret key.
+ */
 export async function getEndpointSecret(
   q: Queryable,
   box: SecretBox,
   tenantId: string,
   id: string,
 ): Promise<string> {
-  const row = await one<{ secret_enc: string }>(
+  const row = await one<{ secret_enc: string; profile: ProfileName }>(
     q,
-    'SELECT secret_enc FROM endpoints WHERE tenant_id = $1 AND id = $2',
+    'SELECT secret_enc, profile FROM endpoints WHERE tenant_id = $1 AND id = $2',
     [tenantId, id],
   );
   if (!row) throw await notFound(q, tenantId);
-  return box.open(row.secret_enc);
+  return receiverKey(box.open(row.secret_enc), row.profile);
 }
 
 /** How long a rotated-out secret keeps signing alongside the new one. */
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 
 /**
- * Replaces the endpoint's secret. The old one keeps signing alongside (Standard Webhooks lists both
- * signatures) until `now + ROTATION_OVERLAP_MS`, so receivers can switch without dropping requests.
- * Rotating again during an overlap replaces the older key.
+ * Replaces the endpoint's secret and answers what receivers verify with from now on (the secret,
+ * or an Ed25519 key's `whpk_` public key). The old one keeps signing alongside (Standard Webhooks
+ * lists both signatures, each of its own scheme) until `now + ROTATION_OVERLAP_MS`, so receivers
+ * can switch without dropping requests. Rotating again during an overlap replaces the older key.
+ * Without a secret or a scheme, the new key is generated in the endpoint's current scheme.
  */
 export async function rotateEndpointSecret(
   db: Db,
   box: SecretBox,
   tenantId: string,
   id: string,
-  input: { secret: string | undefined; now: Date },
+  input: { secret: string | undefined; signatureScheme?: SignatureScheme | undefined; now: Date },
 ): Promise<string> {
   return db.transaction(async (tx) => {
-    const row = await one<{ secret_enc: string; profile: ProfileName }>(
+    const row = await one<{ secret_enc: string; profile: ProfileName; public_key: string | null }>(
       tx,
-      'SELECT secret_enc, profile FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
+      'SELECT secret_enc, profile, public_key FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
       [tenantId, id],
     );
     if (!row) throw await notFound(tx, tenantId);
-    const secret = input.secret ?? generateSecret();
-    if (input.secret !== undefined) validateSecret(secret, row.profile);
+    const secret = resolveSecret(input, row.profile, row.public_key === null ? 'hmac-sha256' : 'ed25519');
     await tx.query(
-      `UPDATE endpoints SET secret_enc = $3, previous_secret_enc = $4, previous_secret_until = $5, updated_at = now()
+      `UPDATE endpoints SET secret_enc = $3, previous_secret_enc = $4, previous_secret_until = $5,
+         public_key = $6, updated_at = now()
        WHERE tenant_id = $1 AND id = $2`,
-      [tenantId, id, box.seal(secret), row.secret_enc, new Date(input.now.getTime() + ROTATION_OVERLAP_MS)],
+      [
+        tenantId,
+        id,
+        box.seal(secret),
+        row.secret_enc,
+        new Date(input.now.getTime() + ROTATION_OVERLAP_MS),
+        publicKeyColumn(secret, row.profile),
+      ],
     );
-    return secret;
+    return receiverKey(secret, row.profile);
   });
 }

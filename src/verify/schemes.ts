@@ -5,6 +5,7 @@
  */
 import { createHmac } from 'node:crypto';
 import { secretsEqual, signaturesEqual } from './constant-time.ts';
+import { ed25519Verifies, isPublicKey } from './ed25519.ts';
 import { parseJson, requireHeader, type WebhookHeaders } from './request-parts.ts';
 import { WebhookVerificationError } from './verification-error.ts';
 
@@ -57,8 +58,10 @@ function integerSeconds(value: string, header: string): number {
 }
 
 /**
- * Standard Webhooks: `v1,<base64 HMAC of "id.timestamp.body">` entries, space-separated (several while
- * a rotated key is live); any entry made with any of the secrets verifies. Other versions are skipped.
+ * Standard Webhooks: `v1,<base64 HMAC of "id.timestamp.body">` entries, or `v1a,<base64 Ed25519
+ * signature>` of the same content, space-separated (several while a rotated key is live). A `whpk_`
+ * public key checks the `v1a` entries, any other secret the `v1` ones; any entry made with any of
+ * the keys verifies. Other versions are skipped.
  */
 const standard: Scheme = ({ secrets, body, headers }) => {
   const id = requireHeader(headers, 'webhook-id');
@@ -73,14 +76,32 @@ const standard: Scheme = ({ secrets, body, headers }) => {
         : { version: entry.slice(0, comma), value: entry.slice(comma + 1) };
     });
   const v1 = received.filter((s) => s.version === 'v1');
-  if (v1.length === 0) {
-    throw new WebhookVerificationError('INVALID_HEADER', 'webhook-signature holds no v1 signature');
+  const v1a = received.filter((s) => s.version === 'v1a');
+  const wanted = [
+    ...(secrets.some((s) => !isPublicKey(s)) ? ['v1'] : []),
+    ...(secrets.some(isPublicKey) ? ['v1a'] : []),
+  ];
+  if ((wanted.includes('v1') ? v1.length : 0) + (wanted.includes('v1a') ? v1a.length : 0) === 0) {
+    const hint =
+      wanted.includes('v1a') || v1a.length === 0
+        ? ''
+        : ' (its v1a entries are Ed25519: verify them with the endpoint’s whpk_ public key)';
+    throw new WebhookVerificationError(
+      'INVALID_HEADER',
+      `webhook-signature holds no ${wanted.join(' or ')} signature${hint}`,
+    );
   }
+  const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body]);
   for (const secret of secrets) {
-    const expected = hmac(standardKey(secret), `${id}.${timestamp}.`, body).digest('base64');
-    // Every entry is compared, so the time taken does not depend on which one matched.
     let ok = false;
-    for (const s of v1) ok = signaturesEqual(expected, s.value) || ok;
+    if (isPublicKey(secret)) {
+      // A public-key check has nothing secret to leak through its timing.
+      ok = v1a.some((s) => ed25519Verifies(secret, signed, s.value));
+    } else {
+      const expected = hmac(standardKey(secret), signed).digest('base64');
+      // Every entry is compared, so the time taken does not depend on which one matched.
+      for (const s of v1) ok = signaturesEqual(expected, s.value) || ok;
+    }
     if (ok) return { payload: parseJson(body), signedAt: timestamp, messageId: id };
   }
   throw invalidSignature('webhook-signature');

@@ -5,6 +5,8 @@
  * import { verifyWebhook } from 'herald/verify';
  * const payload = verifyWebhook({ profile: 'standard', secret, body: rawBody, headers: req.headers });
  */
+
+import { checkStandardKey } from './ed25519.ts';
 import { bodyBytes, headerValue, type RawBody, type WebhookHeaders } from './request-parts.ts';
 import { SCHEMES, type VerifyProfileName, type WebhookSecret } from './schemes.ts';
 import { WebhookVerificationError } from './verification-error.ts';
@@ -17,8 +19,9 @@ export interface VerifierOptions {
   /** The endpoint's profile (`standard` when you did not choose one). */
   profile: VerifyProfileName | (string & {});
   /**
-   * The endpoint's secret as Herald shows it (`whsec_…` for `standard`; the bearer token for
-   * `corrigopro`). Several while you rotate on your side: any of them verifies.
+   * The endpoint's secret as Herald shows it (`whsec_…` for `standard`, or the `whpk_…` public key
+   * of an endpoint signing with Ed25519; the bearer token for `corrigopro`). Several while you
+   * rotate on your side: any of them verifies.
    */
   secret: WebhookSecret | readonly WebhookSecret[];
   /** Seconds a signed timestamp may be off from `now`, either way (default 300). */
@@ -97,6 +100,7 @@ function checkedOptions(options: VerifierOptions) {
   const list = (Array.isArray(options.secret) ? options.secret : [options.secret]) as WebhookSecret[];
   const secrets = list.filter((s) => s !== undefined && s !== null && s.length > 0);
   if (secrets.length === 0) throw new WebhookVerificationError('INVALID_OPTIONS', 'secret is required');
+  if (options.profile === 'standard') for (const s of secrets) checkStandardKey(s);
   const tolerance = options.tolerance ?? DEFAULT_TOLERANCE_SECONDS;
   if (!(tolerance >= 0))
     throw new WebhookVerificationError('INVALID_OPTIONS', 'tolerance must be ≥ 0 seconds');

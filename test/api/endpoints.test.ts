@@ -65,6 +65,8 @@ forEachStorage('endpoints', (kind) => {
       profile: 'standard',
       profileOptions: {},
       auth: { type: 'bearer' },
+      signatureScheme: 'hmac-sha256',
+      publicKey: null,
       retrySchedule: [10, 60],
       timeouts: { connectMs: 1000, totalMs: 5000 },
       rateLimit: { perSecond: 20 },

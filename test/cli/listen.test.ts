@@ -134,7 +134,7 @@ describe('herald listen --tenant', () => {
     );
     url = herald.url!;
     adminKey = readFileSync(join(cwd, 'herald-data', 'admin-key'), 'utf8').trim();
-    for (const id of ['acme', 'fwd', 'fail', 'opts']) {
+    for (const id of ['acme', 'fwd', 'fail', 'opts', 'ed']) {
       const res = await as('POST', '/v1/tenants', { id, name: id });
       assert.equal(res.status, 201, JSON.stringify(res.body));
     }
@@ -245,6 +245,21 @@ describe('herald listen --tenant', () => {
     await stopAndCheckRemoved(proc, 'fail', endpointId);
   });
 
+  test('--signature-scheme ed25519: the endpoint signs v1a, listen verifies with its whpk_ key', async () => {
+    const proc = listen('--tenant', 'ed', '--signature-scheme', 'ed25519');
+    const m = await proc.printed(
+      /registered as endpoint (ep_\w+)[^\n]*\nPublic key \(Ed25519\) (whpk_\S+)/,
+      'its ready lines',
+    );
+    const [endpointId, publicKey] = [m[1]!, m[2]!];
+    const ep = (await as('GET', `/v1/tenants/ed/endpoints/${endpointId}`)).body as { publicKey: string };
+    assert.equal(ep.publicKey, publicKey);
+    const eventId = await publish('ed', 'invoice.created', { invoiceId: 7 });
+    await proc.printed(/verified +✓\nsequence +1 \(attempt 1\)\nanswered +200\n/, 'the verified delivery');
+    await deliveryOf('ed', eventId, 'the delivery succeeded', (d) => d.status === 'succeeded');
+    await stopAndCheckRemoved(proc, 'ed', endpointId);
+  });
+
   test('bad options: one line, exit 2, nothing registered', async () => {
     const cases: [string[], RegExp][] = [
       [['--secret', 'not-base64!!'], /--secret: a standard-profile secret must be base64/],
@@ -268,6 +283,13 @@ describe('herald listen --tenant', () => {
       ],
       [['--port', '70000'], /--port must be 0…65535/],
       [['--profile', 'nope'], /--profile must be one of standard, /],
+      [['--signature-scheme', 'rsa'], /--signature-scheme must be hmac-sha256 or ed25519/],
+      [['--secret', `whpk_${Buffer.alloc(32, 1).toString('base64')}`], /a whpk_ public key cannot sign/],
+      [
+        ['--signature-scheme', 'ed25519', '--secret', `whsec_${Buffer.alloc(32, 1).toString('base64')}`],
+        /--secret is not a key of --signature-scheme ed25519/,
+      ],
+      [['--secret', 'whsk_c2hvcnQ='], /--secret: an Ed25519 secret key is whsk_ followed by/],
     ];
     // Every case through the option check; the first of each kind also as a real invocation
     // (a process start costs seconds here), which must print just that line and exit 2.
@@ -299,6 +321,20 @@ describe('herald listen --tenant', () => {
     const list = await as('GET', '/v1/tenants/opts/endpoints');
     assert.deepEqual((list.body as { data: unknown[] }).data, [], 'nothing was registered');
   });
+});
+
+test('without --tenant, --secret is what verifies: a whpk_ key is taken, a whsk_ secret key is not', () => {
+  const whpk = `whpk_${Buffer.alloc(32, 2).toString('base64')}`;
+  assert.equal(checkListenOptions(parseListenFlags(['--secret', whpk])).secret, whpk);
+  const whsk = `whsk_${Buffer.alloc(32, 2).toString('base64')}`;
+  assert.throws(
+    () => checkListenOptions(parseListenFlags(['--secret', whsk])),
+    /verify with its whpk_ public key/,
+  );
+  assert.throws(
+    () => checkListenOptions(parseListenFlags(['--secret', whpk, '--signature-scheme', 'ed25519'])),
+    /--signature-scheme needs --tenant/,
+  );
 });
 
 test('herald listen --tenant against a Herald that refuses loopback: the hint, exit 1', async () => {

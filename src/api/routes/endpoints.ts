@@ -1,7 +1,7 @@
 /**
  * `/v1/tenants/:tenantId/endpoints`: a tenant's endpoints. The operator, or a key of the same
  * tenant, creates, reads, changes and deletes them; the signing secret is shown on creation and at
- * `…/secret`, never in lists.
+ * `…/secret`, never in lists (an Ed25519 endpoint shows its `whpk_` public key there instead).
  */
 import { Type } from 'typebox';
 import { urlSpellings } from '../../endpoints/endpoint-url.ts';
@@ -28,6 +28,7 @@ import {
   EndpointParams,
   EndpointPatchBody,
   EndpointSecretOut,
+  RotateSecretBody,
 } from '../schemas/endpoint.ts';
 
 export function endpointRoutes(app: App, ctx: AppContext): void {
@@ -180,7 +181,8 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
       schema: {
         tags,
         operationId: 'getEndpointSecret',
-        summary: "The endpoint's current signing secret",
+        summary:
+          "What receivers verify with: the current signing secret, or an Ed25519 endpoint's public key",
         errors: ['ENDPOINT_NOT_FOUND'],
         params: EndpointParams,
         response: { 200: EndpointSecretOut },
@@ -201,19 +203,14 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
         summary: 'Rotate the signing secret; the old one keeps signing alongside for 24 h',
         errors: ['ENDPOINT_NOT_FOUND'],
         params: EndpointParams,
-        body: Type.Union([
-          Type.Object(
-            { secret: Type.Optional(Type.String({ maxLength: 256 })) },
-            { additionalProperties: false },
-          ),
-          Type.Null(),
-        ]),
+        body: RotateSecretBody,
         response: { 200: EndpointSecretOut },
       },
     },
     async (req) => ({
       secret: await rotateEndpointSecret(ctx.db, ctx.secretBox, req.params.tenantId, req.params.endpointId, {
         secret: req.body?.secret,
+        signatureScheme: req.body?.signatureScheme,
         now: ctx.clock.now(),
       }),
     }),

@@ -118,6 +118,13 @@ const IgnoreOrigins = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), 
   description: 'origins whose events this endpoint must not get',
 });
 
+export const SignatureSchemeIn = Type.Union([Type.Literal('hmac-sha256'), Type.Literal('ed25519')], {
+  description:
+    'how the standard profile signs: `hmac-sha256` (`v1,`, a `whsec_` secret; the default) or `ed25519` ' +
+    "(Standard Webhooks' asymmetric `v1a,`, a `whsk_` secret key whose `whpk_` public key receivers verify with). " +
+    'Selects the kind of key Herald generates; a given `secret` decides by its prefix',
+});
+
 /** Fields a create and an update share; every one of them optional. */
 const EndpointFieldsIn = {
   name: Type.Optional(Nullable(Name)),
@@ -144,9 +151,13 @@ export const EndpointCreateBody = Type.Object(
       Type.String({
         minLength: 8,
         maxLength: 256,
-        description: 'signing secret; generated (`whsec_` + base64 of 32 bytes) when absent',
+        description:
+          'signing secret; generated (`whsec_` + base64 of 32 bytes, or a `whsk_` Ed25519 key for ' +
+          '`signatureScheme: "ed25519"`) when absent. A `whsk_` key (base64 of its 32-byte seed) makes a ' +
+          'standard endpoint sign with Ed25519',
       }),
     ),
+    signatureScheme: Type.Optional(SignatureSchemeIn),
     ...EndpointFieldsIn,
   },
   { additionalProperties: false },
@@ -210,6 +221,14 @@ export const EndpointOut = Type.Object({
   profile: Type.String(),
   profileOptions: Type.Record(Type.String(), Type.Unknown()),
   auth: Nullable(AuthOut),
+  signatureScheme: Type.Union([Type.Literal('hmac-sha256'), Type.Literal('ed25519')], {
+    description: 'how the standard profile signs: `v1,` HMAC-SHA256 or `v1a,` Ed25519',
+  }),
+  publicKey: Nullable(
+    Type.String({
+      description: 'the Ed25519 public key (`whpk_…`) receivers verify `v1a,` signatures with; null for HMAC',
+    }),
+  ),
   retrySchedule: Nullable(Type.Array(Type.Integer())),
   timeouts: Nullable(Type.Object({ connectMs: Type.Integer(), totalMs: Type.Integer() })),
   rateLimit: Nullable(Type.Object({ perSecond: Type.Integer() })),
@@ -224,12 +243,35 @@ export const EndpointOut = Type.Object({
   updatedAt: Timestamp,
 });
 
+const RECEIVER_KEY =
+  'what receivers verify with: the signing secret (`whsec_…` for the standard profile), or for an ' +
+  'Ed25519 endpoint its `whpk_` public key — the `whsk_` secret key is never shown';
+
 export const CreatedEndpointOut = Type.Object({
   ...EndpointOut.properties,
-  secret: Type.String({ description: 'the signing secret (also readable later at …/secret)' }),
+  secret: Type.String({ description: RECEIVER_KEY }),
 });
 
-export const EndpointSecretOut = Type.Object({ secret: Type.String() });
+export const EndpointSecretOut = Type.Object({ secret: Type.String({ description: RECEIVER_KEY }) });
+
+export const RotateSecretBody = Type.Union([
+  Type.Object(
+    {
+      secret: Type.Optional(
+        Type.String({
+          maxLength: 256,
+          description: 'the new secret (a `whsk_` key signs with Ed25519); generated when absent',
+        }),
+      ),
+      signatureScheme: Type.Optional(SignatureSchemeIn),
+    },
+    {
+      additionalProperties: false,
+      description: 'without secret or signatureScheme, a new key of the endpoint’s current scheme',
+    },
+  ),
+  Type.Null(),
+]);
 
 export const EndpointListQuery = Type.Object({
   ...PageQuery,

@@ -39,6 +39,15 @@ function header(value: string, previous: Record<string, string> = {}): Record<st
   return { ...previous, [value.slice(0, colon).trim()]: value.slice(colon + 1).trim() };
 }
 
+type Scheme = 'hmac-sha256' | 'ed25519';
+
+function signatureScheme(value: string): Scheme {
+  if (value !== 'hmac-sha256' && value !== 'ed25519') {
+    throw new InvalidArgumentError('--signature-scheme must be hmac-sha256 or ed25519');
+  }
+  return value;
+}
+
 function withFields(cmd: Command): Command {
   return cmd
     .option('--name <name>', 'display name')
@@ -121,15 +130,26 @@ export function registerEndpoints(program: Command): void {
   withFields(
     withTenant(apiCommand(endpoints, 'create <url>', 'create an endpoint; prints its signing secret')),
   )
-    .option('--secret <secret>', 'signing secret (default: generated whsec_…)')
+    .option('--secret <secret>', 'signing secret (default: generated whsec_…, or whsk_… for ed25519)')
+    .option(
+      '--signature-scheme <scheme>',
+      'hmac-sha256 (v1, the default) or ed25519 (v1a; prints the whpk_ public key)',
+      signatureScheme,
+    )
     .option('--inactive', 'create it inactive')
     .action(
       run(
-        async (url: string, opts: ApiOptions & Tenant & Fields & { secret?: string; inactive?: boolean }) => {
+        async (
+          url: string,
+          opts: ApiOptions &
+            Tenant &
+            Fields & { secret?: string; signatureScheme?: Scheme; inactive?: boolean },
+        ) => {
           const body: EndpointCreate = {
             url,
             ...fieldsOf(opts),
             ...(opts.secret !== undefined ? { secret: opts.secret } : {}),
+            ...(opts.signatureScheme !== undefined ? { signatureScheme: opts.signatureScheme } : {}),
             ...(opts.inactive ? { active: false } : {}),
           };
           printOne(opts, await clientFor(opts).endpoints.create(opts.tenant, body));
@@ -195,7 +215,11 @@ export function registerEndpoints(program: Command): void {
   );
 
   withTenant(
-    apiCommand(endpoints, 'secret <endpointId>', "print the endpoint's current signing secret"),
+    apiCommand(
+      endpoints,
+      'secret <endpointId>',
+      "print what receivers verify with: the signing secret (an Ed25519 endpoint's whpk_ public key)",
+    ),
   ).action(
     run(async (id: string, opts: ApiOptions & Tenant) => {
       const { secret } = await clientFor(opts).endpoints.secret(opts.tenant, id);
@@ -207,13 +231,17 @@ export function registerEndpoints(program: Command): void {
     apiCommand(endpoints, 'rotate-secret <endpointId>', 'new secret; the old one signs alongside for 24 h'),
   )
     .option('--secret <secret>', 'the new secret (default: generated)')
+    .option(
+      '--signature-scheme <scheme>',
+      "the new key's scheme: hmac-sha256 or ed25519 (default: the endpoint's current one)",
+      signatureScheme,
+    )
     .action(
-      run(async (id: string, opts: ApiOptions & Tenant & { secret?: string }) => {
-        const { secret } = await clientFor(opts).endpoints.rotateSecret(
-          opts.tenant,
-          id,
-          opts.secret !== undefined ? { secret: opts.secret } : {},
-        );
+      run(async (id: string, opts: ApiOptions & Tenant & { secret?: string; signatureScheme?: Scheme }) => {
+        const { secret } = await clientFor(opts).endpoints.rotateSecret(opts.tenant, id, {
+          ...(opts.secret !== undefined ? { secret: opts.secret } : {}),
+          ...(opts.signatureScheme !== undefined ? { signatureScheme: opts.signatureScheme } : {}),
+        });
         printDone(opts, secret, { secret });
       }),
     );

@@ -162,7 +162,13 @@ async function run(plan: ListenPlan, client: HeraldClient | undefined): Promise<
   if (registered) {
     const events = plan.register?.eventTypes ?? 'every event type';
     lines[0] += `, registered as endpoint ${registered.endpointId} of tenant ${registered.tenant} for ${events}`;
-    lines.push(`${plan.profile === 'corrigopro' ? 'Bearer token' : 'Signing secret'} ${registered.secret}`);
+    const label =
+      plan.profile === 'corrigopro'
+        ? 'Bearer token'
+        : registered.secret.startsWith('whpk_')
+          ? 'Public key (Ed25519)'
+          : 'Signing secret';
+    lines.push(`${label} ${registered.secret}`);
   }
   if (plan.forwardTo)
     lines.push(`Forwarding each verified delivery to ${plan.forwardTo.href}; Herald gets the app's status`);
@@ -191,8 +197,12 @@ export function registerListen(program: Command): void {
       .addOption(
         new Option(
           '--secret <secret>',
-          "an existing endpoint's secret (or bearer token); with --tenant, the new one's",
+          "an existing endpoint's secret, whpk_ public key or bearer token; with --tenant, the new one's secret",
         ).env('HERALD_SECRET'),
+      )
+      .option(
+        '--signature-scheme <scheme>',
+        'with --tenant: hmac-sha256 (v1, default) or ed25519 (v1a) for the endpoint it registers',
       )
       .option('--account-number <n>', 'Courier Invoice account number')
       .option('--options <json>', 'profileOptions as a JSON object')

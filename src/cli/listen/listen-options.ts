@@ -4,7 +4,11 @@
  * refuses every delivery it gets.
  */
 import { HeraldError } from '../../core/errors.ts';
-import { validateSecret } from '../../endpoints/endpoint-secret.ts';
+import {
+  type SignatureScheme,
+  validateReceiverKey,
+  validateSecret,
+} from '../../endpoints/endpoint-secret.ts';
 import { validateProfileOptions } from '../../endpoints/profile-rules.ts';
 import { PROFILES } from '../../profiles/index.ts';
 import { isProfileName, PROFILE_NAMES, type ProfileName } from '../../profiles/profile-names.ts';
@@ -15,6 +19,7 @@ export interface ListenFlags {
   port?: string;
   profile: string;
   secret?: string;
+  signatureScheme?: string;
   accountNumber?: string;
   options?: string;
   tolerance?: string;
@@ -28,8 +33,14 @@ export interface ListenFlags {
 export interface ListenPlan {
   port: number;
   profile: ProfileName;
-  /** The secret given with --secret; when registering without one, Herald generates it. */
+  /**
+   * The secret given with --secret: the new endpoint's (a `whsk_` key makes it sign with Ed25519)
+   * when registering, else what the existing endpoint's deliveries verify with (`whpk_` for Ed25519).
+   * When registering without one, Herald generates it.
+   */
   secret: string | undefined;
+  /** The scheme of the key Herald generates for the endpoint listen registers (--signature-scheme). */
+  signatureScheme: SignatureScheme | undefined;
   profileOptions: Record<string, unknown>;
   tolerance: number | undefined;
   /** Present when listen registers its own endpoint (--tenant). */
@@ -98,7 +109,28 @@ export function checkListenOptions(flags: ListenFlags): ListenPlan {
   if (flags.tenant === '') throw new UsageError('--tenant must not be empty');
   if (flags.secret !== undefined) {
     const secret = flags.secret;
-    asUsage(() => validateSecret(secret, profile, '--secret'));
+    if (register && secret.startsWith('whpk_')) {
+      throw new UsageError(
+        '--secret with --tenant is the new endpoint’s signing key: a whpk_ public key cannot sign (give a whsk_ key, or --signature-scheme ed25519)',
+      );
+    }
+    asUsage(() =>
+      !register && profile === 'standard'
+        ? validateReceiverKey(secret, '--secret')
+        : validateSecret(secret, profile, '--secret'),
+    );
+  }
+  const scheme = flags.signatureScheme;
+  if (scheme !== undefined) {
+    if (scheme !== 'hmac-sha256' && scheme !== 'ed25519') {
+      throw new UsageError('--signature-scheme must be hmac-sha256 or ed25519');
+    }
+    if (!register)
+      throw new UsageError('--signature-scheme needs --tenant: it chooses the new endpoint’s key');
+    if (profile !== 'standard') throw new UsageError('--signature-scheme is for the standard profile');
+    if (flags.secret !== undefined && flags.secret.startsWith('whsk_') !== (scheme === 'ed25519')) {
+      throw new UsageError(`--secret is not a key of --signature-scheme ${scheme}`);
+    }
   }
   const profileOptions = {
     ...(flags.options !== undefined ? jsonObject('--options', flags.options) : {}),
@@ -123,6 +155,7 @@ export function checkListenOptions(flags: ListenFlags): ListenPlan {
           : DEFAULT_PORT_BY_HAND,
     profile,
     secret: flags.secret,
+    signatureScheme: scheme,
     profileOptions,
     tolerance: flags.tolerance !== undefined ? seconds('--tolerance', flags.tolerance) : undefined,
     register: register ? { tenant: flags.tenant as string, eventTypes: flags.events } : undefined,

@@ -15,7 +15,10 @@ export const ALLOW_PRIVATE_HINT =
 export interface Registered {
   tenant: string;
   endpointId: string;
-  /** What the verifier checks each delivery with: the signing secret, or CorrigoPro's bearer token. */
+  /**
+   * What the verifier checks each delivery with: the signing secret (an Ed25519 endpoint's `whpk_`
+   * public key, as the API answers it), or CorrigoPro's bearer token.
+   */
   secret: string;
 }
 
@@ -46,6 +49,7 @@ export async function registerEndpoint(
     description: `herald listen (pid ${process.pid}); removed when it stops`,
     profile: plan.profile,
     ...(plan.register.eventTypes !== undefined ? { eventTypes: plan.register.eventTypes } : {}),
+    ...(plan.signatureScheme !== undefined ? { signatureScheme: plan.signatureScheme } : {}),
     ...(Object.keys(plan.profileOptions).length ? { profileOptions: plan.profileOptions } : {}),
     ...(token !== undefined
       ? { auth: { type: 'bearer' as const, token } }
