@@ -231,6 +231,28 @@ export async function retryDelivery(q: Queryable, tenantId: string, id: string):
 }
 
 /**
+ * How many failed deliveries {@link recoverDeliveries} would re-queue now, changing nothing: what a
+ * confirmation asks about before anything is sent. ENDPOINT_NOT_FOUND as there.
+ */
+export async function countRecoverable(
+  q: Queryable,
+  tenantId: string,
+  endpointId: string,
+  window: { since: Date; until?: Date },
+): Promise<number> {
+  const [row] = await q.query<{ endpoint: string | null; failed: number }>(
+    `WITH ep AS (SELECT id FROM endpoints WHERE tenant_id = $1 AND id = $2)
+     SELECT (SELECT id FROM ep) AS endpoint,
+       (SELECT count(*) FROM deliveries d, ep
+        WHERE d.endpoint_id = ep.id AND d.tenant_id = $1 AND d.status = 'failed'
+          AND d.created_at >= $3 AND ($4::timestamptz IS NULL OR d.created_at <= $4))::int AS failed`,
+    [tenantId, endpointId, window.since, window.until ?? null],
+  );
+  if (!row?.endpoint) return notFoundUnder(q, tenantId, 'ENDPOINT_NOT_FOUND');
+  return row.failed;
+}
+
+/**
  * Re-queues the endpoint's failed deliveries created in [since, until] (until: no bound), due now,
  * and answers how many. ENDPOINT_NOT_FOUND when the tenant has no such endpoint.
  */

@@ -56,12 +56,18 @@ export type ListedEvent = HeraldEvent & { position: string };
 export async function listEvents(
   q: Queryable,
   tenantId: string,
-  opts: { type?: string; after?: string; limit: number },
+  opts: { type?: string; since?: Date; until?: Date; after?: string; limit: number },
 ): Promise<ListedEvent[]> {
   const params: unknown[] = [tenantId];
   const where = ['e.tenant_id = $1'];
   const param = (v: unknown) => `$${params.push(v)}`;
   if (opts.type !== undefined) where.push(`e.type = ${param(opts.type)}`);
+  // Both bounds inclusive, as recover's window; a range of the events_tenant_created index.
+  if (opts.since !== undefined) where.push(`e.created_at >= ${param(opts.since)}`);
+  // Times are answered to the millisecond but stored to the microsecond: an event's own createdAt
+  // as `until` must include it.
+  if (opts.until !== undefined)
+    where.push(`e.created_at < ${param(opts.until)}::timestamptz + interval '1 millisecond'`);
   if (opts.after !== undefined) {
     const m = /^(\d{1,17})\.(.+)$/.exec(opts.after);
     if (!m) throw new HeraldError('INVALID_CURSOR');

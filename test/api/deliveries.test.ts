@@ -297,6 +297,29 @@ forEachStorage('deliveries', (kind) => {
     const recover = (endpoint: string, body: unknown, tenantId = tid) =>
       t.request('POST', `/v1/tenants/${tenantId}/endpoints/${endpoint}/recover`, body);
 
+    // A dry run counts what would go out and changes nothing, however often it is asked.
+    const failedNow = async () =>
+      (
+        await sql(`SELECT id FROM deliveries WHERE endpoint_id = $1 AND status = 'failed' ORDER BY id`, [ep])
+      ).map((r) => r['id']);
+    const failedBefore = await failedNow();
+    for (const [body, count] of [
+      [{ since: '2024-01-02T00:00:00Z', until: '2024-01-09T00:00:00Z' }, 1],
+      [{ since: '2024-01-01T00:00:00Z' }, 3],
+      [{ since: '2024-01-05T12:00:00Z', until: '2024-01-05T12:00:00Z' }, 1],
+      [{ since: '2024-02-01T00:00:00Z' }, 0],
+    ] as const) {
+      const dry = await recover(ep, { ...body, dryRun: true });
+      assert.equal(dry.statusCode, 200, dry.body);
+      assert.deepEqual(dry.json(), { wouldRecover: count }, JSON.stringify(body));
+    }
+    assert.deepEqual(await failedNow(), failedBefore);
+    assert.equal((await recover(ep, { since: '2024-01-01T00:00:00Z', dryRun: false })).statusCode, 202);
+    await sql(
+      `UPDATE deliveries SET status = 'failed', completed_at = now(), next_attempt_at = NULL WHERE id = ANY($1::text[])`,
+      [failedBefore],
+    );
+
     const res = await recover(ep, { since: '2024-01-02T00:00:00Z', until: '2024-01-09T00:00:00Z' });
     assert.equal(res.statusCode, 202, res.body);
     assert.deepEqual(res.json(), { recovered: 1 });
@@ -322,6 +345,14 @@ forEachStorage('deliveries', (kind) => {
       [ep, {}, 400, 'VALIDATION_FAILED'],
       [ep, { since: '2024-01-01T00:00:00Z', extra: 1 }, 400, 'VALIDATION_FAILED'],
       ['ep_missing', { since: '2024-01-01T00:00:00Z' }, 404, 'ENDPOINT_NOT_FOUND'],
+      ['ep_missing', { since: '2024-01-01T00:00:00Z', dryRun: true }, 404, 'ENDPOINT_NOT_FOUND'],
+      [ep, { since: '2024-01-01T00:00:00Z', dryRun: 'yes' }, 400, 'VALIDATION_FAILED'],
+      [
+        ep,
+        { since: '2024-01-09T00:00:00Z', until: '2024-01-02T00:00:00Z', dryRun: true },
+        400,
+        'VALIDATION_FAILED',
+      ],
       [otherEp, { since: '2024-01-01T00:00:00Z' }, 404, 'ENDPOINT_NOT_FOUND'],
     ];
     for (const [endpoint, body, status, code] of cases) {

@@ -563,6 +563,65 @@ forEachStorage('publishing events', (kind) => {
     );
   });
 
+  test('list by time window (since and until inclusive, to the millisecond) and type, paged within the filters', async () => {
+    const tid = await tenant();
+    const times = [
+      '2024-03-01T10:00:00.000100Z',
+      '2024-03-02T10:00:00.250900Z',
+      '2024-03-03T10:00:00.500000Z',
+      '2024-03-04T10:00:00.750000Z',
+    ];
+    const ids: string[] = [];
+    for (const [i, at] of times.entries()) {
+      const ev = (await publish(tid, { type: i % 2 ? 'note.added' : 'invoice.paid', data: { i } })).json();
+      await t.ctx.db.query('UPDATE events SET created_at = $2 WHERE tenant_id = $1 AND id = $3', [
+        tid,
+        at,
+        ev.id,
+      ]);
+      ids.push(ev.id as string);
+    }
+    const list = async (query: string) => {
+      const res = await t.request('GET', `/v1/tenants/${tid}/events?${query}`);
+      assert.equal(res.statusCode, 200, res.body);
+      return res.json() as { data: Array<{ id: string; createdAt: string }>; nextCursor: string | null };
+    };
+    const idsOf = async (query: string) => (await list(query)).data.map((e) => e.id);
+
+    assert.deepEqual(await idsOf('since=2024-03-02T00:00:00Z'), [ids[3], ids[2], ids[1]]);
+    assert.deepEqual(await idsOf('until=2024-03-02T23:59:59Z'), [ids[1], ids[0]]);
+    // An event's createdAt as answered (milliseconds) names it at both ends.
+    const second = (await list('since=2024-03-02T00:00:00Z&until=2024-03-02T23:59:59Z')).data[0]!;
+    assert.equal(second.createdAt, '2024-03-02T10:00:00.250Z');
+    assert.deepEqual(await idsOf(`since=${second.createdAt}&until=${second.createdAt}`), [ids[1]]);
+    assert.deepEqual(await idsOf('since=2024-03-02T00:00:00%2B01:00&type=invoice.paid'), [ids[2]]);
+    assert.deepEqual(await idsOf('since=2025-01-01T00:00:00Z'), []);
+
+    // Following nextCursor with the same filters pages through the matches only.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await list(`limit=1&since=2024-03-01T12:00:00Z${cursor ? `&cursor=${cursor}` : ''}`);
+      seen.push(...page.data.map((e) => e.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    assert.deepEqual(seen, [ids[3], ids[2], ids[1]]);
+
+    for (const [query, path] of [
+      ['since=2024-03-03T00:00:00Z&until=2024-03-02T00:00:00Z', 'querystring.until'],
+      ['since=yesterday', 'querystring.since'],
+      ['until=2016-12-31T23:59:60Z', 'querystring.until'],
+    ] as const) {
+      const res = await t.request('GET', `/v1/tenants/${tid}/events?${query}`);
+      assert.equal(res.statusCode, 400, `${query}: ${res.body}`);
+      assert.equal(res.json().error.code, 'VALIDATION_FAILED');
+      assert.ok(
+        res.json().error.details.some((d: { path?: string }) => d.path === path),
+        `${query}: ${res.body}`,
+      );
+    }
+  });
+
   test("another tenant's events are 404, and so is a missing tenant", async () => {
     const a = await tenant();
     const b = await tenant();

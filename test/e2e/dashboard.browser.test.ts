@@ -203,7 +203,7 @@ test('operator: sign in, create an endpoint, watch a delivery, retry it, rotate 
   await shot(page, 'deliveries');
 
   // Open it: its attempt, then retry it and watch a second attempt arrive.
-  await row.getByRole('link').click();
+  await row.locator('td[data-label="Created"] a').click();
   await page.locator('[data-attempt="1"]').waitFor();
   assert.match((await page.locator('[data-attempt="1"]').textContent()) ?? '', /200/);
   await page.getByRole('button', { name: 'Retry now' }).click();
@@ -279,6 +279,117 @@ test('operator: sign in, create an endpoint, watch a delivery, retry it, rotate 
   await shot(page, 'dashboard');
   await page.getByRole('link', { name: 'Event types' }).click();
   await page.getByRole('heading', { name: 'invoice.created' }).waitFor();
+  await page.context().close();
+});
+
+test('operator: events searched and filtered on the server, event ↔ delivery links, the body sent, retry a selection and recover a range after a count (issue 18)', async () => {
+  const page = await newPage();
+  await page.goto(`${herald.url}/ui`);
+  await page.getByLabel('Admin key').fill(adminKey);
+  await page.getByLabel('Admin key').press('Enter');
+  await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+
+  const published = await call('POST', '/v1/tenants/acme/events', {
+    id: 'evt-e2e-search',
+    type: 'invoice.created',
+    data: { invoiceId: 'inv_77', amount: 7700 },
+  });
+  assert.equal(published.status, 202);
+  await waitFor('the webhook of inv_77', () => received.some((b) => b.includes('inv_77')), {
+    timeoutMs: 30_000,
+  });
+  const sentBody = received.find((b) => b.includes('inv_77'))!;
+
+  // Filtered by type on the server: only invoice.paid rows (the 20 sent to the flaky endpoint).
+  await page.goto(`${herald.url}/ui#/t/acme/events`);
+  await page.getByRole('heading', { name: 'Events', exact: true }).waitFor();
+  await page.locator('tr[data-event-id="evt-e2e-search"]').waitFor();
+  await page.getByLabel('Event type').selectOption('invoice.paid');
+  await waitFor('only invoice.paid events', async () => {
+    const types = await page.locator('tr[data-event-id] td[data-label="Event type"]').allTextContents();
+    return types.length === 20 && types.every((t) => t === 'invoice.paid');
+  });
+  await shot(page, 'events');
+  // A date range in the future holds nothing; cleared, the events are back.
+  await page.getByLabel('From', { exact: true }).fill('2099-01-01T00:00');
+  await page.getByText('No events match.').waitFor();
+  await page.getByLabel('From', { exact: true }).fill('');
+  await page.getByLabel('Event type').selectOption('');
+  await page.locator('tr[data-event-id="evt-e2e-search"]').waitFor();
+
+  // Search by id: an unknown one says so; a known one opens the event with its payload.
+  await page.getByLabel('Event id').fill('evt-nope');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByText('No event has the id “evt-nope”.').waitFor();
+  await page.getByLabel('Event id').fill('evt-e2e-search');
+  await page.getByRole('button', { name: 'Find' }).click();
+  await page.getByRole('heading', { name: 'Event invoice.created' }).waitFor();
+  assert.match((await page.getByTestId('event-payload').textContent()) ?? '', /"invoiceId": "inv_77"/);
+  const deliveryRow = page.locator('table[aria-label="Deliveries of this event"] tr[data-delivery-id]');
+  await deliveryRow.getByRole('link', { name: 'Acme ledger' }).waitFor();
+  assert.equal(await deliveryRow.count(), 1);
+  await shot(page, 'event');
+
+  // Event → delivery: the body shown is the bytes the receiver got; delivery → event.
+  await deliveryRow.locator('a.mono').click();
+  await page.getByRole('heading', { name: 'Delivery of invoice.created' }).waitFor();
+  await page.locator('[data-attempt="1"]').waitFor({ timeout: 20_000 });
+  await waitFor(
+    'the body as sent',
+    async () => (await page.getByTestId('request-body').textContent()) === sentBody,
+  );
+  assert.match(
+    (await page.getByTestId('body-exactness').textContent()) ?? '',
+    /^Exactly the bytes attempt 1 sent/,
+  );
+  assert.match((await page.locator('[data-attempt="1"] pre.excerpt').textContent()) ?? '', /thanks/);
+  await shot(page, 'delivery-body');
+  await page.getByRole('link', { name: 'evt-e2e-search' }).click();
+  await page.getByRole('heading', { name: 'Event invoice.created' }).waitFor();
+
+  // Retry a selection: the confirmation counts them, and nothing goes out before it is confirmed.
+  await page.goto(`${herald.url}/ui#/t/acme/deliveries`);
+  await page.getByLabel('Endpoint').selectOption({ label: 'Acme ledger' });
+  const rows = page.locator('tr[data-delivery-id]');
+  await waitFor('the ledger deliveries', async () => (await rows.count()) >= 3);
+  await rows.nth(0).getByRole('checkbox').check();
+  await rows.nth(1).getByRole('checkbox').check();
+  const before = received.length;
+  await page.getByRole('button', { name: 'Retry selected (2)' }).click();
+  await page.getByText('2 deliveries will be sent again now.').waitFor();
+  await shot(page, 'retry-selected');
+  assert.equal(received.length, before, 'nothing is sent before the confirmation');
+  await page.getByRole('button', { name: 'Send 2 deliveries again' }).click();
+  await page.getByText('2 deliveries queued to be sent again now.').waitFor();
+  await waitFor('the two retried webhooks', () => received.length >= before + 2, { timeoutMs: 30_000 });
+
+  // Recover a range of the flaky endpoint: counted first (a dry run), sent only once confirmed.
+  const flaky = (
+    (await call('GET', '/v1/tenants/acme/endpoints?limit=250')).body as {
+      data: { id: string; name: string }[];
+    }
+  ).data.find((e) => e.name === 'Acme flaky')!;
+  const failedIds = async () =>
+    (
+      (await call('GET', `/v1/tenants/acme/deliveries?endpointId=${flaky.id}&status=failed&limit=250`))
+        .body as {
+        data: { id: string }[];
+      }
+    ).data.map((d) => d.id);
+  const failed = await failedIds();
+  assert.ok(failed.length > 0);
+  await page.goto(`${herald.url}/ui#/t/acme/endpoints/${encodeURIComponent(flaky.id)}`);
+  await page.getByLabel('Created from').fill('2020-01-01T00:00');
+  await page.getByLabel('To (empty: now)').fill('2020-01-02T00:00');
+  await page.getByRole('button', { name: 'Recover…' }).click();
+  await page.getByText('No failed deliveries in that range: nothing to send.').waitFor();
+  await page.getByLabel('To (empty: now)').fill('');
+  await page.getByRole('button', { name: 'Recover…' }).click();
+  await page.getByText(`${failed.length} failed deliveries will be sent again now.`).waitFor();
+  await shot(page, 'recover-confirm');
+  assert.deepEqual(await failedIds(), failed, 'the count changed nothing');
+  await page.getByRole('button', { name: `Send ${failed.length} failed deliveries again` }).click();
+  await page.getByText(`${failed.length} failed deliveries re-queued.`).waitFor();
   await page.context().close();
 });
 

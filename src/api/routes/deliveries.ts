@@ -1,10 +1,12 @@
 /** `/v1/tenants/:tenantId/deliveries`: what was sent where, every attempt, and sending again. */
 import { Type } from 'typebox';
 import { getDelivery, listDeliveries, retryDelivery } from '../../store/deliveries.ts';
+import { deliveryBody } from '../../store/delivery-body.ts';
 import type { App, AppContext } from '../context.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
 import { TenantParams } from '../schemas/common.ts';
 import {
+  DeliveryBodyOut,
   DeliveryDetailOut,
   DeliveryOut,
   DeliveryParams,
@@ -66,6 +68,28 @@ export function deliveryRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (req) => getDelivery(ctx.db, req.params.tenantId, req.params.deliveryId),
+  );
+
+  app.get(
+    '/v1/tenants/:tenantId/deliveries/:deliveryId/body',
+    {
+      config,
+      schema: {
+        tags,
+        operationId: 'getDeliveryBody',
+        summary: 'Get the request body of a delivery, rebuilt from its events',
+        errors: ['DELIVERY_NOT_FOUND'],
+        description:
+          'Attempts keep their request headers, not the body: it is rendered again from the stored ' +
+          "events through the endpoint's profile, as the sender does. `exact` is true when that is " +
+          'byte for byte the body of the last attempt (before any attempt: of the first); otherwise ' +
+          '`notes` say why (a purged payload gives no body, an endpoint changed since the first ' +
+          'attempt, a format that puts the time of sending into the body).',
+        params: DeliveryParams,
+        response: { 200: DeliveryBodyOut },
+      },
+    },
+    async (req) => deliveryBody(ctx.db, req.params.tenantId, req.params.deliveryId, ctx.clock),
   );
 
   app.post(

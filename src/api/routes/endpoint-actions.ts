@@ -5,7 +5,7 @@
 import { Type } from 'typebox';
 import { invalid } from '../../core/errors.ts';
 import { publishTestEvent } from '../../publish/publish-events.ts';
-import { recoverDeliveries } from '../../store/deliveries.ts';
+import { countRecoverable, recoverDeliveries } from '../../store/deliveries.ts';
 import type { App, AppContext } from '../context.ts';
 import { instant } from '../instant.ts';
 import { Timestamp } from '../schemas/common.ts';
@@ -56,22 +56,41 @@ export function endpointActionRoutes(app: App, ctx: AppContext): void {
         operationId: 'recoverEndpointDeliveries',
         summary: "Re-queue this endpoint's failed deliveries created in a time window",
         errors: ['ENDPOINT_NOT_FOUND'],
+        description:
+          'Failed deliveries created from `since` to `until` (both inclusive; no `until`: up to now) ' +
+          'become pending, due now: 202 with how many. With `dryRun: true` nothing changes and the ' +
+          'answer (200) says how many would be re-queued right now — the count to confirm before sending.',
         params: EndpointParams,
         body: Type.Object(
-          { since: Timestamp, until: Type.Optional(Timestamp) },
+          {
+            since: Timestamp,
+            until: Type.Optional(Timestamp),
+            dryRun: Type.Optional(
+              Type.Boolean({ description: 'count the failed deliveries in the window; change nothing' }),
+            ),
+          },
           { additionalProperties: false },
         ),
-        response: { 202: Type.Object({ recovered: Type.Integer() }) },
+        response: {
+          200: Type.Object({
+            wouldRecover: Type.Integer({ description: 'failed deliveries in the window now' }),
+          }),
+          202: Type.Object({ recovered: Type.Integer() }),
+        },
       },
     },
     async (req, reply) => {
-      const since = instant('since', req.body.since);
-      const until = req.body.until !== undefined ? instant('until', req.body.until) : undefined;
-      if (until && until < since) throw invalid('until', 'must not be before since');
-      const recovered = await recoverDeliveries(ctx.db, req.params.tenantId, req.params.endpointId, {
-        since,
-        ...(until ? { until } : {}),
-      });
+      const since = instant('body.since', req.body.since);
+      const until = req.body.until !== undefined ? instant('body.until', req.body.until) : undefined;
+      if (until && until < since) throw invalid('body.until', 'must not be before since');
+      const window = { since, ...(until ? { until } : {}) };
+      const { tenantId, endpointId } = req.params;
+      if (req.body.dryRun === true) {
+        return reply
+          .code(200)
+          .send({ wouldRecover: await countRecoverable(ctx.db, tenantId, endpointId, window) });
+      }
+      const recovered = await recoverDeliveries(ctx.db, tenantId, endpointId, window);
       return reply.code(202).send({ recovered });
     },
   );

@@ -3,6 +3,7 @@
  * id or `Idempotency-Key`) and reading events with each endpoint's delivery status.
  */
 import { Type } from 'typebox';
+import { invalid } from '../../core/errors.ts';
 import { createDeliveryBudget, MAX_DELIVERIES_PER_CALL } from '../../publish/delivery-budget.ts';
 import { type EventInput, publishEvents } from '../../publish/publish-events.ts';
 import { getEvent, listEvents } from '../../store/events.ts';
@@ -84,18 +85,36 @@ export function eventRoutes(app: App, ctx: AppContext): void {
         tags,
         operationId: 'listEvents',
         summary: "List the tenant's events, newest first",
+        description:
+          'Ordered by `(createdAt, id)`. `type`, `since` and `until` filter on the server, so every ' +
+          'page holds only matching events; keep the same filters when following `nextCursor`. ' +
+          'One event by its id: `GET …/events/{eventId}`.',
         params: TenantParams,
-        querystring: Type.Object({ ...PageQuery, type: Type.Optional(EventTypeName) }),
+        querystring: Type.Object({
+          ...PageQuery,
+          type: Type.Optional(EventTypeName),
+          since: Type.Optional(
+            Type.String({ format: 'date-time', description: 'only events created at or after this time' }),
+          ),
+          until: Type.Optional(
+            Type.String({ format: 'date-time', description: 'only events created at or before this time' }),
+          ),
+        }),
         response: { 200: PageOf(EventOut) },
       },
     },
     async (req) => {
-      const limit = req.query.limit ?? DEFAULT_LIMIT;
+      const { limit = DEFAULT_LIMIT, type } = req.query;
       const after = decodeCursor(req.query.cursor);
+      const since = req.query.since !== undefined ? instant('querystring.since', req.query.since) : undefined;
+      const until = req.query.until !== undefined ? instant('querystring.until', req.query.until) : undefined;
+      if (since && until && until < since) throw invalid('querystring.until', 'must not be before since');
       const rows = await listEvents(ctx.db, req.params.tenantId, {
         limit: limit + 1,
         ...(after ? { after } : {}),
-        ...(req.query.type !== undefined ? { type: req.query.type } : {}),
+        ...(type !== undefined ? { type } : {}),
+        ...(since ? { since } : {}),
+        ...(until ? { until } : {}),
       });
       return page(rows, limit, (e) => e.position);
     },

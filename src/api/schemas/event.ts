@@ -140,6 +140,18 @@ export const AttemptOut = Type.Object({
 
 export const DeliveryDetailOut = Type.Object({ ...DeliveryOut.properties, attempts: Type.Array(AttemptOut) });
 
+export const DeliveryBodyOut = Type.Object({
+  body: Nullable(Type.String({ description: 'null when it cannot be rebuilt (see notes)' })),
+  contentType: Nullable(Type.String()),
+  exact: Type.Boolean({ description: 'byte for byte the body sent (before any attempt: to be sent)' }),
+  attemptNumber: Nullable(
+    Type.Integer({ description: 'the attempt whose body this is; null before the first' }),
+  ),
+  notes: Type.Array(Type.String(), {
+    description: 'why it is not exact, or not shown; or that nothing was sent yet',
+  }),
+});
+
 const ResourceId = Type.String({ minLength: 1, maxLength: 200 });
 
 export const EventParams = Type.Object({ ...TenantParams.properties, eventId: ResourceId });

@@ -1,7 +1,7 @@
 // The deliveries log, newest first, filterable (by the API) on status, event type and endpoint,
-// polled while "Live" is on.
+// polled while "Live" is on. Rows can be selected and retried together, after a confirmation.
 import { StatusBadge } from '../components/badges.js';
-import { ErrorBanner, Field } from '../components/field.js';
+import { ErrorBanner, Field, Notice } from '../components/field.js';
 import { PageTitle } from '../components/layout.js';
 import { tenantPath } from '../lib/api.js';
 import { ago } from '../lib/format.js';
@@ -14,6 +14,57 @@ const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'];
 
 const PAGE = 50;
 
+const deliveries = (n) => `${n} ${n === 1 ? 'delivery' : 'deliveries'}`;
+
+/**
+ * "Retry selected": says how many will be sent again and asks before sending anything; then one
+ * retry call per delivery (the API's retry route), reporting how many were queued.
+ */
+function RetrySelected({ api, tenantId, selected, onDone }) {
+  const [confirming, setConfirming] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [notice, setNotice] = useState(null);
+  const [error, setError] = useState(null);
+  const count = selected.size;
+  async function retryAll() {
+    setBusy(true);
+    setError(null);
+    let queued = 0;
+    const failures = [];
+    for (const id of selected) {
+      try {
+        await api.post(`${tenantPath(tenantId)}/deliveries/${encodeURIComponent(id)}/retry`, {});
+        queued++;
+      } catch (err) {
+        failures.push(`${id}: ${err.message}`);
+      }
+    }
+    setBusy(false);
+    setConfirming(false);
+    setNotice(`${deliveries(queued)} queued to be sent again now.`);
+    if (failures.length) setError(new Error(`Not retried — ${failures.join('; ')}`));
+    onDone();
+  }
+  return html`<div class="bulk" aria-live="polite">
+    ${notice ? html`<${Notice}>${notice}<//>` : null}
+    <${ErrorBanner} error=${error} />
+    ${
+      confirming && count > 0
+        ? html`<div class="confirm" role="alertdialog" aria-labelledby="retry-confirm">
+            <p id="retry-confirm"><strong>${deliveries(count)} will be sent again now.</strong> One being sent at this moment is left as it is.</p>
+            <div class="row">
+              <button type="button" disabled=${busy} onClick=${retryAll}>Send ${deliveries(count)} again</button>
+              <button type="button" class="secondary" disabled=${busy} onClick=${() => setConfirming(false)}>Cancel</button>
+            </div>
+          </div>`
+        : html`<button type="button" class="secondary" disabled=${count === 0} onClick=${() => {
+            setNotice(null);
+            setConfirming(true);
+          }}>Retry selected (${count})</button>`
+    }
+  </div>`;
+}
+
 export function DeliveriesPage({ api, tenantId, base }) {
   const initial = hashQuery();
   const [status, setStatus] = useState(initial.get('status') ?? '');
@@ -21,6 +72,7 @@ export function DeliveriesPage({ api, tenantId, base }) {
   const [type, setType] = useState(initial.get('type') ?? '');
   const [live, setLive] = useState(true);
   const [pages, setPages] = useState(1);
+  const [selected, setSelected] = useState(() => new Set());
   const endpoints = useResource(
     () => api.get(`${tenantPath(tenantId)}/endpoints`, { limit: 250 }),
     [api, tenantId],
@@ -52,7 +104,15 @@ export function DeliveriesPage({ api, tenantId, base }) {
   const reset = (fn) => (e) => {
     fn(e.currentTarget.value);
     setPages(1);
+    setSelected(new Set());
   };
+  const toggle = (id, on) => {
+    const next = new Set(selected);
+    if (on) next.add(id);
+    else next.delete(id);
+    setSelected(next);
+  };
+  const allShown = rows.length > 0 && rows.every((d) => selected.has(d.id));
   return html`<${PageTitle} sub="Every event sent to every endpoint, newest first">Deliveries<//>
     <form class="filters" aria-label="Filter deliveries" onSubmit=${(e) => e.preventDefault()}>
       <${Field} id="f-status" label="Status">
@@ -75,18 +135,25 @@ export function DeliveriesPage({ api, tenantId, base }) {
       <//>
       <label class="check live"><input type="checkbox" checked=${live} onChange=${(e) => setLive(e.currentTarget.checked)} /> Live</label>
     </form>
+    <${RetrySelected} api=${api} tenantId=${tenantId} selected=${selected} onDone=${() => {
+      setSelected(new Set());
+      log.reload();
+    }} />
     <${ErrorBanner} error=${log.error} />
     ${log.loading ? html`<p>Loading…</p>` : null}
     ${log.data && rows.length === 0 ? html`<p class="empty">No deliveries match.</p>` : null}
     ${
       rows.length > 0
         ? html`<div class="table-wrap"><table class="list stack" aria-label="Deliveries" aria-live=${live ? 'polite' : 'off'} aria-relevant="additions">
-          <thead><tr><th scope="col">Created</th><th scope="col">Event type</th><th scope="col">Endpoint</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Last answer</th></tr></thead>
+          <thead><tr><th scope="col"><input type="checkbox" aria-label="Select every delivery shown" checked=${allShown}
+            onChange=${(e) => setSelected(e.currentTarget.checked ? new Set(rows.map((d) => d.id)) : new Set())} /></th><th scope="col">Created</th><th scope="col">Event type</th><th scope="col">Endpoint</th><th scope="col">Status</th><th scope="col">Attempts</th><th scope="col">Last answer</th></tr></thead>
           <tbody>
             ${rows.map(
               (d) => html`<tr key=${d.id} data-delivery-id=${d.id}>
+                <td data-label="Select"><input type="checkbox" aria-label=${`Select delivery ${d.id}`} checked=${selected.has(d.id)}
+                  onChange=${(e) => toggle(d.id, e.currentTarget.checked)} /></td>
                 <td data-label="Created"><a href=${`${base}/deliveries/${encodeURIComponent(d.id)}`} title=${d.createdAt}>${ago(d.createdAt)}</a></td>
-                <td data-label="Event type" class="mono">${d.eventType}</td>
+                <td data-label="Event type" class="mono"><a href=${`${base}/events/${encodeURIComponent(d.eventId)}`} title="Open the event">${d.eventType}</a></td>
                 <td data-label="Endpoint">${names.get(d.endpointId) ?? html`<span class="mono">${d.endpointId}</span>`}</td>
                 <td data-label="Status"><${StatusBadge} status=${d.status} /></td>
                 <td data-label="Attempts">${d.attemptCount}</td>

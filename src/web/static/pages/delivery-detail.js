@@ -1,5 +1,5 @@
-// One delivery with every attempt (request headers, response status and excerpt, duration, error)
-// and a retry button. Polled while the delivery is pending.
+// One delivery: its event(s) (linked), the request body it carried, every attempt (request headers,
+// response status, headers and excerpt, duration, error) and a retry button. Polled while pending.
 import { StatusBadge } from '../components/badges.js';
 import { ErrorBanner, Notice } from '../components/field.js';
 import { PageTitle } from '../components/layout.js';
@@ -37,6 +37,32 @@ function Attempt({ a }) {
     <h4>Response excerpt</h4>
     ${a.responseExcerpt ? html`<pre class="excerpt">${a.responseExcerpt}</pre>` : html`<p class="muted">Empty.</p>`}
   </li>`;
+}
+
+/**
+ * The body sent, rebuilt by the API from the events and the endpoint's profile (attempts keep no
+ * body); when that cannot be byte for byte what was sent, the API's notes say why and we show them.
+ */
+function RequestBody({ api, path, attempts }) {
+  // Reloaded when an attempt is added: the body is the last attempt's.
+  const { data, error } = useResource(() => api.get(`${path}/body`), [api, path, attempts]);
+  return html`<section class="card" aria-labelledby="body-h">
+    <h2 id="body-h">Request body</h2>
+    <${ErrorBanner} error=${error} />
+    ${
+      data
+        ? html`<p class="muted" data-testid="body-exactness">${
+            data.exact
+              ? data.attemptNumber === null
+                ? 'Exactly what the first attempt will send.'
+                : `Exactly the bytes attempt ${data.attemptNumber} sent${data.contentType ? ` (${data.contentType})` : ''}.`
+              : 'Not exactly what was sent:'
+          }</p>
+          ${data.notes.length ? html`<ul class="notes">${data.notes.map((n) => html`<li>${n}</li>`)}</ul>` : null}
+          ${data.body !== null ? html`<pre class="excerpt" data-testid="request-body">${data.body}</pre>` : null}`
+        : null
+    }
+  </section>`;
 }
 
 export function DeliveryDetailPage({ api, tenantId, base, params }) {
@@ -77,13 +103,18 @@ export function DeliveryDetailPage({ api, tenantId, base, params }) {
       <dl class="props">
         <dt>Status</dt><dd data-testid="delivery-status"><${StatusBadge} status=${d.status} /></dd>
         <dt>Endpoint</dt><dd><a class="mono" href=${`${base}/endpoints/${encodeURIComponent(d.endpointId)}`}>${d.endpointId}</a></dd>
-        <dt>Event</dt><dd class="mono">${d.eventIds.join(', ')}</dd>
+        <dt>${d.eventIds.length > 1 ? 'Events' : 'Event'}</dt>
+        <dd>${d.eventIds.map(
+          (id, i) =>
+            html`${i > 0 ? ', ' : ''}<a class="mono" href=${`${base}/events/${encodeURIComponent(id)}`}>${id}</a>`,
+        )}</dd>
         <dt>Sequence</dt><dd>${d.sequence}</dd>
         <dt>Created</dt><dd>${formatTime(d.createdAt)}</dd>
         <dt>Next attempt</dt><dd>${d.status === 'pending' ? formatTime(d.nextAttemptAt) : '—'}</dd>
       </dl>
       <button type="button" onClick=${retry}>Retry now</button>
     </section>
+    <${RequestBody} api=${api} path=${path} attempts=${d.attempts.length} />
     <h2>Attempts (${d.attempts.length})</h2>
     ${d.attempts.length === 0 ? html`<p class="muted">No attempt yet.</p>` : null}
     <ol class="attempts">${d.attempts.map((a) => html`<${Attempt} key=${a.id} a=${a} />`)}</ol>`;

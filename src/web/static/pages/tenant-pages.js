@@ -7,6 +7,8 @@ import { DeliveryDetailPage } from './delivery-detail.js';
 import { EndpointDetailPage } from './endpoint-detail.js';
 import { EndpointFormPage } from './endpoint-form.js';
 import { EndpointsPage } from './endpoints.js';
+import { EventDetailPage } from './event-detail.js';
+import { EventsPage } from './events.js';
 
 const ROUTES = [
   ['/endpoints', EndpointsPage],
@@ -15,6 +17,8 @@ const ROUTES = [
   ['/endpoints/:endpointId', EndpointDetailPage],
   ['/deliveries', DeliveriesPage],
   ['/deliveries/:deliveryId', DeliveryDetailPage],
+  ['/events', EventsPage],
+  ['/events/:eventId', EventDetailPage],
 ];
 
 /** The tenant page for `path`, or null when none matches. */
@@ -29,5 +33,6 @@ export function tenantPage(path, props) {
 
 export const tenantNav = (base, path) => [
   { href: `${base}/endpoints`, label: 'Endpoints', current: path.startsWith('/endpoints') },
+  { href: `${base}/events`, label: 'Events', current: path.startsWith('/events') },
   { href: `${base}/deliveries`, label: 'Deliveries', current: path.startsWith('/deliveries') },
 ];
