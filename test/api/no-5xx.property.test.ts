@@ -131,8 +131,13 @@ forEachStorage('no input produces a 5xx', (kind) => {
               code && known.has(code),
               `${route.method} ${url} → ${res.statusCode} without a known code: ${res.body}`,
             );
+            // An empty or dot path parameter makes a different path (`/v1/tenants//endpoints/` is the
+            // list's, with its own codes): only the operation the request reached is held to its list.
+            const reached = params
+              .slice(0, (route.path.match(/\{/g) ?? []).length)
+              .every((p) => p !== '' && p !== '.' && p !== '..');
             assert.ok(
-              UNROUTED.has(code) || route.documented.get(String(res.statusCode))?.has(code),
+              !reached || UNROUTED.has(code) || route.documented.get(String(res.statusCode))?.has(code),
               `${route.method} ${route.path} answered ${res.statusCode} ${code}, which its OpenAPI operation does not list: ${res.body}`,
             );
           }
