@@ -20,7 +20,7 @@ forEachStorage('endpoint stats', (kind) => {
   let other: string;
 
   before(async () => {
-    t = await makeTestApp(kind, { clock: manualClock(NOW) });
+    t = await makeTestApp(kind, { clock: manualClock(NOW), config: { disableAfterSeconds: 3600 } });
     const db = t.ctx.db;
     await insertTenant(db, 'acme');
     await insertTenant(db, 'globex');
@@ -65,6 +65,8 @@ forEachStorage('endpoint stats', (kind) => {
       successRate: 0.6,
       lastAttempt: { startedAt: ago(2).toISOString(), statusCode: null, errorKind: 'timeout' },
       failingSince: ago(5).toISOString(),
+      // Auto-disable comes HERALD_DISABLE_AFTER (an hour here) after it began failing.
+      disablesAt: new Date(ago(5).getTime() + 3600_000).toISOString(),
     });
     assert.deepEqual(byId.get(idle), {
       endpointId: idle,
@@ -74,6 +76,7 @@ forEachStorage('endpoint stats', (kind) => {
       successRate: null,
       lastAttempt: null,
       failingSince: null,
+      disablesAt: null,
     });
     const hour = await t.request('GET', `/v1/tenants/acme/endpoint-stats?window=1h&endpointIds=${busy}`);
     assert.equal(hour.json().data[0].attempts, 3);

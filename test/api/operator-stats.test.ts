@@ -20,7 +20,7 @@ forEachStorage('operator stats', (kind) => {
   let probing: string;
 
   before(async () => {
-    t = await makeTestApp(kind, { clock: manualClock(NOW) });
+    t = await makeTestApp(kind, { clock: manualClock(NOW), config: { disableAfterSeconds: 86_400 } });
     const db = t.ctx.db;
     await insertTenant(db, 'acme');
     failing = (await insertEndpoint(db, 'acme', { url: 'http://127.0.0.1:9/a', failingSince: ago(600) })).id;
@@ -80,6 +80,7 @@ forEachStorage('operator stats', (kind) => {
         url: 'http://127.0.0.1:9/a',
         name: null,
         failingSince: ago(600).toISOString(),
+        disablesAt: new Date(ago(600).getTime() + 86_400_000).toISOString(),
       },
     ]);
     assert.equal(s.endpoints.disabledList[0].endpointId, disabled);

@@ -31,6 +31,10 @@ const lastAttempt = (r: LastAttemptRow) =>
     : null;
 
 export function endpointStatsRoutes(app: App, ctx: AppContext): void {
+  /** When an endpoint failing since `since` is disabled if it keeps failing (src/delivery/auto-disable.ts). */
+  const disablesAt = (since: Date | null) =>
+    since ? new Date(since.getTime() + ctx.config.disableAfterSeconds * 1000).toISOString() : null;
+
   const tags = ['endpoints'];
   const config = { access: 'tenant' as const };
 
@@ -68,6 +72,7 @@ export function endpointStatsRoutes(app: App, ctx: AppContext): void {
           successRate: rate(r.succeeded, r.attempts),
           lastAttempt: lastAttempt(r),
           failingSince: r.failing_since ? r.failing_since.toISOString() : null,
+          disablesAt: disablesAt(r.failing_since),
         })),
       };
     },
@@ -112,6 +117,7 @@ export function endpointStatsRoutes(app: App, ctx: AppContext): void {
         },
         lastAttempt: lastAttempt(endpoint),
         failingSince: endpoint.failing_since ? endpoint.failing_since.toISOString() : null,
+        disablesAt: disablesAt(endpoint.failing_since),
         buckets: fillBuckets(w, (i) => {
           const r = byBucket.get(i);
           return {

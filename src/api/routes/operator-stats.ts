@@ -53,6 +53,9 @@ export function operatorStatsRoutes(app: App, ctx: AppContext): void {
           failingList: trouble.failing.map((r) => ({
             ...ref(r),
             failingSince: r.failing_since.toISOString(),
+            disablesAt: new Date(
+              r.failing_since.getTime() + ctx.config.disableAfterSeconds * 1000,
+            ).toISOString(),
           })),
           disabledList: trouble.disabled.map((r) => ({
             ...ref(r),

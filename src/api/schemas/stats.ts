@@ -30,6 +30,13 @@ export const EndpointSummaryOut = Type.Object({
   successRate: SuccessRate,
   lastAttempt: LastAttempt,
   failingSince: Nullable(Timestamp),
+  disablesAt: Nullable(
+    Type.String({
+      format: 'date-time',
+      description:
+        'when the endpoint is disabled if it keeps failing: failingSince + HERALD_DISABLE_AFTER (null while it succeeds)',
+    }),
+  ),
 });
 
 export const EndpointSummaryQuery = Type.Object({
@@ -65,6 +72,13 @@ export const EndpointStatsOut = Type.Object({
   }),
   lastAttempt: LastAttempt,
   failingSince: Nullable(Timestamp),
+  disablesAt: Nullable(
+    Type.String({
+      format: 'date-time',
+      description:
+        'when the endpoint is disabled if it keeps failing: failingSince + HERALD_DISABLE_AFTER (null while it succeeds)',
+    }),
+  ),
   buckets: Type.Array(EndpointStatsBucket, { description: 'oldest first, one per bucket, empty ones too' }),
 });
 
@@ -96,9 +110,19 @@ export const OperatorStatsOut = Type.Object({
       description:
         'active endpoints failing and held below the maximum of requests in flight (herald_endpoints_throttled)',
     }),
-    failingList: Type.Array(Type.Object({ ...EndpointRef, failingSince: Timestamp }), {
-      description: 'the 20 failing longest',
-    }),
+    failingList: Type.Array(
+      Type.Object({
+        ...EndpointRef,
+        failingSince: Timestamp,
+        disablesAt: Type.String({
+          format: 'date-time',
+          description: 'when it is disabled if it keeps failing (failingSince + HERALD_DISABLE_AFTER)',
+        }),
+      }),
+      {
+        description: 'the 20 failing longest',
+      },
+    ),
     disabledList: Type.Array(
       Type.Object({
         ...EndpointRef,
