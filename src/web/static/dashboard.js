@@ -1,3 +1,4 @@
+// @ts-check
 // The operator dashboard (/ui): sign in with the admin key, then tenants, health, the event-type
 // catalog, and every tenant's pages under `#/t/<tenant>/…`.
 import { Layout } from './components/layout.js';
@@ -55,6 +56,6 @@ function Dashboard() {
 }
 
 // The static "Loading…" placeholder is not Preact's to diff: clear it first.
-const root = document.getElementById('app');
+const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 root.textContent = '';
 render(html`<${Dashboard} />`, root);

@@ -1,3 +1,4 @@
+// @ts-check
 // The tenant portal (/portal): entered through `/portal#token=…` from POST …/portal-sessions. The
 // token is moved from the URL into sessionStorage at once (so it is not left in the address bar or
 // the history) and used as the bearer key; it reaches only its own tenant's routes. It wears the
@@ -40,7 +41,10 @@ function claims(token) {
 /** The configured branding (web-routes.ts writes it into the page). */
 function configuredBranding() {
   try {
-    return JSON.parse(document.querySelector('meta[name="herald-portal-branding"]')?.content ?? '{}');
+    const meta = /** @type {HTMLMetaElement | null} */ (
+      document.querySelector('meta[name="herald-portal-branding"]')
+    );
+    return JSON.parse(meta?.content ?? '{}');
   } catch {
     return {};
   }
@@ -113,6 +117,6 @@ function Portal() {
 }
 
 // The static "Loading…" placeholder is not Preact's to diff: clear it first.
-const root = document.getElementById('app');
+const root = /** @type {HTMLElement} */ (document.getElementById('app'));
 root.textContent = '';
 render(html`<${Portal} />`, root);

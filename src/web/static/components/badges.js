@@ -1,3 +1,4 @@
+// @ts-check
 // States as words with a colour, never colour alone.
 import { ago, clockTime, formatTime } from '../lib/format.js';
 import { html } from '../lib/html.js';
@@ -7,13 +8,16 @@ export function StatusBadge({ status }) {
 }
 
 /** An endpoint's state: active, failing since…, or disabled (and why). */
-export function EndpointState({ endpoint, failingSince }) {
+export function EndpointState({ endpoint, failingSince, disablesAt }) {
   if (!endpoint.active) {
     const why = endpoint.disabledReason ? `: ${endpoint.disabledReason}` : '';
     return html`<span class="badge badge-failed" title=${endpoint.disabledAt ?? ''}>disabled${why}</span>`;
   }
-  if (failingSince)
-    return html`<span class="badge badge-pending">failing for ${ago(failingSince).replace(' ago', '')}</span>`;
+  if (failingSince) {
+    // Auto-disable (HERALD_DISABLE_AFTER): when it happens if nothing succeeds before.
+    const until = disablesAt ? ` · disabled ${formatTime(disablesAt)} if it keeps failing` : '';
+    return html`<span class="badge badge-pending">failing for ${ago(failingSince).replace(' ago', '')}${until}</span>`;
+  }
   return html`<span class="badge badge-succeeded">active</span>`;
 }
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Small inline-SVG bar charts: no chart library, scales with its container, and a text summary for
 // screen readers (the SVG is an image with a label; the numbers are in a table behind a toggle).
 import { html } from '../lib/html.js';

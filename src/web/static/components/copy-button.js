@@ -1,3 +1,4 @@
+// @ts-check
 import { html, useState } from '../lib/html.js';
 
 /** Copies `text` to the clipboard and says so. */

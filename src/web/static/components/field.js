@@ -1,3 +1,4 @@
+// @ts-check
 // A labelled form control with its hint and its error, tied together for screen readers.
 import { html } from '../lib/html.js';
 

@@ -1,7 +1,11 @@
+// @ts-check
 // The frame of every page: a header with the app's name and navigation, then the page.
 import { html } from '../lib/html.js';
 
-/** @param {{title: string, nav: {href: string, label: string, current?: boolean}[], actions?: unknown, children: unknown}} props */
+/**
+ * @param {{title: unknown, subtitle?: unknown, nav: {href: string, label: string, current?: boolean}[],
+ *   actions?: unknown, children: unknown}} props
+ */
 export function Layout({ title, subtitle, nav, actions, children }) {
   return html`<a class="skip" href="#main" onClick=${skip}>Skip to content</a>
     <header class="top">

@@ -1,3 +1,4 @@
+// @ts-check
 // How times, rates and durations read on every page.
 
 export function formatTime(iso) {

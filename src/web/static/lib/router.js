@@ -1,3 +1,4 @@
+// @ts-check
 // Hash routing (`#/tenants/acme/endpoints`): the server serves one page per app, and the path after
 // `#` never reaches a server or its logs.
 import { useEffect, useState } from './html.js';
@@ -17,11 +18,17 @@ export function useHashPath() {
   return path;
 }
 
-/** Matches `/t/:tenantId/endpoints/:endpointId` against a path; the params, or null. */
+/**
+ * Matches `/t/:tenantId/endpoints/:endpointId` against a path; the params, or null.
+ * @param {string} pattern
+ * @param {string} path
+ * @returns {Record<string, string> | null}
+ */
 export function match(pattern, path) {
   const p = pattern.split('/');
   const s = path.replace(/\/+$/, '').split('/');
   if (p.length !== s.length) return null;
+  /** @type {Record<string, string>} */
   const params = {};
   for (let i = 0; i < p.length; i++) {
     if (p[i].startsWith(':')) params[p[i].slice(1)] = decodeURIComponent(s[i]);
@@ -30,7 +37,7 @@ export function match(pattern, path) {
   return params;
 }
 
-export const navigate = (hash) => {
+export const navigate = (/** @type {string} */ hash) => {
   window.location.hash = hash;
 };
 

@@ -1,3 +1,4 @@
+// @ts-check
 // The deliveries log, newest first, filterable (by the API) on status, event type and endpoint,
 // polled while "Live" is on. Rows can be selected and retried together, after a confirmation.
 import { StatusBadge } from '../components/badges.js';
@@ -8,6 +9,12 @@ import { ago } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { hashQuery } from '../lib/router.js';
 import { useResource } from '../lib/use-resource.js';
+
+/** @typedef {import('../lib/api.js').Api} Api */
+/** @typedef {import('../lib/api.js').Delivery} Delivery */
+/** @typedef {import('../lib/api.js').Endpoint} Endpoint */
+/** @typedef {import('../lib/api.js').EventType} EventType */
+/** @template T @typedef {import('../lib/api.js').Page<T>} Page */
 
 // A delivery's statuses (docs/design.md, glossary).
 const DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'];
@@ -23,8 +30,8 @@ const deliveries = (n) => `${n} ${n === 1 ? 'delivery' : 'deliveries'}`;
 function RetrySelected({ api, tenantId, selected, onDone }) {
   const [confirming, setConfirming] = useState(false);
   const [busy, setBusy] = useState(false);
-  const [notice, setNotice] = useState(null);
-  const [error, setError] = useState(null);
+  const [notice, setNotice] = useState(/** @type {string | null} */ (null));
+  const [error, setError] = useState(/** @type {Error | null} */ (null));
   const count = selected.size;
   async function retryAll() {
     setBusy(true);
@@ -65,6 +72,7 @@ function RetrySelected({ api, tenantId, selected, onDone }) {
   </div>`;
 }
 
+/** @param {{api: Api, tenantId: string, base: string}} props */
 export function DeliveriesPage({ api, tenantId, base }) {
   const initial = hashQuery();
   const [status, setStatus] = useState(initial.get('status') ?? '');
@@ -72,17 +80,24 @@ export function DeliveriesPage({ api, tenantId, base }) {
   const [type, setType] = useState(initial.get('type') ?? '');
   const [live, setLive] = useState(true);
   const [pages, setPages] = useState(1);
-  const [selected, setSelected] = useState(() => new Set());
+  const [selected, setSelected] = useState(() => /** @type {Set<string>} */ (new Set()));
   const endpoints = useResource(
+    /** @returns {Promise<Page<Endpoint>>} */
     () => api.get(`${tenantPath(tenantId)}/endpoints`, { limit: 250 }),
     [api, tenantId],
   );
-  const catalog = useResource(() => api.get('/v1/event-types', { limit: 250 }), [api]);
+  const catalog = useResource(
+    /** @returns {Promise<Page<EventType>>} */
+    () => api.get('/v1/event-types', { limit: 250 }),
+    [api],
+  );
   const log = useResource(
     async () => {
+      /** @type {Delivery[]} */
       const rows = [];
       let cursor;
       for (let i = 0; i < pages; i++) {
+        /** @type {Page<Delivery>} */
         const page = await api.get(`${tenantPath(tenantId)}/deliveries`, {
           limit: PAGE,
           status,

@@ -1,3 +1,4 @@
+// @ts-check
 // One delivery: its event(s) (linked), the request body it carried, every attempt (request headers,
 // response status, headers and excerpt, duration, error) and a retry button. Polled while pending.
 import { StatusBadge } from '../components/badges.js';
@@ -8,6 +9,10 @@ import { formatTime } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 
+/** @typedef {import('../lib/api.js').Api} Api */
+/** @typedef {import('../lib/api.js').Attempt} Attempt */
+/** @typedef {import('../lib/api.js').DeliveryDetail} DeliveryDetail */
+
 function Headers({ headers, label }) {
   const entries = Object.entries(headers ?? {});
   if (entries.length === 0) return html`<p class="muted">No ${label.toLowerCase()}.</p>`;
@@ -16,6 +21,7 @@ function Headers({ headers, label }) {
   </table></div>`;
 }
 
+/** @param {{a: Attempt}} props */
 function Attempt({ a }) {
   const outcome = a.errorKind === null ? 'succeeded' : 'failed';
   return html`<li class="attempt card" data-attempt=${a.attemptNumber}>
@@ -65,10 +71,11 @@ function RequestBody({ api, path, attempts }) {
   </section>`;
 }
 
+/** @param {{api: Api, tenantId: string, base: string, params: Record<string, string>}} props */
 export function DeliveryDetailPage({ api, tenantId, base, params }) {
   const path = `${tenantPath(tenantId)}/deliveries/${encodeURIComponent(params.deliveryId)}`;
   const [poll, setPoll] = useState(2000);
-  const [notice, setNotice] = useState(null);
+  const [notice, setNotice] = useState(/** @type {string | null} */ (null));
   const [retryError, setRetryError] = useState(null);
   const {
     data: d,
@@ -76,6 +83,7 @@ export function DeliveryDetailPage({ api, tenantId, base, params }) {
     reload,
   } = useResource(
     async () => {
+      /** @type {DeliveryDetail} */
       const delivery = await api.get(path);
       setPoll(delivery.status === 'pending' ? 2000 : 0);
       return delivery;

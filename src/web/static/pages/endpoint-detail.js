@@ -1,3 +1,4 @@
+// @ts-check
 // One endpoint: its settings, its secret (reveal, copy, rotate), 24 h success rate and latency, the
 // emulator ("send test event") and recovery of failed deliveries.
 import { CircuitState, EndpointState } from '../components/badges.js';
@@ -9,14 +10,18 @@ import { tenantPath } from '../lib/api.js';
 import { ago, formatTime, ms, percent } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
+
+/** @typedef {import('../lib/api.js').Api} Api */
+/** @typedef {import('../lib/api.js').Endpoint} Endpoint */
+/** @typedef {import('../lib/api.js').EndpointHealth} EndpointHealth */
 import { RecoverForm } from './recover-form.js';
 import { TestEventForm } from './test-event-form.js';
 
 function SecretPanel({ api, path }) {
-  const [secret, setSecret] = useState(null);
+  const [secret, setSecret] = useState(/** @type {string | null} */ (null));
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState(null);
-  const [notice, setNotice] = useState(null);
+  const [notice, setNotice] = useState(/** @type {string | null} */ (null));
   async function reveal() {
     setError(null);
     try {
@@ -76,6 +81,11 @@ function StatsPanel({ api, path }) {
       <div><dt>Attempts</dt><dd>${data.totals.attempts}</dd></div>
       <div><dt>Average latency</dt><dd>${ms(data.totals.avgDurationMs)}</dd></div>
       <div><dt>Last attempt</dt><dd>${data.lastAttempt ? ago(data.lastAttempt.startedAt) : 'never'}</dd></div>
+      ${
+        data.failingSince
+          ? html`<div><dt>Failing since</dt><dd data-testid="disables-at">${formatTime(data.failingSince)}; disabled ${formatTime(data.disablesAt)} if it keeps failing</dd></div>`
+          : null
+      }
     </dl>
     <div class="charts">
       <${BarChart} title="Attempts per hour by outcome" buckets=${rateBuckets}
@@ -87,6 +97,7 @@ function StatsPanel({ api, path }) {
 }
 
 /** The circuit in words, with when it opened and why (docs/isolation.md). */
+/** @param {EndpointHealth} h */
 function circuitText(h) {
   if (h.circuit === 'closed') {
     return h.consecutiveFailures > 0
@@ -101,6 +112,7 @@ function circuitText(h) {
 }
 
 /** The adaptive limit in words: the maximum, throttled after failures, or still starting slowly. */
+/** @param {EndpointHealth} health */
 function inFlightText(health) {
   if (health.concurrencyLimit === null) return 'up to the maximum';
   if (health.consecutiveFailures > 0)
@@ -108,9 +120,14 @@ function inFlightText(health) {
   return `up to ${health.concurrencyLimit}, one more with each success (slow start)`;
 }
 
+/** @param {{api: Api, tenantId: string, base: string, params: Record<string, string>}} props */
 export function EndpointDetailPage({ api, tenantId, base, params }) {
   const path = `${tenantPath(tenantId)}/endpoints/${encodeURIComponent(params.endpointId)}`;
-  const { data: e, error } = useResource(() => api.get(path), [api, path]);
+  const { data: e, error } = useResource(
+    /** @returns {Promise<Endpoint>} */
+    () => api.get(path),
+    [api, path],
+  );
   if (error) return html`<${ErrorBanner} error=${error} />`;
   if (!e) return html`<p>Loading…</p>`;
   const href = `${base}/endpoints/${encodeURIComponent(e.id)}`;

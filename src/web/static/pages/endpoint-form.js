@@ -1,3 +1,4 @@
+// @ts-check
 // Create or edit an endpoint. The API validates; its refusal's `details` carry the path of each bad
 // field (`body.url`, `url`, `headers.X-Foo`), and each is shown at its field.
 import { describedBy, ErrorBanner, Field } from '../components/field.js';
@@ -7,10 +8,24 @@ import { html, useEffect, useState } from '../lib/html.js';
 import { navigate } from '../lib/router.js';
 import { useResource } from '../lib/use-resource.js';
 
+/** @typedef {import('../lib/api.js').Api} Api */
+/** @typedef {import('../lib/api.js').ApiError} ApiError */
+/** @typedef {import('../lib/api.js').Endpoint} Endpoint */
+/** @typedef {import('../lib/api.js').EventType} EventType */
+/** @typedef {import('../lib/api.js').Profile} Profile */
+/** @template T @typedef {import('../lib/api.js').Page<T>} Page */
+/** @typedef {typeof emptyForm} Form */
+/** @typedef {Partial<Record<'_form' | 'name' | 'url' | 'eventTypes' | 'profile' | 'headers' | 'active', string>>} FieldErrors */
+
 const FIELDS = ['name', 'url', 'eventTypes', 'profile', 'headers', 'active'];
 
 /** Field name → message, from an ApiError's details; what matches no field goes to `_form`. */
+/**
+ * @param {ApiError | null} error
+ * @returns {FieldErrors}
+ */
 export function fieldErrors(error) {
+  /** @type {Record<string, string>} */
   const out = {};
   for (const d of error?.details ?? []) {
     const path = String(d.path ?? '').replace(/^body\.?/, '');
@@ -27,13 +42,17 @@ const emptyForm = {
   name: '',
   url: '',
   allTypes: true,
-  types: [],
+  types: /** @type {string[]} */ ([]),
   patterns: '',
   profile: 'standard',
-  headers: [],
+  headers: /** @type {{name: string, value: string}[]} */ ([]),
   active: true,
 };
 
+/**
+ * @param {Endpoint} e
+ * @returns {Form}
+ */
 function fromEndpoint(e) {
   const all = e.eventTypes.length === 0 || e.eventTypes.includes('*');
   return {
@@ -48,12 +67,17 @@ function fromEndpoint(e) {
   };
 }
 
+/**
+ * @param {Form} f
+ * @param {boolean} editing
+ */
 function toBody(f, editing) {
   const patterns = f.patterns
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
   const eventTypes = f.allTypes ? ['*'] : [...f.types, ...patterns];
+  /** @type {{url: string, eventTypes: string[], profile: string, headers: Record<string, string>, active: boolean, name?: string | null}} */
   const body = {
     url: f.url.trim(),
     eventTypes,
@@ -66,20 +90,30 @@ function toBody(f, editing) {
   return body;
 }
 
+/** @param {{api: Api, tenantId: string, base: string, params: Record<string, string>}} props */
 export function EndpointFormPage({ api, tenantId, base, params }) {
   const editing = params.endpointId !== undefined;
-  const catalog = useResource(() => api.get('/v1/event-types', { limit: 250 }), [api]);
+  const catalog = useResource(
+    /** @returns {Promise<Page<EventType>>} */
+    () => api.get('/v1/event-types', { limit: 250 }),
+    [api],
+  );
   // The wire formats as the server describes them (GET /v1/profiles); until they load, the
   // endpoint's own profile is the one choice.
-  const profiles = useResource(() => api.get('/v1/profiles'), [api]);
+  const profiles = useResource(
+    /** @returns {Promise<{data: Profile[]}>} */
+    () => api.get('/v1/profiles'),
+    [api],
+  );
   const existing = useResource(
+    /** @returns {Promise<Endpoint> | null} */
     () =>
       editing ? api.get(`${tenantPath(tenantId)}/endpoints/${encodeURIComponent(params.endpointId)}`) : null,
     [api, tenantId, params.endpointId],
   );
   const [form, setForm] = useState(emptyForm);
-  const [errors, setErrors] = useState({});
-  const [apiError, setApiError] = useState(null);
+  const [errors, setErrors] = useState(/** @type {FieldErrors} */ ({}));
+  const [apiError, setApiError] = useState(/** @type {ApiError | null} */ (null));
   const [saving, setSaving] = useState(false);
   useEffect(() => {
     if (existing.data) setForm(fromEndpoint(existing.data));
@@ -116,7 +150,10 @@ export function EndpointFormPage({ api, tenantId, base, params }) {
       setApiError(err);
       setErrors(fieldErrors(err));
       // Move focus to the first field in error so keyboard users land on it.
-      setTimeout(() => document.querySelector('[aria-invalid="true"]')?.focus(), 0);
+      setTimeout(
+        () => /** @type {HTMLElement | null} */ (document.querySelector('[aria-invalid="true"]'))?.focus(),
+        0,
+      );
     } finally {
       setSaving(false);
     }

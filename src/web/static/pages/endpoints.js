@@ -1,3 +1,4 @@
+// @ts-check
 // A tenant's endpoints: state (circuit and throttling included), success rate over 24 h and last
 // attempt (GET …/endpoint-stats).
 import { CircuitState, EndpointState } from '../components/badges.js';
@@ -8,9 +9,15 @@ import { ago, percent } from '../lib/format.js';
 import { html } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 
+/** @typedef {import('../lib/api.js').Api} Api */
+/** @typedef {import('../lib/api.js').Endpoint} Endpoint */
+/** @template T @typedef {import('../lib/api.js').Page<T>} Page */
+
+/** @param {{api: Api, tenantId: string, base: string}} props */
 export function EndpointsPage({ api, tenantId, base }) {
   const { data, error, loading } = useResource(
     async () => {
+      /** @type {Page<Endpoint>} */
       const page = await api.get(`${tenantPath(tenantId)}/endpoints`, { limit: 100 });
       const ids = page.data.map((e) => e.id);
       const stats = ids.length
@@ -44,7 +51,7 @@ export function EndpointsPage({ api, tenantId, base }) {
               return html`<tr>
                 <td><a href=${`${base}/endpoints/${encodeURIComponent(e.id)}`}>${e.name || e.url}</a>
                   ${e.name ? html`<div class="muted mono">${e.url}</div>` : null}</td>
-                <td><${EndpointState} endpoint=${e} failingSince=${s?.failingSince} /> <${CircuitState} endpoint=${e} /></td>
+                <td><${EndpointState} endpoint=${e} failingSince=${s?.failingSince} disablesAt=${s?.disablesAt} /> <${CircuitState} endpoint=${e} /></td>
                 <td>${percent(s?.successRate)}${s?.attempts ? html` <span class="muted">of ${s.attempts}</span>` : null}</td>
                 <td>${last ? html`${ago(last.startedAt)} <span class="muted">${last.errorKind ?? last.statusCode ?? ''}</span>` : 'never'}</td>
               </tr>`;

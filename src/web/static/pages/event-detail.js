@@ -1,3 +1,4 @@
+// @ts-check
 // One event: its payload as published and its delivery to every endpoint, each linking to the
 // delivery's detail (which links back here).
 import { StatusBadge } from '../components/badges.js';
@@ -8,10 +9,22 @@ import { ago, formatTime, pretty } from '../lib/format.js';
 import { html } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 
+/** @typedef {import('../lib/api.js').Api} Api */
+/** @typedef {import('../lib/api.js').Endpoint} Endpoint */
+/** @typedef {import('../lib/api.js').EventDetail} EventDetail */
+/** @template T @typedef {import('../lib/api.js').Page<T>} Page */
+
+/** @param {{api: Api, tenantId: string, base: string, params: Record<string, string>}} props */
 export function EventDetailPage({ api, tenantId, base, params }) {
   const path = `${tenantPath(tenantId)}/events/${encodeURIComponent(params.eventId)}`;
-  const { data: ev, error } = useResource(() => api.get(path), [api, path], { pollMs: 5000 });
+  const { data: ev, error } = useResource(
+    /** @returns {Promise<EventDetail>} */
+    () => api.get(path),
+    [api, path],
+    { pollMs: 5000 },
+  );
   const endpoints = useResource(
+    /** @returns {Promise<Page<Endpoint>>} */
     () => api.get(`${tenantPath(tenantId)}/endpoints`, { limit: 250 }),
     [api, tenantId],
   );

@@ -1,3 +1,4 @@
+// @ts-check
 // The event-type catalog: names, descriptions, examples and schemas (read-only here; the catalog is
 // managed through the API).
 import { ErrorBanner } from '../components/field.js';
@@ -6,8 +7,17 @@ import { pretty } from '../lib/format.js';
 import { html } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 
+/** @typedef {import('../lib/api.js').Api} Api */
+/** @typedef {import('../lib/api.js').EventType} EventType */
+/** @template T @typedef {import('../lib/api.js').Page<T>} Page */
+
+/** @param {{api: Api}} props */
 export function EventTypesPage({ api }) {
-  const { data, error } = useResource(() => api.get('/v1/event-types', { limit: 250 }), [api]);
+  const { data, error } = useResource(
+    /** @returns {Promise<Page<EventType>>} */
+    () => api.get('/v1/event-types', { limit: 250 }),
+    [api],
+  );
   return html`<${PageTitle} sub="The event types producers publish and endpoints subscribe to">Event types<//>
     <${ErrorBanner} error=${error} />
     ${data && data.data.length === 0 ? html`<p class="empty">The catalog is empty.</p>` : null}

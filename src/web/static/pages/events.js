@@ -1,3 +1,4 @@
+// @ts-check
 // The tenant's events, newest first: find one by its id, or filter by type and a time range — on the
 // server (GET …/events?type=&since=&until=), so every page holds only matches.
 import { ErrorBanner, Field } from '../components/field.js';
@@ -7,6 +8,11 @@ import { ago } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { hashQuery, navigate } from '../lib/router.js';
 import { useResource } from '../lib/use-resource.js';
+
+/** @typedef {import('../lib/api.js').Api} Api */
+/** @typedef {import('../lib/api.js').Event} Event */
+/** @typedef {import('../lib/api.js').EventType} EventType */
+/** @template T @typedef {import('../lib/api.js').Page<T>} Page */
 
 const PAGE = 50;
 
@@ -51,17 +57,24 @@ function FindById({ api, tenantId, base }) {
   </form>`;
 }
 
+/** @param {{api: Api, tenantId: string, base: string}} props */
 export function EventsPage({ api, tenantId, base }) {
   const initial = hashQuery();
   const [type, setType] = useState(initial.get('type') ?? '');
   const [since, setSince] = useState('');
   const [until, setUntil] = useState('');
   const [pages, setPages] = useState(1);
-  const catalog = useResource(() => api.get('/v1/event-types', { limit: 250 }), [api]);
+  const catalog = useResource(
+    /** @returns {Promise<Page<EventType>>} */
+    () => api.get('/v1/event-types', { limit: 250 }),
+    [api],
+  );
   const log = useResource(async () => {
+    /** @type {Event[]} */
     const rows = [];
     let cursor;
     for (let i = 0; i < pages; i++) {
+      /** @type {Page<Event>} */
       const page = await api.get(`${tenantPath(tenantId)}/events`, {
         limit: PAGE,
         type,

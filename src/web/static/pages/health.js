@@ -1,3 +1,4 @@
+// @ts-check
 // The operator's health page (GET /v1/stats): due backlog, oldest due delivery, failing, disabled,
 // circuit-open and throttled endpoints, attempts per minute by outcome. Refreshed every 5 s.
 import { BarChart } from '../components/chart.js';
@@ -55,7 +56,7 @@ export function HealthPage({ api }) {
                 ? html`<p class="muted">None.</p>`
                 : html`<ul class="plain">${s.endpoints.failingList.map(
                     (e) =>
-                      html`<li><a href=${endpointHref(e)}>${e.name || e.url}</a> <span class="muted">${e.tenantId} · failing since ${ago(e.failingSince)}</span></li>`,
+                      html`<li><a href=${endpointHref(e)}>${e.name || e.url}</a> <span class="muted">${e.tenantId} · failing since ${ago(e.failingSince)} · disabled ${formatTime(e.disablesAt)} if it keeps failing</span></li>`,
                   )}</ul>`
             }
           </section>

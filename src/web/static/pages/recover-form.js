@@ -1,3 +1,4 @@
+// @ts-check
 // "Recover failed deliveries": re-queues this endpoint's failed deliveries created in a time range.
 // First asks the API how many that is (`dryRun: true`, which changes nothing) and says it; only the
 // confirmation sends them.
@@ -15,9 +16,11 @@ const deliveries = (n) => `${n} failed ${n === 1 ? 'delivery' : 'deliveries'}`;
 export function RecoverForm({ api, path }) {
   const [since, setSince] = useState(localValue(new Date(Date.now() - 24 * 3600_000)));
   const [until, setUntil] = useState('');
-  // {window, count}: the range asked about and how many it holds, awaiting confirmation.
-  const [pending, setPending] = useState(null);
-  const [result, setResult] = useState(null);
+  // The range asked about and how many it holds, awaiting confirmation.
+  const [pending, setPending] = useState(
+    /** @type {{window: {since: string, until?: string}, count: number} | null} */ (null),
+  );
+  const [result, setResult] = useState(/** @type {{recovered: number} | null} */ (null));
   const [error, setError] = useState(null);
 
   function range() {
@@ -43,6 +46,7 @@ export function RecoverForm({ api, path }) {
     }
   }
   async function recover() {
+    if (!pending) return;
     setError(null);
     try {
       setResult(await api.post(`${path}/recover`, pending.window));

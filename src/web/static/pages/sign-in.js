@@ -1,3 +1,4 @@
+// @ts-check
 // The operator signs in with the admin key. It is kept in sessionStorage only: gone when the tab
 // closes, never in a cookie, so no other site can make the browser use it.
 import { describedBy, Field } from '../components/field.js';

@@ -1,3 +1,4 @@
+// @ts-check
 // The pages the dashboard and the portal share, routed under a base: `#/t/<tenant>` in the
 // dashboard, `#` in the portal. Paths are relative to it (`/endpoints/ep_…`).
 import { html } from '../lib/html.js';
@@ -10,6 +11,7 @@ import { EndpointsPage } from './endpoints.js';
 import { EventDetailPage } from './event-detail.js';
 import { EventsPage } from './events.js';
 
+/** @type {[string, (props: any) => unknown][]} */
 const ROUTES = [
   ['/endpoints', EndpointsPage],
   ['/endpoints/new', EndpointFormPage],

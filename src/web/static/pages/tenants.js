@@ -1,3 +1,4 @@
+// @ts-check
 // The operator's tenants: list, create, open a tenant's pages, and mint a portal link for it.
 import { CopyButton } from '../components/copy-button.js';
 import { describedBy, ErrorBanner, Field } from '../components/field.js';
@@ -7,10 +8,14 @@ import { formatTime } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 
+/** @typedef {import('../lib/api.js').Api} Api */
+/** @typedef {import('../lib/api.js').Tenant} Tenant */
+/** @template T @typedef {import('../lib/api.js').Page<T>} Page */
+
 function CreateTenant({ api, onCreated }) {
   const [id, setId] = useState('');
   const [name, setName] = useState('');
-  const [errors, setErrors] = useState({});
+  const [errors, setErrors] = useState(/** @type {{id?: string, name?: string}} */ ({}));
   const [error, setError] = useState(null);
   async function submit(e) {
     e.preventDefault();
@@ -22,6 +27,7 @@ function CreateTenant({ api, onCreated }) {
       setName('');
       onCreated(t);
     } catch (err) {
+      /** @type {{id?: string, name?: string}} */
       const byField = {};
       for (const d of err.details ?? []) {
         const f = String(d.path ?? '').replace(/^body\./, '');
@@ -48,8 +54,10 @@ function CreateTenant({ api, onCreated }) {
 }
 
 function PortalLink({ api, tenantId }) {
-  const [link, setLink] = useState(null);
-  const [error, setError] = useState(null);
+  const [link, setLink] = useState(
+    /** @type {{url: string, token: string, expiresAt: string} | null} */ (null),
+  );
+  const [error, setError] = useState(/** @type {Error | null} */ (null));
   async function mint() {
     setError(null);
     try {
@@ -69,8 +77,13 @@ function PortalLink({ api, tenantId }) {
   </span>`;
 }
 
+/** @param {{api: Api}} props */
 export function TenantsPage({ api }) {
-  const { data, error, reload } = useResource(() => api.get('/v1/tenants', { limit: 250 }), [api]);
+  const { data, error, reload } = useResource(
+    /** @returns {Promise<Page<Tenant>>} */
+    () => api.get('/v1/tenants', { limit: 250 }),
+    [api],
+  );
   return html`<${PageTitle} sub="The operator's customers">Tenants<//>
     <${CreateTenant} api=${api} onCreated=${reload} />
     <${ErrorBanner} error=${error} />

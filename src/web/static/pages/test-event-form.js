@@ -1,3 +1,4 @@
+// @ts-check
 // The emulator: send one event of a catalog type to this endpoint now, its example payload editable.
 // It starts on a type the endpoint subscribes to (patterns as src/rules/event-type-match.ts reads
 // them), since a test of a type the endpoint would never get proves little.
@@ -6,20 +7,34 @@ import { pretty } from '../lib/format.js';
 import { html, useEffect, useState } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 
+/** @typedef {import('../lib/api.js').Api} Api */
+/** @typedef {import('../lib/api.js').Event} Event */
+/** @typedef {import('../lib/api.js').EventType} EventType */
+/** @template T @typedef {import('../lib/api.js').Page<T>} Page */
+
 /** Whether `patterns` (an endpoint's eventTypes: `*`, `prefix.*` or exact names; none = all) take `type`. */
+/**
+ * @param {string[] | null} patterns
+ * @param {string} type
+ */
 export function subscribes(patterns, type) {
   if (!patterns || patterns.length === 0) return true;
   return patterns.some((p) => p === '*' || (p.endsWith('*') ? type.startsWith(p.slice(0, -1)) : p === type));
 }
 
+/** @param {{api: Api, path: string, base: string, subscribed: string[]}} props */
 export function TestEventForm({ api, path, base, subscribed }) {
-  const catalog = useResource(() => api.get('/v1/event-types', { limit: 250 }), [api]);
+  const catalog = useResource(
+    /** @returns {Promise<Page<EventType>>} */
+    () => api.get('/v1/event-types', { limit: 250 }),
+    [api],
+  );
   const types = catalog.data?.data ?? [];
   const [type, setType] = useState('');
   const [payload, setPayload] = useState('{}');
-  const [payloadError, setPayloadError] = useState(null);
+  const [payloadError, setPayloadError] = useState(/** @type {string | null} */ (null));
   const [error, setError] = useState(null);
-  const [sent, setSent] = useState(null);
+  const [sent, setSent] = useState(/** @type {{event: Event, deliveryId: string} | null} */ (null));
   useEffect(() => {
     if (!type && types.length > 0)
       choose((types.find((t) => subscribes(subscribed, t.name)) ?? types[0]).name);
