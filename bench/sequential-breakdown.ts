@@ -6,14 +6,14 @@
  *
  * - `httpPublish`: `POST /v1/tenants/:t/events` with one `{type, data}`, as a client sees it;
  * - `httpHealthz`: `GET /healthz` over the same connection — the HTTP floor of this process;
- * - `publishEvents`: the same publish called as a function (no HTTP): the candidates read and the
- *   publish statement through Herald's driver;
- * - `candidatesRead`: that read alone (`readCandidates`);
+ * - `publishEvents`: the same publish called as a function (no HTTP): with the tenant unchanged, its
+ *   kept candidates and one statement through Herald's driver (src/publish/candidate-cache.ts);
+ * - `candidatesRead`: the read a changed tenant's next publish makes (`readCandidates`);
  * - `publishStatementRaw`: the publish statement Herald sent, captured and replayed with fresh ids
  *   on a plain node-postgres client (prepared): the database's share and one round trip.
  *
  * httpPublish − httpHealthz − publishEvents is the route's own cost (auth, rate limit, body parse,
- * validation, answer); publishEvents − candidatesRead − publishStatementRaw, the driver's. Nothing
+ * validation, answer); publishEvents − publishStatementRaw, the driver's and the planning's. Nothing
  * asserts on time. TEST_DATABASE_URL as for the tests; loopback only.
  */
 import pg from 'pg';

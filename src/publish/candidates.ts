@@ -12,7 +12,7 @@ import { ENDPOINT_CONFIG_COLUMNS, type EndpointConfigRow } from '../queue/claim-
 import type { FanOutEndpoint } from '../rules/fan-out.ts';
 import type { HeraldEvent } from '../store/events.ts';
 import type { InsertedDelivery, NewEventRow, StoredTimes } from './publish-sql.ts';
-import type { EventInput, PublishResult } from './types.ts';
+import type { CandidateVersions, EventInput, PublishResult } from './types.ts';
 
 /** An endpoint publishing may fan out to: what matching, planning and handing over need. */
 export type Candidate = FanOutEndpoint &
@@ -24,7 +24,8 @@ export type Candidate = FanOutEndpoint &
 // first. A disabled endpoint (410, failing too long) has `active = false`, with the reason beside it.
 const CANDIDATES_SQL = prepared(
   'herald_publish_candidates',
-  `SELECT t.id AS tenant, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.active,
+  `SELECT t.id AS tenant, t.endpoints_version::text AS endpoints_version,
+     (SELECT version::text FROM catalog_version) AS catalog_version, e.id, e.event_types, e.filter, e.ignore_origins, e.ordering, e.active,
      e.concurrency_limit, e.circuit_state = 'open' AS circuit_open,
      ${ENDPOINT_CONFIG_COLUMNS},
      CASE WHEN row_number() OVER () = 1 THEN (
@@ -38,7 +39,12 @@ const CANDIDATES_SQL = prepared(
      AND CASE WHEN $2::text IS NULL THEN e.active ELSE e.id = $2 END`,
 );
 
-type CandidateRow = { tenant: string | null; schemas: SchemaRow[] | null } & ({ id: null } | Candidate);
+type CandidateRow = {
+  tenant: string | null;
+  endpoints_version: string | null;
+  catalog_version: string;
+  schemas: SchemaRow[] | null;
+} & ({ id: null } | Candidate);
 interface SchemaRow {
   name: string;
   schema: Record<string, unknown> | null;
@@ -52,6 +58,8 @@ export interface Candidates {
   endpoints: Candidate[];
   /** The published types' schemas (types without one, or unknown, are absent). */
   schemas: Map<string, EventTypeSchema>;
+  /** What this read saw, for the publish statement to check (candidate-cache.ts); none: no tenant. */
+  versions?: CandidateVersions;
 }
 
 /**
@@ -77,10 +85,14 @@ export async function readCandidates(
       },
     ]),
   );
+  const first = rows[0];
   return {
-    tenantFound: Boolean(rows[0]?.tenant),
+    tenantFound: Boolean(first?.tenant),
     endpoints: rows.filter((c): c is CandidateRow & Candidate => c.id !== null),
     schemas,
+    ...(first?.tenant && first.endpoints_version !== null
+      ? { versions: { endpoints: first.endpoints_version, catalog: first.catalog_version } }
+      : {}),
   };
 }
 

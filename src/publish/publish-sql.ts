@@ -13,6 +13,7 @@ import { prepared, type Queryable } from '../db/db.ts';
 import { DELIVERY_CHANNEL } from '../queue/notify.ts';
 import { nowParam, nowSql } from '../queue/queue-time.ts';
 import type { NewDelivery } from '../rules/fan-out.ts';
+import type { CandidateVersions } from './types.ts';
 
 export type { NewDelivery };
 
@@ -40,9 +41,10 @@ export interface NewEventRow {
   batch_id: string;
 }
 
-// $1 tenant, $2 per-endpoint counts, $3 deliveries, $4 worker id, $5 injected now, $6 channel.
-const DELIVERY_CTES = `
-c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8, lease_ms float8)),
+// $1 tenant, $2 per-endpoint counts, $3 deliveries, $4 worker id, $5 injected now, $6 channel;
+// `only` a condition every delivery waits on (the publish statement's freshness check).
+const deliveryCtes = (only = 'true') => `
+c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8, lease_ms float8) WHERE ${only}),
 locked AS (
   SELECT e.id FROM endpoints e JOIN c ON c.id = e.id WHERE e.tenant_id = $1 ORDER BY e.id FOR UPDATE OF e
 ),
@@ -71,6 +73,7 @@ ins AS (
   JOIN seq ON seq.id = d.endpoint_id
   RETURNING id, sequence, locked_by IS NOT NULL AS claimed
 )`;
+const DELIVERY_CTES = deliveryCtes();
 
 // Dispatchers only need waking for rows they can claim: handed-off rows are already taken.
 const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL, NULL::timestamptz, NULL::timestamptz
@@ -103,24 +106,32 @@ const INSERT_EVENTS_SQL = prepared(
   RETURNING id, created_at, occurred_at`,
 );
 
-// The whole publish in one statement: $7 the events.
+// The whole publish in one statement: $7 the events. $8/$9: the tenant's endpoints version and the
+// catalog's that the caller planned with (src/publish/candidate-cache.ts); when either moved, the
+// statement writes nothing and answers a 'stale' row. NULL: no check.
 const PUBLISH_SQL = prepared(
   'herald_publish',
-  `WITH ev AS (
+  `WITH fresh AS MATERIALIZED (
+  SELECT $8::int8 IS NULL OR EXISTS (SELECT 1 FROM tenants t, catalog_version v
+    WHERE t.id = $1 AND t.endpoints_version = $8::int8 AND v.version = $9::int8) AS ok
+),
+ev AS (
   ${insertEventsFrom('$7')}
+  WHERE (SELECT ok FROM fresh)
   RETURNING id, created_at, occurred_at
 ),
-${DELIVERY_CTES}
+${deliveryCtes('(SELECT ok FROM fresh)')}
 -- The events are read (so inserted) first: the endpoint locks are taken when \`ins\` is read, and
 -- everything done before that is time they are not held, which other publishes to the same
 -- endpoints would spend waiting.
 SELECT 'e' AS kind, id, NULL::int8 AS sequence, NULL::boolean AS claimed, created_at, occurred_at FROM ev
 UNION ALL SELECT 'd', id, sequence, claimed, NULL, NULL FROM ins
+UNION ALL SELECT 's', NULL, NULL, NULL, NULL, NULL FROM fresh WHERE NOT ok
 UNION ALL ${NOTIFY_ROW}`,
 );
 
 interface ResultRow {
-  kind: 'd' | 'e' | 'n';
+  kind: 'd' | 'e' | 'n' | 's';
   id: string;
   sequence: number;
   claimed: boolean;
@@ -223,13 +234,20 @@ export async function insertEventsAndDeliveries(
   eventsJson: string,
   deliveries: NewDelivery[],
   claimAs?: ClaimAs,
-): Promise<{ deliveries: InsertedDelivery[]; stored: StoredTimes }> {
+  /** The versions the deliveries were planned with: written only if they are still current. */
+  plannedWith?: CandidateVersions,
+): Promise<{ deliveries: InsertedDelivery[]; stored: StoredTimes; stale: boolean }> {
   const rows = await q.query<ResultRow>(PUBLISH_SQL, [
     ...deliveryParams(tenantId, deliveries, claimAs),
     eventsJson,
+    plannedWith?.endpoints ?? null,
+    plannedWith?.catalog ?? null,
   ]);
   const stored: StoredTimes = new Map();
-  for (const r of rows)
+  let stale = false;
+  for (const r of rows) {
     if (r.kind === 'e') stored.set(r.id, { created_at: r.created_at!, occurred_at: r.occurred_at });
-  return { deliveries: inserted(deliveries, rows), stored };
+    else if (r.kind === 's') stale = true;
+  }
+  return { deliveries: inserted(deliveries, rows), stored, stale };
 }

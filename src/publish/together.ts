@@ -1,6 +1,7 @@
 /**
  * Coalesced publishing: concurrent publish calls of one tenant, whose event ids Herald chose, are
- * written together — one candidates read and one autocommitted statement for all of them — while
+ * written together — the tenant's kept candidates (candidate-cache.ts) or one read, and one
+ * autocommitted statement for all of them — while
  * the tenant's previous statement runs. Idle, a call goes at once, alone; busy, calls queue for
  * about one statement's time and then share it (group commit, as a database does with its log).
  *
@@ -20,7 +21,8 @@ import type { Db } from '../db/db.ts';
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { planDeliveries } from '../rules/fan-out.ts';
-import { checkCall, eventRow, publishResult, readCandidates } from './candidates.ts';
+import { cachedCandidates, forgetCandidates, keepCandidates, typesToRead } from './candidate-cache.ts';
+import { type Candidates, checkCall, eventRow, publishResult, readCandidates } from './candidates.ts';
 import { checkDeliveriesPerCall, type DeliveryBudget } from './delivery-budget.ts';
 import { handedOver, reserveHandoff } from './handoff-port.ts';
 import { type InsertedDelivery, insertEventsAndDeliveries, type NewDelivery } from './publish-sql.ts';
@@ -96,48 +98,99 @@ async function drain(db: Db, tenantId: string, line: TenantLine, tenants: Map<st
 
 /** Writes a batch of calls; settles every call, never throws. */
 async function writeTogether(db: Db, tenantId: string, calls: Call[]): Promise<void> {
+  const types = new Set<string>();
+  for (const c of calls) for (const e of c.events) types.add(e.type);
+  try {
+    // Kept candidates first (candidate-cache.ts); when they are stale, or would refuse a call, read
+    // afresh. A read's versions are checked too, but after two stale tries the write goes
+    // unchecked: as current as any read-then-write.
+    for (let attempt = 0; ; attempt++) {
+      const kept = attempt === 0 ? cachedCandidates(db, tenantId, types) : undefined;
+      let candidates = kept;
+      if (!candidates) {
+        const toRead = typesToRead(db, tenantId, types);
+        candidates = await readCandidates(db, tenantId, null, toRead);
+        keepCandidates(db, tenantId, toRead, candidates);
+      }
+      const outcome = await writeWith(db, tenantId, calls, candidates, {
+        kept: kept !== undefined,
+        check: attempt < 2,
+      });
+      if (outcome === 'done') return;
+      forgetCandidates(db, tenantId);
+    }
+  } catch (err) {
+    // The tenant was deleted between the read and the write.
+    const refusal = (err as { code?: unknown }).code === '23503' ? new HeraldError('TENANT_NOT_FOUND') : err;
+    // Settling a settled call does nothing: every call not answered yet gets the error.
+    for (const c of calls) c.reject(refusal);
+  }
+}
+
+/**
+ * One try at writing the calls with `candidates`. 'stale', having settled nothing and written
+ * nothing: kept candidates would refuse a call (make sure with a fresh read), or the statement
+ * found the versions they were read at outdated.
+ */
+async function writeWith(
+  db: Db,
+  tenantId: string,
+  calls: Call[],
+  candidates: Candidates,
+  opts: { kept: boolean; check: boolean },
+): Promise<'done' | 'stale'> {
   // The calls of one process share its dispatcher's handoff.
   const handoff = calls[0]!.handoff;
   const accepted: Array<{ call: Call; batchId: string; planned: NewDelivery[] }> = [];
+  const plans: Array<{ call: Call; planned: NewDelivery[] } | { call: Call; refusal: unknown }> = [];
+  for (const call of calls) {
+    try {
+      checkCall(candidates, call.events);
+      // Planned per call: sequence numbers follow the calls' order within the statement.
+      const planned = planDeliveries(call.events, candidates.endpoints);
+      checkDeliveriesPerCall(planned.length);
+      plans.push({ call, planned });
+    } catch (err) {
+      if (opts.kept) return 'stale';
+      plans.push({ call, refusal: err });
+    }
+  }
+  for (const plan of plans) {
+    if ('refusal' in plan) {
+      plan.call.reject(plan.refusal);
+      continue;
+    }
+    try {
+      plan.call.budget?.take(tenantId, plan.planned.length);
+    } catch (err) {
+      plan.call.reject(err);
+      continue;
+    }
+    accepted.push({ call: plan.call, batchId: newId('bat'), planned: plan.planned });
+  }
+  if (accepted.length === 0) return 'done';
   let reserved: HandoffWanted[] = [];
   let handed: ClaimedDelivery[] = [];
-  let bytes = 0;
   let written = false;
+  const byId = new Map(candidates.endpoints.map((e) => [e.id, e]));
+  const planned = accepted.flatMap((a) => a.planned);
+  // Serialised once: the insert's parameter, and the measure of what handing these over holds.
+  const eventsJson = JSON.stringify(
+    accepted.flatMap((a) => a.call.events.map((e) => eventRow(e, a.batchId))),
+  );
+  const bytes = eventsJson.length;
   try {
-    const types = new Set<string>();
-    for (const c of calls) for (const e of c.events) types.add(e.type);
-    const candidates = await readCandidates(db, tenantId, null, [...types]);
-    for (const call of calls) {
-      let planned: NewDelivery[];
-      try {
-        checkCall(candidates, call.events);
-        // Planned per call: sequence numbers follow the calls' order within the statement.
-        planned = planDeliveries(call.events, candidates.endpoints);
-        checkDeliveriesPerCall(planned.length);
-        call.budget?.take(tenantId, planned.length);
-      } catch (err) {
-        call.reject(err);
-        continue;
-      }
-      accepted.push({ call, batchId: newId('bat'), planned });
-    }
-    if (accepted.length === 0) return;
-    const byId = new Map(candidates.endpoints.map((e) => [e.id, e]));
-    const planned = accepted.flatMap((a) => a.planned);
-    // Serialised once: the insert's parameter, and the measure of what handing these over holds.
-    const eventsJson = JSON.stringify(
-      accepted.flatMap((a) => a.call.events.map((e) => eventRow(e, a.batchId))),
-    );
-    bytes = eventsJson.length;
     reserved = reserveHandoff(tenantId, planned, byId, handoff, bytes);
     const claimAs = handoff ? { workerId: handoff.workerId, now: handoff.queueNow() } : undefined;
-    const { deliveries, stored } = await insertEventsAndDeliveries(
+    const { deliveries, stored, stale } = await insertEventsAndDeliveries(
       db,
       tenantId,
       eventsJson,
       planned,
       claimAs,
+      opts.check ? candidates.versions : undefined,
     );
+    if (stale) return 'stale';
     const events = new Map(accepted.flatMap((a) => a.call.events.map((e) => [e.id, e] as const)));
     handed = handedOver(tenantId, deliveries, byId, events, stored);
     written = true;
@@ -146,11 +199,7 @@ async function writeTogether(db: Db, tenantId: string, calls: Call[]): Promise<v
       const own = a.planned.flatMap((d) => byDelivery.get(d.id) ?? []);
       a.call.resolve(publishResult(tenantId, a.batchId, a.call.events, stored, new Map(), own));
     }
-  } catch (err) {
-    // The tenant was deleted between the read and the write.
-    const refusal = (err as { code?: unknown }).code === '23503' ? new HeraldError('TENANT_NOT_FOUND') : err;
-    // Settling a settled call does nothing: every call not answered yet gets the error.
-    for (const c of calls) c.reject(refusal);
+    return 'done';
   } finally {
     // Handed over only once committed: a delivery not written must never be sent.
     if (handoff && (reserved.length > 0 || handed.length > 0))

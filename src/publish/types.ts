@@ -17,3 +17,12 @@ export interface PublishResult {
   /** The deliveries this call created. */
   deliveries: Array<{ id: string; endpointId: string; eventIds: string[]; sequence: number }>;
 }
+
+/**
+ * What a candidates read saw (src/publish/candidate-cache.ts): the tenant's endpoints version and
+ * the event-type catalog's, both int8 as text; the publish statement writes only while they hold.
+ */
+export interface CandidateVersions {
+  endpoints: string;
+  catalog: string;
+}
