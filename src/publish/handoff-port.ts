@@ -24,6 +24,12 @@ export function reserveHandoff(
   handoff: DeliveryHandoff | undefined,
   /** The size of the events' JSON: what holding them in memory costs, roughly. */
   bytes: number,
+  /**
+   * Whether the endpoints' adaptive limits were just read. Kept candidates (candidate-cache.ts)
+   * carry the limit of their read, which the dispatcher's own (from claims and recorded outcomes)
+   * has since overtaken: passing it on would pin the endpoint back, so they pass none (null).
+   */
+  limitsFresh = true,
 ): HandoffWanted[] {
   if (!handoff) return [];
   const eligible = planned.filter((d) => {
@@ -34,7 +40,7 @@ export function reserveHandoff(
   const wanted = eligible.map((d) => ({
     tenantId,
     endpointId: d.endpointId,
-    limit: endpoints.get(d.endpointId)!.concurrency_limit,
+    limit: limitsFresh ? endpoints.get(d.endpointId)!.concurrency_limit : null,
   }));
   const taken = handoff.reserve(wanted, bytes);
   const reserved: HandoffWanted[] = [];

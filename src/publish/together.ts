@@ -180,7 +180,7 @@ async function writeWith(
   );
   const bytes = eventsJson.length;
   try {
-    reserved = reserveHandoff(tenantId, planned, byId, handoff, bytes);
+    reserved = reserveHandoff(tenantId, planned, byId, handoff, bytes, !opts.kept);
     const claimAs = handoff ? { workerId: handoff.workerId, now: handoff.queueNow() } : undefined;
     const { deliveries, stored, stale } = await insertEventsAndDeliveries(
       db,

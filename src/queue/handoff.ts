@@ -21,7 +21,7 @@ import type { ClaimedDelivery } from './claim-deliveries.ts';
 export interface HandoffWanted {
   tenantId: string;
   endpointId: string;
-  /** The endpoint's adaptive limit as publishing read it; null = the configured maximum. */
+  /** The endpoint's adaptive limit as publishing just read it; null: at the maximum, or not read now (kept candidates): the dispatcher keeps what it knows. */
   limit: number | null;
 }
 

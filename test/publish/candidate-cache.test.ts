@@ -9,6 +9,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import type { Db, Sql } from '../../src/db/db.ts';
 import { openPostgres } from '../../src/db/postgres-driver.ts';
 import { publishEvents } from '../../src/publish/publish-events.ts';
+import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
 import { insertEndpoint, insertTenant } from '../support/delivery-fixtures.ts';
 import { forEachStorage, freshDb, TEST_DATABASE_URL, type TestDb } from '../support/storage.ts';
 
@@ -106,6 +107,28 @@ forEachStorage('kept candidates', (kind) => {
     // The kept schema would refuse {b}: read again before refusing, and the new one accepts it.
     await publish({ b: 1 }, type);
     await assert.rejects(publish({ a: 1 }, type), { code: 'DATA_SCHEMA_MISMATCH' });
+  });
+
+  test("kept candidates never pass their read's adaptive limit to the handoff: the dispatcher's is newer", async () => {
+    await insertEndpoint(t.db, tenant, { url: URL, concurrencyLimit: 8 });
+    const limits: Array<number | null> = [];
+    const handoff: DeliveryHandoff = {
+      workerId: 'w-test',
+      leaseMs: 30_000,
+      defaultTotalTimeoutMs: 15_000,
+      queueNow: () => null,
+      reserve(wanted) {
+        for (const w of wanted) limits.push(w.limit);
+        return wanted.map(() => false);
+      },
+      accept() {},
+    };
+    const send = () => publishEvents(db, tenant, [{ type: TYPE, data: {} }], { handoff });
+    await send(); // read: its limit is news
+    // The endpoint's limit grows as its requests succeed (recorded outcomes: no version moves).
+    await t.db.query('UPDATE endpoints SET concurrency_limit = 40 WHERE tenant_id = $1', [tenant]);
+    await send(); // kept: its limit of 8 is old, so none is passed on
+    assert.deepEqual(limits, [8, null]);
   });
 
   test('a tenant deleted since is not found', async () => {
