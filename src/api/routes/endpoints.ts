@@ -4,6 +4,7 @@
  * `…/secret`, never in lists (an Ed25519 endpoint shows its `whpk_` public key there instead).
  */
 import { Type } from 'typebox';
+import type { ErrorCode } from '../../core/errors.ts';
 import { urlSpellings } from '../../endpoints/endpoint-url.ts';
 import { validateEndpointPatch, validateNewEndpoint } from '../../endpoints/endpoint-validation.ts';
 import {
@@ -31,6 +32,15 @@ import {
   RotateSecretBody,
 } from '../schemas/endpoint.ts';
 
+/** What checking an endpoint's fields can refuse, on create and on update alike. */
+const FIELD_ERRORS = [
+  'INVALID_URL',
+  'INVALID_HEADERS',
+  'UNKNOWN_PROFILE',
+  'INVALID_FILTER',
+  'BLOCKED_ADDRESS',
+] as const satisfies readonly ErrorCode[];
+
 export function endpointRoutes(app: App, ctx: AppContext): void {
   const tags = ['endpoints'];
   const config = { access: 'tenant' as const };
@@ -43,14 +53,7 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
         tags,
         operationId: 'createEndpoint',
         summary: 'Create an endpoint (the answer holds its signing secret)',
-        errors: [
-          'INVALID_URL',
-          'INVALID_HEADERS',
-          'UNKNOWN_PROFILE',
-          'INVALID_FILTER',
-          'BLOCKED_ADDRESS',
-          'LIMIT_EXCEEDED',
-        ],
+        errors: [...FIELD_ERRORS, 'LIMIT_EXCEEDED'],
         params: TenantParams,
         body: EndpointCreateBody,
         response: { 201: CreatedEndpointOut },
@@ -136,14 +139,7 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
         tags,
         operationId: 'updateEndpoint',
         summary: 'Change an endpoint (active: true re-enables a disabled one)',
-        errors: [
-          'INVALID_URL',
-          'INVALID_HEADERS',
-          'UNKNOWN_PROFILE',
-          'INVALID_FILTER',
-          'BLOCKED_ADDRESS',
-          'ENDPOINT_NOT_FOUND',
-        ],
+        errors: [...FIELD_ERRORS, 'ENDPOINT_NOT_FOUND'],
         params: EndpointParams,
         body: EndpointPatchBody,
         response: { 200: EndpointOut },
