@@ -6,7 +6,7 @@
 const LAYERS = [
   ['core'], // clock, errors, ids, cursors: no imports from src
   ['config', 'profiles', 'event-types', 'verify', 'web'],
-  ['db', 'rules'], // rules: fan-out, filters, retry schedule, attempt budget (pure)
+  ['db', 'rules', 'tracing'], // rules: fan-out, filters, retry schedule, attempt budget (pure); tracing: OpenTelemetry
   ['security', 'queue'], // queue: the queue's SQL (claim, record, release)
   ['endpoints'], // endpoint validation
   ['store'], // SQL per resource

@@ -15,6 +15,7 @@ import { installHeaderLimits } from './header-limits.ts';
 import { parseJsonBody } from './json-body.ts';
 import { unroutedRefusal } from './method-not-allowed.ts';
 import { openapiOptions } from './openapi.ts';
+import { guardOperationalTenant } from './operational-tenant-guard.ts';
 import { createRateLimit } from './rate-limit.ts';
 import { apiKeyRoutes } from './routes/api-keys.ts';
 import { deliveryRoutes } from './routes/deliveries.ts';
@@ -23,6 +24,7 @@ import { endpointStatsRoutes } from './routes/endpoint-stats.ts';
 import { endpointRoutes } from './routes/endpoints.ts';
 import { eventTypeRoutes } from './routes/event-types.ts';
 import { eventRoutes } from './routes/events.ts';
+import { operationalEndpointRoutes } from './routes/operational-endpoints.ts';
 import { operatorStatsRoutes } from './routes/operator-stats.ts';
 import { opsRoutes } from './routes/ops.ts';
 import { portalSessionRoutes } from './routes/portal-sessions.ts';
@@ -84,6 +86,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   app.addHook('onRequest', rateLimit.byKey);
   app.addHook('onRequest', createAuthenticator(ctx));
   app.addHook('onRequest', rateLimit.byTenant);
+  app.addHook('onRequest', guardOperationalTenant);
 
   opsRoutes(app, ctx);
   tenantRoutes(app, ctx);
@@ -95,6 +98,7 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   endpointActionRoutes(app, ctx);
   endpointStatsRoutes(app, ctx);
   operatorStatsRoutes(app, ctx);
+  operationalEndpointRoutes(app, ctx);
   portalSessionRoutes(app, ctx);
   profileRoutes(app);
   const { portalName, portalLogoUrl, portalAccentColor } = ctx.config;

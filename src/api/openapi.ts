@@ -13,6 +13,7 @@
 import type { FastifyDynamicSwaggerOptions } from '@fastify/swagger';
 import type { RouteOptions } from 'fastify';
 import { type ErrorCode, ErrorCodes } from '../core/errors.ts';
+import { refusesOperationalTenant } from './operational-tenant-guard.ts';
 import { ErrorBody } from './schemas/common.ts';
 
 declare module 'fastify' {
@@ -39,6 +40,12 @@ const TAGS = [
   { name: 'deliveries', description: 'What was sent where, every attempt, and sending again.' },
   { name: 'profiles', description: 'The wire formats an endpoint can use.' },
   { name: 'ops', description: 'Liveness, readiness, metrics and the operator’s health figures.' },
+  {
+    name: 'operational-webhooks',
+    description:
+      "The operator's webhooks for Herald's own events: endpoints disabled, circuits opened and closed, " +
+      'deliveries exhausted, endpoints recovered.',
+  },
 ];
 
 const DESCRIPTION = [
@@ -105,6 +112,8 @@ function routeErrorCodes(
   // Another tenant's key answers as if the tenant did not exist (src/api/auth.ts).
   if ((access === 'tenant' || access === 'tenant-key') && route.url.includes(':tenantId'))
     codes.add('TENANT_NOT_FOUND');
+  // Herald's own tenant is changed only through /v1/operational-endpoints (operational-tenant-guard.ts).
+  if ([route.method].flat().some((m) => refusesOperationalTenant(m, route.url))) codes.add('FORBIDDEN');
   for (const c of schema.errors ?? []) codes.add(c);
   return (Object.keys(ErrorCodes) as ErrorCode[]).filter((c) => codes.has(c));
 }

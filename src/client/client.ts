@@ -24,6 +24,7 @@ import type {
   EventTypeCreate,
   EventTypePatch,
   NewApiKey,
+  OperationalEventType,
   Page,
   PageParams,
   Profile,
@@ -235,6 +236,29 @@ export function createClient(options: ClientOptions) {
       request<Delivery>('POST', `/v1/tenants/${seg(tenantId)}/deliveries/${seg(deliveryId)}/retry`),
   };
 
+  const op = (endpointId?: string) =>
+    `/v1/operational-endpoints${endpointId === undefined ? '' : `/${seg(endpointId)}`}`;
+  /**
+   * The operator's webhooks for Herald's own events (admin key only): endpoints of the operational
+   * tenant `_herald`, whose deliveries `deliveries.list('_herald', …)` reads.
+   */
+  const operationalEndpoints = {
+    /** The answer carries the endpoint's signing `secret`. */
+    create: (body: EndpointCreate) => request<CreatedEndpoint>('POST', op(), { body }),
+    list: (params: EndpointListParams = {}) => request<Page<Endpoint>>('GET', op(), { query: { ...params } }),
+    iterate: (params: EndpointListParams = {}) => paginate((p) => operationalEndpoints.list(p), params),
+    get: (endpointId: string) => request<Endpoint>('GET', op(endpointId)),
+    update: (endpointId: string, patch: EndpointPatch) =>
+      request<Endpoint>('PATCH', op(endpointId), { body: patch }),
+    delete: (endpointId: string) => request<void>('DELETE', op(endpointId)),
+    rotateSecret: (
+      endpointId: string,
+      body: { secret?: string; signatureScheme?: 'hmac-sha256' | 'ed25519' } = {},
+    ) => request<{ secret: string }>('POST', `${op(endpointId)}/rotate-secret`, { body }),
+    /** Herald's own event types, with their schemas and examples. */
+    eventTypes: () => request<{ data: OperationalEventType[] }>('GET', '/v1/operational-event-types'),
+  };
+
   const profiles = {
     /** The wire formats an endpoint can use, as each describes itself. */
     list: () => request<{ data: Profile[] }>('GET', '/v1/profiles'),
@@ -247,7 +271,19 @@ export function createClient(options: ClientOptions) {
     ready: () => request<{ status: string }>('GET', '/readyz'),
   };
 
-  return { baseUrl, tenants, apiKeys, eventTypes, endpoints, events, deliveries, profiles, health, request };
+  return {
+    baseUrl,
+    tenants,
+    apiKeys,
+    eventTypes,
+    endpoints,
+    operationalEndpoints,
+    events,
+    deliveries,
+    profiles,
+    health,
+    request,
+  };
 }
 
 export type HeraldClient = ReturnType<typeof createClient>;

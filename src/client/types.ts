@@ -21,6 +21,7 @@ import type {
   EventIn,
   EventOut,
 } from '../api/schemas/event.ts';
+import type { OperationalEventTypeOut } from '../api/schemas/operational.ts';
 import type { ProfileOut } from '../api/schemas/profile.ts';
 
 /** One page of a list; pass `nextCursor` back as `cursor` for the next one (null: the last page). */
@@ -108,6 +109,8 @@ export type DeliveryDetail = Static<typeof DeliveryDetailOut>;
 export type DeliveryStatus = Static<typeof DeliveryStatusSchema>;
 export type Attempt = Static<typeof AttemptOut>;
 export type Profile = Static<typeof ProfileOut>;
+/** One of Herald's own event types, which operational endpoints subscribe to. */
+export type OperationalEventType = Static<typeof OperationalEventTypeOut>;
 
 /** The API's error body: `{"error": {code, message, details}}`. */
 export interface ApiErrorDetail {

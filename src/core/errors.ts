@@ -15,6 +15,7 @@ export const ErrorCodes = {
   DATA_SCHEMA_MISMATCH: { status: 400, message: 'The event data does not match the event type schema' },
   INVALID_FILTER: { status: 400, message: 'The filter is not valid' },
   BLOCKED_ADDRESS: { status: 400, message: 'The URL points to an address Herald may not deliver to' },
+  TENANT_ID_RESERVED: { status: 400, message: 'This tenant id is reserved for Herald itself' },
   MALFORMED_REQUEST: { status: 400, message: 'The request is not well-formed HTTP' },
   // 401/403 — who you are and what you may do
   UNAUTHORIZED: { status: 401, message: 'A valid API key is required' },

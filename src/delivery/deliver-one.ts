@@ -19,8 +19,11 @@ import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import type { AttemptRecord } from '../queue/record-outcomes.ts';
 import type { Release } from '../queue/release-deliveries.ts';
 import { attemptBudgetMs } from '../rules/attempt-budget.ts';
+import { nextStepLabel } from '../rules/delivery-status.ts';
 import { nextStep } from '../rules/retry-policy.ts';
 import type { SecretBox } from '../security/secret-box.ts';
+import { activeTracing } from '../tracing/tracing.ts';
+import { addTraceHeaders, endAttemptSpan, startAttemptSpan } from './attempt-trace.ts';
 import { createOAuthTokens, type OAuthClientCredentials, OAuthTokenError } from './oauth-tokens.ts';
 import type { RateLimiter } from './rate-limiter.ts';
 import { type Cancellation, cleanText, type SendResult, send } from './sender.ts';
@@ -228,6 +231,9 @@ export async function deliverOne(
     if (wait > 0) return release(wait);
   }
 
+  // One span per attempt when tracing is on; off, this is the only cost (src/tracing/tracing.ts).
+  const tracing = activeTracing();
+  const span = tracing === null ? null : startAttemptSpan(tracing, d);
   let result: AttemptResult;
   let sentNothing = false;
   let profile: Profile | undefined;
@@ -236,6 +242,7 @@ export async function deliverOne(
     // Known before the request is built, so a failure building it still retries on its schedule.
     profile = ctx.profiles.get(d.endpoint.profile);
     const req = buildRequest(d, ctx, startedAt);
+    if (d.endpoint.forwardTraceparent) addTraceHeaders(req.headers, d, span);
     const deadline = began + req.timeouts.totalMs;
     if (d.endpoint.authEnc) await addAuth(req, d, ctx, deadline);
     // One deadline: the request gets what the token fetch (if any) left of the budget.
@@ -258,7 +265,10 @@ export async function deliverOne(
     if (sent.statusCode === 401 && req.oauthToken)
       oauthTokens.invalidate(req.oauthToken.key, req.oauthToken.token);
     // Abandoned on drain: the receiver may or may not have it; the next worker sends it again.
-    if (sent.errorKind === 'aborted') return release(0);
+    if (sent.errorKind === 'aborted') {
+      if (span) endAttemptSpan(tracing!, span, sent, 'released');
+      return release(0);
+    }
     result = { ...sent, retryAfter: sent.responseHeaders['retry-after'] };
   } catch (err) {
     const local = err instanceof LocalFailure ? err : new LocalFailure('internal_error', String(err));
@@ -278,6 +288,7 @@ export async function deliverOne(
     result.errorKind === 'payload_purged'
       ? ({ status: 'failed' } as const)
       : nextStep(result, d.attemptNumber, schedule, ctx.clock.now().getTime(), ctx.random);
+  if (span) endAttemptSpan(tracing!, span, result, nextStepLabel(step.status));
   return {
     kind: 'attempt',
     fifo: d.fifo,

@@ -95,7 +95,8 @@ export function createMaintenance(opts: {
     jobs.push({
       job: 'vacuum',
       everyMs: cfg.vacuumEveryMs,
-      run: () => opts.db.exec('VACUUM (ANALYZE) deliveries, attempts, events, endpoints'),
+      // operational_events: an outbox, every row of it inserted, claimed and deleted.
+      run: () => opts.db.exec('VACUUM (ANALYZE) deliveries, attempts, events, endpoints, operational_events'),
     });
   }
 

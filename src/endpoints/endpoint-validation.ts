@@ -39,6 +39,8 @@ export interface EndpointFields {
   filter: Record<string, unknown> | null;
   ignoreOrigins: string[];
   metadata: Record<string, unknown>;
+  /** Send each attempt's `traceparent` and `tracestate` (src/delivery/attempt-trace.ts). */
+  forwardTraceparent: boolean;
 }
 
 export type EndpointPatch = Partial<EndpointFields>;
@@ -63,6 +65,7 @@ export interface EndpointInput {
   filter?: Record<string, unknown> | null;
   ignoreOrigins?: readonly string[];
   metadata?: Record<string, unknown>;
+  forwardTraceparent?: boolean;
 }
 
 const DEFAULTS: Omit<EndpointFields, 'url'> = {
@@ -81,6 +84,7 @@ const DEFAULTS: Omit<EndpointFields, 'url'> = {
   filter: null,
   ignoreOrigins: [],
   metadata: {},
+  forwardTraceparent: false,
 };
 
 const PRINTABLE_NO_SPACE = /^[\u0021-\u007e]+$/;
@@ -191,6 +195,7 @@ function normaliseFields(input: EndpointInput, outbound: Array<[URL, string]>): 
     checkJsonDepth(input.metadata, 'metadata');
     out.metadata = input.metadata;
   }
+  if (input.forwardTraceparent !== undefined) out.forwardTraceparent = input.forwardTraceparent;
   return out;
 }
 

@@ -5,7 +5,7 @@
  * be stored, so a PATCH that changes only the profile cannot leave an endpoint its profile cannot
  * send.
  */
-import { invalid } from '../core/errors.ts';
+import { HeraldError, invalid } from '../core/errors.ts';
 import { PROFILES } from '../profiles/index.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
 import { validateHeaders } from './endpoint-headers.ts';
@@ -42,11 +42,33 @@ export interface EndpointRulesInput {
   headers: Readonly<Record<string, string>>;
   /** The stored auth's type, or null without auth. */
   authType: string | null;
+  /** Whether attempts carry `traceparent` and `tracestate` (absent: false). */
+  forwardTraceparent?: boolean;
+}
+
+/** The headers `forwardTraceparent` sends (src/delivery/attempt-trace.ts). */
+export const TRACE_HEADERS: readonly string[] = ['traceparent', 'tracestate'];
+
+/**
+ * With forwarding on, the endpoint's own headers may not set what forwarding sends: one of the two
+ * would be dropped without a word. Every profile takes extra headers and none signs these, so
+ * forwarding is open to every profile — a receiver reproducing a product's bytes sees the same body
+ * and signature, and one more header.
+ */
+function checkTraceForwarding(headers: Readonly<Record<string, string>>): void {
+  const taken = Object.keys(headers).filter((name) => TRACE_HEADERS.includes(name.toLowerCase()));
+  const first = taken[0];
+  if (first === undefined) return;
+  throw new HeraldError(
+    'INVALID_HEADERS',
+    `headers.${first}: is sent by forwardTraceparent; remove the header or turn forwarding off`,
+    taken.map((name) => ({ path: `headers.${name}`, message: 'is sent by forwardTraceparent' })),
+  );
 }
 
 /**
- * Checks the combination of profile, options, headers and auth; throws the first problem found
- * (INVALID_HEADERS or VALIDATION_FAILED).
+ * Checks the combination of profile, options, headers, auth and trace forwarding; throws the first
+ * problem found (INVALID_HEADERS or VALIDATION_FAILED).
  */
 export function checkEndpointRules(e: EndpointRulesInput): void {
   validateProfileOptions(e.profile, e.profileOptions);
@@ -55,4 +77,5 @@ export function checkEndpointRules(e: EndpointRulesInput): void {
     throw invalid('auth', `the ${e.profile} profile needs auth of type ${needed.join(' or ')}`);
   }
   validateHeaders(e.headers, e.profile, e.authType);
+  if (e.forwardTraceparent === true) checkTraceForwarding(e.headers);
 }

@@ -12,7 +12,7 @@ import { ENDPOINT_CONFIG_COLUMNS, type EndpointConfigRow } from '../queue/claim-
 import type { FanOutEndpoint } from '../rules/fan-out.ts';
 import type { HeraldEvent } from '../store/events.ts';
 import type { InsertedDelivery, NewEventRow, StoredTimes } from './publish-sql.ts';
-import type { CandidateVersions, EventInput, PublishResult } from './types.ts';
+import type { CandidateVersions, EventInput, PublishedEvent, PublishResult } from './types.ts';
 
 /** An endpoint publishing may fan out to: what matching, planning and handing over need. */
 export type Candidate = FanOutEndpoint &
@@ -108,8 +108,8 @@ export function checkCall(candidates: Candidates, events: EventInput[]): void {
   if (!candidates.tenantFound) throw new HeraldError('TENANT_NOT_FOUND');
 }
 
-export function eventRow(e: EventInput & { id: string }, batchId: string): NewEventRow {
-  return {
+export function eventRow(e: PublishedEvent, batchId: string): NewEventRow {
+  const row: NewEventRow = {
     id: e.id,
     type: e.type,
     data: e.data,
@@ -117,6 +117,9 @@ export function eventRow(e: EventInput & { id: string }, batchId: string): NewEv
     occurred_at: e.occurredAt ?? null,
     batch_id: batchId,
   };
+  // Absent unless traced: an untraced publish's parameter stays as it was.
+  if (e.traceContext !== undefined) row.trace_context = e.traceContext;
+  return row;
 }
 
 /** A call's answer: its events as stored (or as first published, for repeats) and its deliveries. */

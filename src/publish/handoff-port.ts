@@ -11,7 +11,7 @@ import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { attemptBudgetMs, leaseFor } from '../rules/attempt-budget.ts';
 import type { Candidate } from './candidates.ts';
 import type { InsertedDelivery, NewDelivery, StoredTimes } from './publish-sql.ts';
-import type { EventInput } from './types.ts';
+import type { PublishedEvent } from './types.ts';
 
 /**
  * Marks the planned deliveries the handoff has room for to be inserted claimed by it; answers the
@@ -65,7 +65,7 @@ export function handedOver(
   tenantId: string,
   inserted: InsertedDelivery[],
   endpoints: Map<string, Candidate>,
-  events: Map<string, EventInput & { id: string }>,
+  events: Map<string, PublishedEvent>,
   stored: StoredTimes,
 ): ClaimedDelivery[] {
   // One endpoint object per endpoint, shared by its deliveries (read-only from here on).
@@ -101,5 +101,7 @@ export function handedOver(
           createdAt: times.created_at,
         };
       }),
+      // A delivery's events come from one call, which has one trace context (publish-events.ts).
+      traceContext: events.get(d.eventIds[0]!)?.traceContext ?? null,
     }));
 }

@@ -39,6 +39,8 @@ export interface NewEventRow {
   occurred_at: string | null;
   /** The call it was published in (coalesced calls share a statement, not a batch id). */
   batch_id: string;
+  /** The call's W3C trace context (src/tracing/trace-context.ts); absent: none. */
+  trace_context?: string;
 }
 
 // $1 tenant, $2 per-endpoint counts, $3 deliveries, $4 worker id, $5 injected now, $6 channel;
@@ -93,10 +95,10 @@ export type StoredTimes = Map<string, { created_at: Date; occurred_at: Date | nu
 /** A call's events, from parameter `param` (a JSON array of {@link NewEventRow}); $1 the tenant. */
 const insertEventsFrom = (
   param: string,
-) => `INSERT INTO events (tenant_id, id, type, data, origin, occurred_at, batch_id)
-  SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, e.batch_id
+) => `INSERT INTO events (tenant_id, id, type, data, origin, occurred_at, batch_id, trace_context)
+  SELECT $1, e.id, e.type, e.data, e.origin, e.occurred_at, e.batch_id, e.trace_context
   FROM json_to_recordset(${param}::json)
-    AS e(id text, type text, data json, origin text, occurred_at timestamptz, batch_id text)`;
+    AS e(id text, type text, data json, origin text, occurred_at timestamptz, batch_id text, trace_context text)`;
 
 // Events whose ids the caller chose: a repeat inserts nothing (publish-events.ts settles it).
 const INSERT_EVENTS_SQL = prepared(

@@ -9,6 +9,13 @@ export interface EventInput {
   occurredAt?: string;
 }
 
+/**
+ * An event of a call as publishing handles it: its id chosen, and the call's W3C trace context in
+ * its stored form (src/tracing/trace-context.ts) when there is one — written with the event, so
+ * every attempt of its deliveries joins the publish's trace.
+ */
+export type PublishedEvent = EventInput & { id: string; traceContext?: string };
+
 export interface PublishResult {
   /** In the order of the call; a repeated id answers with the event first published under it. */
   events: HeraldEvent[];

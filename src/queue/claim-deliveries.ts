@@ -87,6 +87,8 @@ export interface ClaimedEndpoint {
   connectTimeoutMs: number | null;
   totalTimeoutMs: number | null;
   rateLimitPerSecond: number | null;
+  /** Send each attempt's `traceparent` (src/delivery/attempt-trace.ts); absent: false. */
+  forwardTraceparent?: boolean;
   /** Its limit on requests in flight when claimed (adaptive; 1 while its circuit probes). */
   maxInFlight?: number;
 }
@@ -103,6 +105,11 @@ export interface ClaimedDelivery {
   endpoint: ClaimedEndpoint;
   /** In the delivery's order; a missing event shows as purged. */
   events: ClaimedEvent[];
+  /**
+   * The W3C trace context of the publish that created its events, as stored
+   * (src/tracing/trace-context.ts); null or absent: none was kept.
+   */
+  traceContext?: string | null;
   /** Set by the dispatcher: when it got the claim (performance.now()), to bound how long it holds it. */
   heldSince?: number;
   /** Set by the dispatcher for handed-over deliveries: their share of the publish's event bytes. */
@@ -138,12 +145,14 @@ export interface EndpointConfigRow {
   connect_timeout_ms: number | null;
   total_timeout_ms: number | null;
   rate_limit_per_second: number | null;
+  /** Selected always; optional so rows made by hand need not name it (absent: false). */
+  forward_traceparent?: boolean;
 }
 
 /** The columns of `endpoints e` that {@link toClaimedEndpoint} reads. */
 export const ENDPOINT_CONFIG_COLUMNS = `e.url, e.secret_enc, e.previous_secret_enc, e.previous_secret_until,
   e.headers, e.profile, e.profile_options, e.auth_enc, e.retry_schedule, e.connect_timeout_ms,
-  e.total_timeout_ms, e.rate_limit_per_second`;
+  e.total_timeout_ms, e.rate_limit_per_second, e.forward_traceparent`;
 
 export function toClaimedEndpoint(id: string, row: EndpointConfigRow): ClaimedEndpoint {
   return {
@@ -160,6 +169,7 @@ export function toClaimedEndpoint(id: string, row: EndpointConfigRow): ClaimedEn
     connectTimeoutMs: row.connect_timeout_ms,
     totalTimeoutMs: row.total_timeout_ms,
     rateLimitPerSecond: row.rate_limit_per_second,
+    forwardTraceparent: row.forward_traceparent === true,
   };
 }
 
@@ -187,6 +197,7 @@ interface Row {
     purged: boolean;
     occurredAt: number | null;
     createdAt: number;
+    traceContext: string | null;
   }>;
   limited: string[];
 }
@@ -436,7 +447,8 @@ SELECT s.limited, c.*,
        SELECT json_build_object(
          'id', v.id, 'type', v.type, 'data', v.data, 'purged', v.data IS NULL,
          'occurredAt', floor(extract(epoch FROM v.occurred_at) * 1000),
-         'createdAt', floor(extract(epoch FROM v.created_at) * 1000))
+         'createdAt', floor(extract(epoch FROM v.created_at) * 1000),
+         'traceContext', v.trace_context)
        FROM events v WHERE v.tenant_id = c.tenant_id AND v.id = x.id) ORDER BY x.n), '[]')
    FROM unnest(c.event_ids) WITH ORDINALITY AS x(id, n)) AS events
 FROM summary s
@@ -513,6 +525,8 @@ export async function claimDeliveries(q: Queryable, opts: ClaimOptions): Promise
       attemptNumber: row.attempt_count,
       endpoint: endpoints.get(row.endpoint_id)!,
       events: toEvents(row),
+      // The events of a delivery come from one publish call: the first one's context is theirs.
+      traceContext: row.events[0]?.traceContext ?? null,
     });
   }
   return {

@@ -2,7 +2,9 @@
  * Recording attempts: one statement per batch of finished attempts, whatever their outcomes. It
  * inserts the attempt rows, moves each delivery on (succeeded, failed, or pending with its next
  * attempt time) and keeps the endpoints' failure state (`failing_since`, 410 disabling), so a batch
- * of a few hundred results costs a single round trip.
+ * of a few hundred results costs a single round trip. The operational events those changes make (a
+ * circuit opened or closed, a delivery exhausted, …: src/queue/operational-outbox.ts) are written
+ * by the same statement.
  *
  * A delivery is only moved on if this worker still holds the claim (`locked_by` and the attempt
  * number match): when a lease ran out and another worker re-claimed the row, the late result is kept
@@ -10,6 +12,7 @@
  */
 import { type PreparedSql, prepared, type Queryable } from '../db/db.ts';
 import type { DeliveryStatus } from '../rules/delivery-status.ts';
+import { insertOutboxSql, notOperational, recordedEventsSql } from './operational-outbox.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 export interface AttemptRecord {
@@ -76,6 +79,8 @@ const NEW_FAILURES = `CASE WHEN x.successes > 0 THEN x.trailing_failures ELSE e.
 const OPENS = `(x.failures > 0 AND ${NEW_FAILURES} >= $6
   AND (e.circuit_state = 'closed' OR e.circuit_until <= ${NOW}))`;
 const CLOSES = `(e.circuit_state = 'open' AND x.successes > 0 AND x.trailing_failures < $6)`;
+// A delivery of endpoint e failed for good in this batch.
+const EXHAUSTED_HERE = `EXISTS (SELECT 1 FROM updated u WHERE u.endpoint_id = e.id AND u.status = 'failed')`;
 
 // A prepared statement planned `scan-free` (src/db/db.ts), so its plan cannot go wrong with the
 // tables' sizes. Parsing and planning this text on every call cost ~2.6 ms of the database's time
@@ -125,7 +130,9 @@ updated AS (
   WHERE d.ctid = ANY (ARRAY(SELECT row_ctid FROM input WHERE row_ctid IS NOT NULL))
     AND d.id = i.delivery_id AND d.locked_by IS NOT DISTINCT FROM i.claimed_by AND d.attempt_count = i.attempt_number
     AND d.status = i.claimed_status
-  RETURNING d.id
+  -- What an operational event about a delivery exhausted says (operational-outbox.ts).
+  RETURNING d.id, d.tenant_id, d.endpoint_id, d.status, d.event_id, d.event_type, d.attempt_count,
+    d.last_status_code, d.last_error
 ),
 inserted AS (
   INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, attempt_number, started_at, duration_ms,
@@ -160,13 +167,19 @@ batch AS MATERIALIZED (
 -- the same rows in different orders deadlock. Only rows whose state changes are locked and written:
 -- publishing updates the same rows (last_sequence), and a no-op update would still take their
 -- locks. A healthy endpoint at its cap is not written.
+-- The locked rows' values before the update (the newest version's, as the lock found it) are the
+-- \`was_*\` columns the operational events compare with (operational-outbox.ts).
 endpoint_locks AS MATERIALIZED (
-  SELECT e.id, e.ctid AS row_ctid FROM endpoints e JOIN batch x ON x.id = e.id
+  SELECT e.id, e.ctid AS row_ctid, e.circuit_state AS was_circuit, e.circuit_opened_at AS was_opened_at,
+    e.active AS was_active, e.trouble_reported_at AS was_reported
+  FROM endpoints e JOIN batch x ON x.id = e.id
   WHERE e.ctid = ANY (ARRAY(SELECT (SELECT y.ctid FROM endpoints y WHERE y.id = b.id) FROM batch b))
     AND ((x.ok AND e.failing_since IS NOT NULL) OR (NOT x.ok AND e.failing_since IS NULL) OR (x.gone AND e.active)
     OR x.failures > 0
     OR (x.successes > 0 AND (e.concurrency_limit IS NOT NULL OR e.consecutive_failures > 0
-      OR e.circuit_state <> 'closed')))
+      OR e.circuit_state <> 'closed'))
+    OR (x.ok AND e.trouble_reported_at IS NOT NULL)
+    OR (e.trouble_reported_at IS NULL AND ${EXHAUSTED_HERE}))
   ORDER BY e.id
   FOR UPDATE OF e
 ),
@@ -195,11 +208,26 @@ endpoint_state AS (
       ELSE e.circuit_opened_at END,
     circuit_reason = CASE
       WHEN ${OPENS} THEN (${NEW_FAILURES}) || ' consecutive failed attempts; last: ' || x.last_error
-      WHEN ${CLOSES} THEN NULL ELSE e.circuit_reason END
+      WHEN ${CLOSES} THEN NULL ELSE e.circuit_reason END,
+    -- Trouble the operator is told of (its circuit opening, a delivery exhausted, a 410) starts the
+    -- streak an \`endpoint.recovered\` ends: the next success reports it and clears this.
+    trouble_reported_at = CASE
+      WHEN x.ok THEN NULL
+      WHEN ${notOperational('e.tenant_id')} AND ((x.gone AND e.active) OR (${OPENS} AND e.circuit_state = 'closed')
+        OR ${EXHAUSTED_HERE}) THEN coalesce(e.trouble_reported_at, ${NOW})
+      ELSE e.trouble_reported_at END
   FROM batch x JOIN endpoint_locks l ON l.id = x.id
   -- By address too: the locked version's (the lock follows an update made since the snapshot).
   WHERE e.ctid = ANY (ARRAY(SELECT row_ctid FROM endpoint_locks)) AND e.id = x.id
-  RETURNING e.id, e.concurrency_limit, e.circuit_state, e.circuit_until
+  RETURNING e.id, e.concurrency_limit, e.circuit_state, e.circuit_until, e.tenant_id, e.url, e.active,
+    e.disabled_reason, e.disabled_at, e.failing_since, e.circuit_reason, e.circuit_opened_at,
+    e.consecutive_failures, e.trouble_reported_at, l.was_circuit, l.was_opened_at, l.was_active,
+    -- Reported before, or now: a delivery exhausted in a batch whose last word is a success.
+    coalesce(l.was_reported, CASE WHEN ${EXHAUSTED_HERE} THEN ${NOW} END) AS was_reported
+),
+-- Operational events (Herald's own, for the operator's webhooks) about what this batch changed, in
+-- the same statement: they commit with the change or not at all.
+operational AS (${insertOutboxSql(recordedEventsSql(NOW), NOW)}
 )
 SELECT 'd' AS kind, id, NULL::int AS concurrency_limit, NULL::text AS circuit_state,
   NULL::timestamptz AS circuit_until

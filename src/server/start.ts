@@ -13,11 +13,14 @@ import { systemClock } from '../core/clock.ts';
 import { migrate } from '../db/migrate.ts';
 import { createDispatcher, type DispatcherConfig } from '../delivery/dispatcher.ts';
 import { createMaintenance } from '../delivery/maintenance.ts';
+import { createOperationalPump } from '../delivery/operational-pump.ts';
 import { createMetrics, type HeraldMetrics } from '../metrics/metrics.ts';
 import { createAddressPolicy } from '../security/address-policy.ts';
 import { hashKey } from '../security/api-keys.ts';
 import { createGuardedAgent } from '../security/guarded-dispatcher.ts';
 import { createSecretBox } from '../security/secret-box.ts';
+import { startTracing } from '../tracing/tracing.ts';
+import { readTracingConfig } from '../tracing/tracing-config.ts';
 import { createLogger, loggerOptions } from './logger.ts';
 import { openStorage } from './open-storage.ts';
 import { listenOps } from './ops-server.ts';
@@ -33,6 +36,8 @@ export interface StartOptions {
   dispatcher?: Partial<DispatcherConfig>;
   /** How long a stop waits for in-flight deliveries before releasing them. */
   drainMs?: number;
+  /** Where the OTEL_* tracing variables are read (tests); default process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
 }
 
 export interface RunningHerald {
@@ -48,6 +53,8 @@ export async function startHerald(
   options: StartOptions = {},
 ): Promise<RunningHerald> {
   const log = createLogger(config.logLevel, config.logFormat);
+  // The standard OTEL_* variables (src/tracing/): a bad one stops the start before anything is made.
+  const tracingConfig = readTracingConfig(options.env ?? process.env);
   // Before anything is created: a port in use must not leave a data directory or keys behind.
   await checkListenAddress(config.host, config.port);
   const storage = await openStorage(config, (err) => log.warn({ err }, 'database connection error')).catch(
@@ -60,6 +67,9 @@ export async function startHerald(
     for (const fn of stoppers.splice(0).reverse()) await fn();
   };
   try {
+    // Before the API and the dispatcher, so their spans have a tracer; stopped after them (stoppers
+    // run in reverse), exporting the spans of the drain too.
+    stoppers.push(await startTracing(tracingConfig, log.child({ role: 'tracing' })));
     const applied = await migrate(storage.db).catch((err: unknown) => {
       throw (config.databaseUrl && databaseError(err, config.databaseUrl)) || err;
     });
@@ -138,11 +148,19 @@ export async function startHerald(
         config: { retentionDays: config.retentionDays, disableAfterSeconds: config.disableAfterSeconds },
         logger: log.child({ role: 'maintenance' }),
       });
+      // Herald's own events, from the outbox to the operator's operational webhooks.
+      const operationalPump = createOperationalPump({
+        db: storage.db,
+        handoff: dispatcher.handoff,
+        logger: log.child({ role: 'operational-events' }),
+      });
       ctx.dispatcher = dispatcher;
       await dispatcher.start();
       maintenance.start();
+      operationalPump.start();
       ctx.handoff = dispatcher.handoff;
       stoppers.push(async () => {
+        await operationalPump.stop();
         await maintenance.stop();
         await dispatcher.stop({ graceMs: options.drainMs ?? 10_000 });
         await agent.close();

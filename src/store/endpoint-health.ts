@@ -5,6 +5,7 @@
  * re-enabled. No write of the API accepts them.
  */
 import type { Queryable } from '../db/db.ts';
+import { disabledEventsSql, insertOutboxSql, notOperational } from '../queue/operational-outbox.ts';
 
 /**
  * `half_open`: stored as open, but its cool-down is over, so the next claim lets one probe through
@@ -103,17 +104,24 @@ export interface DisabledEndpoint {
 
 /**
  * Disables, with `reason`, every active endpoint failing continuously since `failingSince` or
- * earlier (src/delivery/auto-disable.ts); answers those it disabled.
+ * earlier (src/delivery/auto-disable.ts); answers those it disabled. The same statement writes an
+ * `endpoint.disabled` operational event for each (src/queue/operational-outbox.ts), so none is lost
+ * and none is made for a change that did not commit.
  */
 export async function disableEndpointsFailingSince(
   q: Queryable,
   opts: { now: Date; failingSince: Date; reason: string },
 ): Promise<DisabledEndpoint[]> {
   const rows = await q.query<{ id: string; tenant_id: string; url: string; failing_since: Date }>(
-    `UPDATE endpoints
-     SET active = false, disabled_reason = $3, disabled_at = $1, updated_at = $1
-     WHERE active AND failing_since IS NOT NULL AND failing_since <= $2
-     RETURNING id, tenant_id, url, failing_since`,
+    `WITH disabled AS (
+       UPDATE endpoints
+       SET active = false, disabled_reason = $3, disabled_at = $1, updated_at = $1,
+         trouble_reported_at = CASE WHEN ${notOperational('tenant_id')} THEN coalesce(trouble_reported_at, $1) END
+       WHERE active AND failing_since IS NOT NULL AND failing_since <= $2
+       RETURNING id, tenant_id, url, failing_since, disabled_reason, disabled_at
+     ),
+     operational AS (${insertOutboxSql(disabledEventsSql(), '$1::timestamptz')})
+     SELECT id, tenant_id, url, failing_since FROM disabled`,
     [opts.now, opts.failingSince, opts.reason],
   );
   return rows.map((r) => ({ id: r.id, tenantId: r.tenant_id, url: r.url, failingSince: r.failing_since }));

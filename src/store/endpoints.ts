@@ -82,6 +82,7 @@ interface EndpointRow extends HealthRow {
   filter: Record<string, unknown> | null;
   ignore_origins: string[];
   metadata: Record<string, unknown>;
+  forward_traceparent: boolean;
   disabled_reason: string | null;
   disabled_at: Date | null;
   created_at: Date;
@@ -91,7 +92,8 @@ interface EndpointRow extends HealthRow {
 // Everything an answer needs; the signing secrets stay in the table.
 const COLUMNS = `id, tenant_id, url, name, description, event_types, active, headers, profile, profile_options,
   auth_enc, auth_type, public_key, retry_schedule, connect_timeout_ms, total_timeout_ms, rate_limit_per_second, ordering,
-  filter, ignore_origins, metadata, disabled_reason, disabled_at, created_at, updated_at, ${healthColumns()}`;
+  filter, ignore_origins, metadata, forward_traceparent, disabled_reason, disabled_at, created_at, updated_at,
+  ${healthColumns()}`;
 
 function redactAuth(row: EndpointRow, box: SecretBox): RedactedAuth | null {
   if (row.auth_enc === null) return null;
@@ -134,6 +136,7 @@ function toEndpoint(r: EndpointRow, box: SecretBox): Endpoint {
     filter: r.filter,
     ignoreOrigins: r.ignore_origins,
     metadata: r.metadata,
+    forwardTraceparent: r.forward_traceparent,
     disabledReason: r.disabled_reason,
     disabledAt: r.disabled_at?.toISOString() ?? null,
     health: toHealth(r),
@@ -169,6 +172,8 @@ function columnsOf(fields: EndpointPatch, box: SecretBox): Array<[string, unknow
   if (fields.filter !== undefined) add('filter', fields.filter, 'jsonb');
   if (fields.ignoreOrigins !== undefined) add('ignore_origins', fields.ignoreOrigins, 'text[]');
   if (fields.metadata !== undefined) add('metadata', fields.metadata, 'jsonb');
+  if (fields.forwardTraceparent !== undefined)
+    add('forward_traceparent', fields.forwardTraceparent, 'boolean');
   return cols;
 }
 
@@ -278,6 +283,7 @@ export async function updateEndpoint(
       profileOptions: patch.profileOptions ?? current.profile_options,
       headers: patch.headers ?? current.headers,
       authType: patch.auth === undefined ? current.auth_type : (patch.auth?.type ?? null),
+      forwardTraceparent: patch.forwardTraceparent ?? current.forward_traceparent,
     });
     if (profile === 'standard' && current.profile !== 'standard') {
       const secret = box.open(current.secret_enc);

@@ -1,6 +1,11 @@
-/** Tenants: the operator's customers. Deleting one deletes everything it owns (FK cascades). */
+/**
+ * Tenants: the operator's customers. Deleting one deletes everything it owns (FK cascades). The
+ * operational tenant (src/core/operational-tenant.ts) is Herald's own: no tenant may take its id,
+ * and the list of tenants leaves it out.
+ */
 
 import { HeraldError } from '../core/errors.ts';
+import { OPERATIONAL_TENANT_ID } from '../core/operational-tenant.ts';
 import { type Db, one, type Queryable } from '../db/db.ts';
 import { removeEndpointTraffic } from './endpoint-removal.ts';
 
@@ -47,6 +52,13 @@ export async function createTenant(
   q: Queryable,
   input: { id: string; name: string; metadata: Record<string, unknown> },
 ): Promise<Tenant> {
+  if (input.id === OPERATIONAL_TENANT_ID) {
+    throw new HeraldError(
+      'TENANT_ID_RESERVED',
+      `The tenant id "${OPERATIONAL_TENANT_ID}" is Herald's own (its operational webhooks: /v1/operational-endpoints)`,
+      [{ path: 'id', message: 'is reserved' }],
+    );
+  }
   const row = await one<TenantRow>(
     q,
     `INSERT INTO tenants (id, name, metadata) VALUES ($1, $2, $3)
@@ -65,8 +77,8 @@ export async function getTenant(q: Queryable, id: string): Promise<Tenant> {
 
 export async function listTenants(q: Queryable, opts: { before?: string; limit: number }): Promise<Tenant[]> {
   const rows = await q.query<TenantRow>(
-    `SELECT * FROM tenants WHERE ($1::text IS NULL OR id < $1) ORDER BY id DESC LIMIT $2`,
-    [opts.before ?? null, opts.limit],
+    `SELECT * FROM tenants WHERE ($1::text IS NULL OR id < $1) AND id <> $3 ORDER BY id DESC LIMIT $2`,
+    [opts.before ?? null, opts.limit, OPERATIONAL_TENANT_ID],
   );
   return rows.map(toTenant);
 }

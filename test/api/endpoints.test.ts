@@ -47,6 +47,7 @@ forEachStorage('endpoints', (kind) => {
       filter: { 'data.amount': { $gte: 100 } },
       ignoreOrigins: ['import', 'import', 'sync'],
       metadata: { team: 'billing', n: 1 },
+      forwardTraceparent: true,
     };
     const created = await t.request('POST', base('acme'), body);
     assert.equal(created.statusCode, 201, created.body);
@@ -74,6 +75,7 @@ forEachStorage('endpoints', (kind) => {
       filter: { 'data.amount': { $gte: 100 } },
       ignoreOrigins: ['import', 'sync'],
       metadata: { team: 'billing', n: 1 },
+      forwardTraceparent: true,
       disabledReason: null,
       disabledAt: null,
       health: {

@@ -488,6 +488,49 @@ test("portal: embedded in the operator's product, in its branding; refused in a 
   await context.close();
 });
 
+test("operator: an operational webhook, made on its page, gets Herald's own events and shows their deliveries", async () => {
+  const page = await newPage();
+  await page.goto(`${herald.url}/ui`);
+  await page.getByLabel('Admin key').fill(adminKey);
+  await page.getByLabel('Admin key').press('Enter');
+  await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+  await page.getByRole('link', { name: 'Operational webhooks' }).click();
+  await page.getByRole('heading', { name: 'Operational webhooks' }).waitFor();
+  await page.getByLabel('URL').fill(receiverUrl.replace('/hooks', '/ops'));
+  await page.getByLabel('Name (optional)').fill('Ops pager');
+  await page.getByLabel('delivery.exhausted').check();
+  await page.getByRole('button', { name: 'Create' }).click();
+  await page.getByTestId('op-secret').waitFor();
+  await page.getByRole('link', { name: 'Ops pager' }).waitFor();
+  await shot(page, 'operational-endpoints');
+
+  // A tenant endpoint that fails its only attempt: Herald reports the delivery exhausted.
+  const doomed = await call('POST', '/v1/tenants/globex/endpoints', {
+    url: receiverUrl.replace('/hooks', '/flaky'),
+    name: 'Globex doomed',
+    retrySchedule: [],
+  });
+  assert.equal(doomed.status, 201);
+  await call('POST', '/v1/tenants/globex/events', { type: 'invoice.paid', data: { invoiceId: 'inv_gone' } });
+  await waitFor('the operational webhook', () => received.some((b) => b.includes('"delivery.exhausted"')), {
+    timeoutMs: 30_000,
+  });
+  await page.locator('tr', { hasText: 'Ops pager' }).getByRole('link', { name: 'Deliveries' }).click();
+  await page
+    .locator('tr[data-delivery-id]', { hasText: 'delivery.exhausted' })
+    .first()
+    .waitFor({ timeout: 20_000 });
+  await shot(page, 'operational-webhooks');
+
+  await page.getByRole('link', { name: 'Endpoints' }).click();
+  await page.getByRole('button', { name: 'Pause Ops pager' }).click();
+  await page.getByRole('button', { name: 'Resume Ops pager' }).waitFor();
+  await page.getByRole('button', { name: 'Delete Ops pager' }).click();
+  await page.getByRole('button', { name: 'Confirm delete' }).click();
+  await page.getByText('No operational webhooks yet.').waitFor();
+  await page.context().close();
+});
+
 test('no page logged an error', () => {
   assert.deepEqual(pageErrors, []);
 });

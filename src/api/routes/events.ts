@@ -10,6 +10,7 @@ import { getEvent, listEvents } from '../../store/events.ts';
 import type { App, AppContext } from '../context.ts';
 import { instant } from '../instant.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
+import { annotatePublish, publishSpanHooks, publishTraceContext } from '../publish-trace.ts';
 import { TenantParams } from '../schemas/common.ts';
 import {
   EventDetailOut,
@@ -38,6 +39,7 @@ export function eventRoutes(app: App, ctx: AppContext): void {
     '/v1/tenants/:tenantId/events',
     {
       config,
+      ...publishSpanHooks(),
       validatorCompiler: publishValidatorCompiler,
       schema: {
         tags,
@@ -65,13 +67,16 @@ export function eventRoutes(app: App, ctx: AppContext): void {
           });
       });
       const key = req.headers['idempotency-key'];
+      const traceContext = publishTraceContext(req);
       const result = await publishEvents(ctx.db, req.params.tenantId, inputs, {
         handoff: ctx.handoff,
         budget,
         ...(key !== undefined ? { idempotencyKey: key } : {}),
+        ...(traceContext !== undefined ? { traceContext } : {}),
       }).catch((err: unknown) => {
         throw single ? asSingleEvent(err) : err;
       });
+      annotatePublish(req, result);
       if (result.replayed) void reply.header('idempotent-replayed', 'true');
       return reply.code(202).send(single ? result.events[0]! : { data: result.events });
     },

@@ -26,7 +26,7 @@ export function tenantRoutes(app: App, ctx: AppContext): void {
         tags,
         operationId: 'createTenant',
         summary: 'Create a tenant',
-        errors: ['TENANT_EXISTS'],
+        errors: ['TENANT_EXISTS', 'TENANT_ID_RESERVED'],
         body: Type.Object(
           { id: Type.Optional(ClientId), name: Name, metadata: Type.Optional(Metadata) },
           { additionalProperties: false },
@@ -51,7 +51,7 @@ export function tenantRoutes(app: App, ctx: AppContext): void {
       schema: {
         tags,
         operationId: 'listTenants',
-        summary: 'List tenants',
+        summary: "List tenants (not `_herald`, Herald's own operational tenant)",
         querystring: Type.Object(PageQuery),
         response: { 200: PageOf(TenantOut) },
       },

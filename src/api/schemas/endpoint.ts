@@ -118,6 +118,13 @@ const IgnoreOrigins = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), 
   description: 'origins whose events this endpoint must not get',
 });
 
+const ForwardTraceparent = Type.Boolean({
+  description:
+    'send each attempt the W3C `traceparent` (and `tracestate`) of its trace, so the receiver can continue ' +
+    'the trace of the publish (docs/operations.md, "Tracing"); headers only, the signed bytes are unchanged. ' +
+    "The endpoint's `headers` may then not set those two. Default false",
+});
+
 export const SignatureSchemeIn = Type.Union([Type.Literal('hmac-sha256'), Type.Literal('ed25519')], {
   description:
     'how the standard profile signs: `hmac-sha256` (`v1,`, a `whsec_` secret; the default) or `ed25519` ' +
@@ -142,6 +149,7 @@ const EndpointFieldsIn = {
   filter: Type.Optional(Nullable(Filter)),
   ignoreOrigins: Type.Optional(IgnoreOrigins),
   metadata: Type.Optional(Metadata),
+  forwardTraceparent: Type.Optional(ForwardTraceparent),
 };
 
 export const EndpointCreateBody = Type.Object(
@@ -236,6 +244,7 @@ export const EndpointOut = Type.Object({
   filter: Nullable(Type.Record(Type.String(), Type.Unknown())),
   ignoreOrigins: Type.Array(Type.String()),
   metadata: Type.Record(Type.String(), Type.Unknown()),
+  forwardTraceparent: ForwardTraceparent,
   disabledReason: Nullable(Type.String({ description: 'why Herald disabled the endpoint' })),
   disabledAt: Nullable(Timestamp),
   health: EndpointHealthOut,

@@ -1,12 +1,14 @@
 // @ts-check
 // The operator dashboard (/ui): sign in with the admin key, then tenants, health, the event-type
-// catalog, and every tenant's pages under `#/t/<tenant>/…`.
+// catalog, every tenant's pages under `#/t/<tenant>/…`, and the operational webhooks (Herald's own
+// events) under `#/operational/…`: their own list, and the tenant pages of `_herald` for the rest.
 import { Layout } from './components/layout.js';
-import { createApi } from './lib/api.js';
+import { createApi, OPERATIONAL_TENANT_ID } from './lib/api.js';
 import { html, render, useMemo, useState } from './lib/html.js';
 import { match, navigate, useHashPath } from './lib/router.js';
 import { EventTypesPage } from './pages/event-types.js';
 import { HealthPage } from './pages/health.js';
+import { OperationalEndpointsPage } from './pages/operational-endpoints.js';
 import { SignInPage } from './pages/sign-in.js';
 import { tenantNav, tenantPage } from './pages/tenant-pages.js';
 import { TenantsPage } from './pages/tenants.js';
@@ -35,11 +37,23 @@ function Dashboard() {
     { href: '#/tenants', label: 'Tenants', current: path === '/tenants' || path === '/' },
     { href: '#/health', label: 'Health', current: path === '/health' },
     { href: '#/event-types', label: 'Event types', current: path === '/event-types' },
+    { href: '#/operational', label: 'Operational webhooks', current: path.startsWith('/operational') },
   ];
   let page;
   let subtitle;
   const tenant = /^\/t\/([^/]+)(\/.*)?$/.exec(path);
-  if (tenant) {
+  const operational = /^\/operational(\/.*)?$/.exec(path);
+  if (operational) {
+    const base = '#/operational';
+    const rest = operational[1] ?? '/endpoints';
+    subtitle = 'operational webhooks';
+    nav.push(...tenantNav(base, rest));
+    // Created and changed on their own page (/v1/operational-endpoints), not the tenant's forms.
+    if (match('/endpoints', rest) || match('/endpoints/new', rest))
+      page = html`<${OperationalEndpointsPage} api=${api} base=${base} />`;
+    else if (!rest.endsWith('/edit'))
+      page = tenantPage(rest, { api, tenantId: OPERATIONAL_TENANT_ID, base, operational: true });
+  } else if (tenant) {
     const tenantId = decodeURIComponent(tenant[1]);
     const base = `#/t/${encodeURIComponent(tenantId)}`;
     const rest = tenant[2] ?? '/endpoints';

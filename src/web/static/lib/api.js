@@ -13,6 +13,7 @@
 /** @typedef {import('../../../client/types.ts').DeliveryDetail} DeliveryDetail */
 /** @typedef {import('../../../client/types.ts').Attempt} Attempt */
 /** @typedef {import('../../../client/types.ts').Profile} Profile */
+/** @typedef {import('../../../client/types.ts').OperationalEventType} OperationalEventType */
 /** @typedef {import('../../../client/types.ts').ApiErrorDetail} ApiErrorDetail */
 /**
  * @template T
@@ -87,6 +88,12 @@ export function createApi(key, { onUnauthorized } = {}) {
     del: (path) => call('DELETE', path),
   };
 }
+
+/** Herald's own tenant, whose endpoints are the operator's operational webhooks (src/core/operational-tenant.ts). */
+export const OPERATIONAL_TENANT_ID = '_herald';
+
+/** Where operational endpoints are created and changed (the tenant routes of `_herald` only read them). */
+export const OPERATIONAL_ENDPOINTS_PATH = '/v1/operational-endpoints';
 
 /** `/v1/tenants/{tid}` with the id encoded: every tenant page builds its paths from this. */
 export const tenantPath = (/** @type {string} */ tenantId) => `/v1/tenants/${encodeURIComponent(tenantId)}`;

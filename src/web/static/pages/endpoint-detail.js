@@ -6,7 +6,7 @@ import { BarChart } from '../components/chart.js';
 import { CopyButton } from '../components/copy-button.js';
 import { ErrorBanner, Notice } from '../components/field.js';
 import { PageTitle } from '../components/layout.js';
-import { tenantPath } from '../lib/api.js';
+import { OPERATIONAL_ENDPOINTS_PATH, tenantPath } from '../lib/api.js';
 import { ago, formatTime, ms, percent } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
@@ -17,7 +17,8 @@ import { useResource } from '../lib/use-resource.js';
 import { RecoverForm } from './recover-form.js';
 import { TestEventForm } from './test-event-form.js';
 
-function SecretPanel({ api, path }) {
+/** `rotatePath`: where rotating goes, when not `${path}/rotate-secret` (an operational endpoint). */
+function SecretPanel({ api, path, rotatePath = `${path}/rotate-secret` }) {
   const [secret, setSecret] = useState(/** @type {string | null} */ (null));
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState(null);
@@ -33,7 +34,7 @@ function SecretPanel({ api, path }) {
   async function rotate() {
     setError(null);
     try {
-      setSecret((await api.post(`${path}/rotate-secret`, {})).secret);
+      setSecret((await api.post(rotatePath, {})).secret);
       setNotice('Rotated. The previous secret keeps signing alongside the new one for 24 hours.');
     } catch (err) {
       setError(err);
@@ -120,8 +121,12 @@ function inFlightText(health) {
   return `up to ${health.concurrencyLimit}, one more with each success (slow start)`;
 }
 
-/** @param {{api: Api, tenantId: string, base: string, params: Record<string, string>}} props */
-export function EndpointDetailPage({ api, tenantId, base, params }) {
+/**
+ * `operational`: an operational webhook (the operator's, for Herald's own events), changed only
+ * through /v1/operational-endpoints: no edit form and no test event here; rotating goes there.
+ * @param {{api: Api, tenantId: string, base: string, params: Record<string, string>, operational?: boolean}} props
+ */
+export function EndpointDetailPage({ api, tenantId, base, params, operational = false }) {
   const path = `${tenantPath(tenantId)}/endpoints/${encodeURIComponent(params.endpointId)}`;
   const { data: e, error } = useResource(
     /** @returns {Promise<Endpoint>} */
@@ -133,7 +138,7 @@ export function EndpointDetailPage({ api, tenantId, base, params }) {
   const href = `${base}/endpoints/${encodeURIComponent(e.id)}`;
   return html`<${PageTitle} sub=${html`<span class="mono">${e.url}</span>`}>${e.name || 'Endpoint'}<//>
     <div class="row">
-      <a class="button" href=${`${href}/edit`}>Edit</a>
+      ${operational ? html`<a class="button" href=${`${base}/endpoints`}>Operational webhooks</a>` : html`<a class="button" href=${`${href}/edit`}>Edit</a>`}
       <a class="button secondary" href=${`${base}/deliveries?endpointId=${encodeURIComponent(e.id)}`}>Deliveries</a>
     </div>
     <section class="card" aria-labelledby="settings-h">
@@ -148,8 +153,9 @@ export function EndpointDetailPage({ api, tenantId, base, params }) {
         <dt>Extra headers</dt><dd class="mono">${Object.keys(e.headers ?? {}).length ? Object.entries(e.headers).map(([k, v]) => html`<div>${k}: ${v}</div>`) : '—'}</dd>
       </dl>
     </section>
-    <${SecretPanel} api=${api} path=${path} />
+    <${SecretPanel} api=${api} path=${path}
+      rotatePath=${operational ? `${OPERATIONAL_ENDPOINTS_PATH}/${encodeURIComponent(e.id)}/rotate-secret` : undefined} />
     <${StatsPanel} api=${api} path=${path} />
-    <${TestEventForm} api=${api} path=${path} base=${base} subscribed=${e.eventTypes} />
+    ${operational ? null : html`<${TestEventForm} api=${api} path=${path} base=${base} subscribed=${e.eventTypes} />`}
     <${RecoverForm} api=${api} path=${path} />`;
 }

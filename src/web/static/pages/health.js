@@ -4,12 +4,16 @@
 import { BarChart } from '../components/chart.js';
 import { ErrorBanner } from '../components/field.js';
 import { PageTitle } from '../components/layout.js';
+import { OPERATIONAL_TENANT_ID } from '../lib/api.js';
 import { ago, clockTime, duration, formatTime } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
 
+// The operator's own operational webhooks (tenant `_herald`) have their pages under #/operational.
 const endpointHref = (e) =>
-  `#/t/${encodeURIComponent(e.tenantId)}/endpoints/${encodeURIComponent(e.endpointId)}`;
+  e.tenantId === OPERATIONAL_TENANT_ID
+    ? `#/operational/endpoints/${encodeURIComponent(e.endpointId)}`
+    : `#/t/${encodeURIComponent(e.tenantId)}/endpoints/${encodeURIComponent(e.endpointId)}`;
 
 const WINDOWS = {
   '1h': { label: 'Last hour', chart: 'Attempts per minute by outcome, last hour' },
