@@ -33,7 +33,7 @@ import {
   RESET_HEALTH_SQL,
   toHealth,
 } from './endpoint-health.ts';
-import { removeEndpointTraffic } from './endpoint-removal.ts';
+import { inRemoval, removeEndpoints } from './endpoint-removal.ts';
 import { lockTenantForCount, tenantExists } from './tenants.ts';
 
 /** The auth as answers show it: who and where, never a token, password or client secret. */
@@ -339,17 +339,17 @@ export async function updateEndpoint(
  * answers how many. ENDPOINT_NOT_FOUND (or TENANT_NOT_FOUND) when there was none.
  */
 function deleteEndpointsWhere(db: Db, tenantId: string, where: string, value: unknown): Promise<number> {
-  return db.transaction(async (tx) => {
+  return inRemoval(db, async (tx) => {
     const rows = await tx.query<{ id: string }>(
-      `DELETE FROM endpoints WHERE tenant_id = $1 AND ${where} RETURNING id`,
+      `SELECT id FROM endpoints WHERE tenant_id = $1 AND ${where}`,
       [tenantId, value],
     );
-    if (rows.length === 0) throw await notFound(tx, tenantId);
-    await removeEndpointTraffic(
+    const deleted = await removeEndpoints(
       tx,
       rows.map((r) => r.id),
     );
-    return rows.length;
+    if (deleted.length === 0) throw await notFound(tx, tenantId);
+    return deleted.length;
   });
 }
 

@@ -7,7 +7,7 @@
 import { HeraldError } from '../core/errors.ts';
 import { OPERATIONAL_TENANT_ID } from '../core/operational-tenant.ts';
 import { type Db, one, type Queryable } from '../db/db.ts';
-import { removeEndpointTraffic } from './endpoint-removal.ts';
+import { inRemoval, removeEndpoints } from './endpoint-removal.ts';
 
 /** Whether the tenant exists: asked only on a miss, to answer TENANT_NOT_FOUND rather than the resource's 404. */
 export async function tenantExists(q: Queryable, tenantId: string): Promise<boolean> {
@@ -100,16 +100,14 @@ export async function updateTenant(
 
 /** Deletes the tenant and everything it owns (endpoints and their traffic; events, keys by cascade). */
 export async function deleteTenant(db: Db, id: string): Promise<void> {
-  await db.transaction(async (tx) => {
+  await inRemoval(db, async (tx) => {
     // Locked first: no endpoint can be created for it meanwhile (that takes a key share lock).
     const tenant = await tx.query('SELECT 1 FROM tenants WHERE id = $1 FOR UPDATE', [id]);
     if (tenant.length === 0) throw new HeraldError('TENANT_NOT_FOUND');
-    // Deleting the endpoint rows waits for publishes holding them (endpoint-removal.ts).
-    const endpoints = await tx.query<{ id: string }>(
-      'DELETE FROM endpoints WHERE tenant_id = $1 RETURNING id',
-      [id],
-    );
-    await removeEndpointTraffic(
+    // Their traffic first, then the endpoint rows (waiting for publishes holding them), then what
+    // those publishes added: endpoint-removal.ts.
+    const endpoints = await tx.query<{ id: string }>('SELECT id FROM endpoints WHERE tenant_id = $1', [id]);
+    await removeEndpoints(
       tx,
       endpoints.map((e) => e.id),
     );
