@@ -70,6 +70,13 @@ export const COMMANDS: readonly CommandEntry[] = [
     register: async (program) => (await import('./commands/endpoints.ts')).registerEndpoints(program),
   },
   {
+    name: 'operational-endpoints',
+    description:
+      "the operator's webhooks for Herald's own events: list, show, create, change, pause, resume, delete",
+    register: async (program) =>
+      (await import('./commands/operational-endpoints.ts')).registerOperationalEndpoints(program),
+  },
+  {
     name: 'events',
     description: "a tenant's events: list and show",
     register: async (program) => (await import('./commands/events.ts')).registerEvents(program),

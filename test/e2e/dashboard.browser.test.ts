@@ -531,6 +531,77 @@ test("operator: an operational webhook, made on its page, gets Herald's own even
   await page.context().close();
 });
 
+test('operator: an Ed25519 endpoint made through the form shows its whpk_ public key; rotating chooses the scheme (issue 20)', async () => {
+  const page = await newPage();
+  await page.goto(`${herald.url}/ui`);
+  await page.getByLabel('Admin key').fill(adminKey);
+  await page.getByLabel('Admin key').press('Enter');
+  await page.getByRole('heading', { name: 'Tenants' }).waitFor();
+
+  await page.goto(`${herald.url}/ui#/t/acme/endpoints/new`);
+  await page.getByLabel('Name').fill('Acme signed');
+  await page.getByLabel('URL').fill(receiverUrl.replace('/hooks', '/signed'));
+  // The scheme is the standard profile's choice only.
+  await page.getByLabel('Ed25519').waitFor();
+  await page.getByLabel('Profile (wire format)').selectOption('shipstream');
+  assert.equal(await page.getByLabel('Ed25519').count(), 0);
+  await page.getByLabel('Profile (wire format)').selectOption('standard');
+  await page.getByLabel('Ed25519').check();
+  await page.getByLabel('Forward traceparent').check();
+  await shot(page, 'endpoint-form-ed25519');
+  await page.getByRole('button', { name: 'Create endpoint' }).click();
+  await page.getByRole('heading', { name: 'Acme signed' }).waitFor();
+  const endpointId = decodeURIComponent(/endpoints\/([^/]+)$/.exec(page.url())![1]!);
+
+  // Where the secret is: the public key, labelled so, shown without revealing anything.
+  await page.getByRole('heading', { name: 'Public key (Ed25519)' }).waitFor();
+  const key = page.getByTestId('secret');
+  await waitFor('the public key', async () => /^whpk_/.test((await key.textContent()) ?? ''));
+  const stored = (await call('GET', `/v1/tenants/acme/endpoints/${endpointId}`)).body as {
+    signatureScheme: string;
+    publicKey: string;
+    forwardTraceparent: boolean;
+  };
+  assert.deepEqual(
+    [stored.signatureScheme, stored.forwardTraceparent, await key.textContent()],
+    ['ed25519', true, stored.publicKey],
+  );
+  assert.equal(await page.getByRole('button', { name: 'Reveal secret' }).count(), 0);
+  assert.equal(await page.getByTestId('signature-scheme').textContent(), 'Ed25519');
+  assert.equal(await page.getByTestId('forward-traceparent').textContent(), 'yes');
+  await shot(page, 'endpoint-ed25519');
+
+  // Rotating to HMAC: a whsec_ secret, labelled as the signing secret again.
+  await page.getByRole('button', { name: 'Rotate secret' }).click();
+  await page.getByLabel('New key').selectOption('hmac-sha256');
+  await page.getByRole('button', { name: 'Confirm rotation' }).click();
+  await page.getByRole('heading', { name: 'Signing secret' }).waitFor();
+  await waitFor('the new secret', async () => /^whsec_/.test((await key.textContent()) ?? ''));
+  const apiSecret = (await call('GET', `/v1/tenants/acme/endpoints/${endpointId}/secret`)).body as {
+    secret: string;
+  };
+  assert.equal(await key.textContent(), apiSecret.secret);
+  await waitFor(
+    'the settings to follow',
+    async () => (await page.getByTestId('signature-scheme').textContent()) === 'HMAC-SHA256',
+  );
+
+  // The edit form keeps forwarding on and says how the endpoint signs; unticked, it is off.
+  await page.getByRole('link', { name: 'Edit' }).click();
+  await page.getByTestId('ep-scheme-now').waitFor();
+  assert.match((await page.getByTestId('ep-scheme-now').textContent()) ?? '', /^Signs with HMAC-SHA256/);
+  assert.equal(await page.getByLabel('Forward traceparent').isChecked(), true);
+  await page.getByLabel('Forward traceparent').uncheck();
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByTestId('forward-traceparent').waitFor();
+  assert.equal(await page.getByTestId('forward-traceparent').textContent(), 'no');
+  const after = (await call('GET', `/v1/tenants/acme/endpoints/${endpointId}`)).body as {
+    forwardTraceparent: boolean;
+  };
+  assert.equal(after.forwardTraceparent, false);
+  await page.context().close();
+});
+
 test('no page logged an error', () => {
   assert.deepEqual(pageErrors, []);
 });

@@ -17,12 +17,30 @@ import { useResource } from '../lib/use-resource.js';
 import { RecoverForm } from './recover-form.js';
 import { TestEventForm } from './test-event-form.js';
 
-/** `rotatePath`: where rotating goes, when not `${path}/rotate-secret` (an operational endpoint). */
-function SecretPanel({ api, path, rotatePath = `${path}/rotate-secret` }) {
-  const [secret, setSecret] = useState(/** @type {string | null} */ (null));
+const SCHEME_LABELS = { 'hmac-sha256': 'HMAC-SHA256', ed25519: 'Ed25519' };
+
+/** The scheme of what receivers verify with: an Ed25519 endpoint's is its `whpk_` public key. */
+const schemeOfKey = (/** @type {string} */ key) => (key.startsWith('whpk_') ? 'ed25519' : 'hmac-sha256');
+
+/**
+ * What receivers verify with. HMAC: the signing secret, hidden until revealed. Ed25519: the public
+ * key, shown as it is — nothing secret about it; the secret key never leaves Herald. Rotating may
+ * change the scheme (the standard profile's choice); the old key signs alongside for 24 h.
+ * `rotatePath`: where rotating goes, when not `${path}/rotate-secret` (an operational endpoint);
+ * `onRotated` reloads the endpoint, whose settings show the scheme.
+ * @param {{api: Api, path: string, endpoint: Endpoint, rotatePath?: string, onRotated?: () => void}} props
+ */
+function SecretPanel({ api, path, endpoint, rotatePath = `${path}/rotate-secret`, onRotated }) {
+  const [scheme, setScheme] = useState(endpoint.signatureScheme);
+  const [secret, setSecret] = useState(
+    /** @type {string | null} */ (endpoint.signatureScheme === 'ed25519' ? endpoint.publicKey : null),
+  );
+  const [newScheme, setNewScheme] = useState(endpoint.signatureScheme);
   const [confirming, setConfirming] = useState(false);
   const [error, setError] = useState(null);
   const [notice, setNotice] = useState(/** @type {string | null} */ (null));
+  const choosable = endpoint.profile === 'standard';
+  const publicKey = scheme === 'ed25519';
   async function reveal() {
     setError(null);
     try {
@@ -34,15 +52,20 @@ function SecretPanel({ api, path, rotatePath = `${path}/rotate-secret` }) {
   async function rotate() {
     setError(null);
     try {
-      setSecret((await api.post(rotatePath, {})).secret);
+      /** @type {string} */
+      const key = (await api.post(rotatePath, choosable ? { signatureScheme: newScheme } : {})).secret;
+      setSecret(key);
+      setScheme(schemeOfKey(key));
       setNotice('Rotated. The previous secret keeps signing alongside the new one for 24 hours.');
+      onRotated?.();
     } catch (err) {
       setError(err);
     }
     setConfirming(false);
   }
   return html`<section class="card" aria-labelledby="secret-h">
-    <h2 id="secret-h">Signing secret</h2>
+    <h2 id="secret-h">${publicKey ? 'Public key (Ed25519)' : 'Signing secret'}</h2>
+    ${publicKey ? html`<p class="hint">Receivers verify its <span class="mono">v1a</span> signatures with this public key; the secret key never leaves Herald.</p>` : null}
     <${ErrorBanner} error=${error} />
     ${notice ? html`<${Notice}>${notice}<//>` : null}
     <div class="row">
@@ -51,14 +74,26 @@ function SecretPanel({ api, path, rotatePath = `${path}/rotate-secret` }) {
     <div class="row">
       ${
         secret
-          ? html`<button type="button" class="secondary" onClick=${() => setSecret(null)}>Hide</button><${CopyButton} text=${secret} />`
+          ? html`${publicKey ? null : html`<button type="button" class="secondary" onClick=${() => setSecret(null)}>Hide</button>`}<${CopyButton} text=${secret} />`
           : html`<button type="button" class="secondary" onClick=${reveal}>Reveal secret</button>`
       }
       ${
         confirming
-          ? html`<button type="button" class="danger" onClick=${rotate}>Confirm rotation</button>
+          ? html`${
+              choosable
+                ? html`<label for="rotate-scheme">New key</label>
+                  <select id="rotate-scheme" value=${newScheme} onChange=${(e) => setNewScheme(e.currentTarget.value)}>
+                    <option value="hmac-sha256">HMAC-SHA256 (a whsec_ secret)</option>
+                    <option value="ed25519">Ed25519 (a whpk_ public key)</option>
+                  </select>`
+                : null
+            }
+            <button type="button" class="danger" onClick=${rotate}>Confirm rotation</button>
             <button type="button" class="secondary" onClick=${() => setConfirming(false)}>Keep the secret</button>`
-          : html`<button type="button" class="secondary" onClick=${() => setConfirming(true)}>Rotate secret</button>`
+          : html`<button type="button" class="secondary" onClick=${() => {
+              setNewScheme(scheme);
+              setConfirming(true);
+            }}>Rotate secret</button>`
       }
     </div>
   </section>`;
@@ -128,7 +163,11 @@ function inFlightText(health) {
  */
 export function EndpointDetailPage({ api, tenantId, base, params, operational = false }) {
   const path = `${tenantPath(tenantId)}/endpoints/${encodeURIComponent(params.endpointId)}`;
-  const { data: e, error } = useResource(
+  const {
+    data: e,
+    error,
+    reload,
+  } = useResource(
     /** @returns {Promise<Endpoint>} */
     () => api.get(path),
     [api, path],
@@ -150,10 +189,12 @@ export function EndpointDetailPage({ api, tenantId, base, params, operational = 
         <dt>Id</dt><dd class="mono">${e.id}</dd>
         <dt>Event types</dt><dd class="mono">${e.eventTypes.join(', ')}</dd>
         <dt>Profile</dt><dd>${e.profile}</dd>
+        ${e.profile === 'standard' ? html`<dt>Signature scheme</dt><dd data-testid="signature-scheme">${SCHEME_LABELS[e.signatureScheme] ?? e.signatureScheme}</dd>` : null}
+        <dt>Forward traceparent</dt><dd data-testid="forward-traceparent">${e.forwardTraceparent ? 'yes' : 'no'}</dd>
         <dt>Extra headers</dt><dd class="mono">${Object.keys(e.headers ?? {}).length ? Object.entries(e.headers).map(([k, v]) => html`<div>${k}: ${v}</div>`) : '—'}</dd>
       </dl>
     </section>
-    <${SecretPanel} api=${api} path=${path}
+    <${SecretPanel} api=${api} path=${path} endpoint=${e} onRotated=${reload}
       rotatePath=${operational ? `${OPERATIONAL_ENDPOINTS_PATH}/${encodeURIComponent(e.id)}/rotate-secret` : undefined} />
     <${StatsPanel} api=${api} path=${path} />
     ${operational ? null : html`<${TestEventForm} api=${api} path=${path} base=${base} subscribed=${e.eventTypes} />`}

@@ -15,9 +15,24 @@ import { useResource } from '../lib/use-resource.js';
 /** @typedef {import('../lib/api.js').Profile} Profile */
 /** @template T @typedef {import('../lib/api.js').Page<T>} Page */
 /** @typedef {typeof emptyForm} Form */
-/** @typedef {Partial<Record<'_form' | 'name' | 'url' | 'eventTypes' | 'profile' | 'headers' | 'active', string>>} FieldErrors */
+/** @typedef {Partial<Record<'_form' | 'name' | 'url' | 'eventTypes' | 'profile' | 'signatureScheme' | 'headers' | 'forwardTraceparent' | 'active', string>>} FieldErrors */
 
-const FIELDS = ['name', 'url', 'eventTypes', 'profile', 'headers', 'active'];
+const FIELDS = [
+  'name',
+  'url',
+  'eventTypes',
+  'profile',
+  'signatureScheme',
+  'headers',
+  'forwardTraceparent',
+  'active',
+];
+
+/** How a `standard` endpoint signs (the API's `signatureScheme`), as the form offers it. */
+const SCHEMES = [
+  { value: 'hmac-sha256', label: 'HMAC-SHA256', hint: 'a shared whsec_ secret (the default)' },
+  { value: 'ed25519', label: 'Ed25519', hint: 'receivers verify with a whpk_ public key' },
+];
 
 /** Field name → message, from an ApiError's details; what matches no field goes to `_form`. */
 /**
@@ -45,7 +60,9 @@ const emptyForm = {
   types: /** @type {string[]} */ ([]),
   patterns: '',
   profile: 'standard',
+  signatureScheme: 'hmac-sha256',
   headers: /** @type {{name: string, value: string}[]} */ ([]),
+  forwardTraceparent: false,
   active: true,
 };
 
@@ -62,7 +79,9 @@ function fromEndpoint(e) {
     types: all ? [] : e.eventTypes.filter((t) => !t.endsWith('*')),
     patterns: all ? '' : e.eventTypes.filter((t) => t.endsWith('*')).join(', '),
     profile: e.profile,
+    signatureScheme: e.signatureScheme,
     headers: Object.entries(e.headers ?? {}).map(([name, value]) => ({ name, value })),
+    forwardTraceparent: e.forwardTraceparent,
     active: e.active,
   };
 }
@@ -77,16 +96,20 @@ function toBody(f, editing) {
     .map((s) => s.trim())
     .filter(Boolean);
   const eventTypes = f.allTypes ? ['*'] : [...f.types, ...patterns];
-  /** @type {{url: string, eventTypes: string[], profile: string, headers: Record<string, string>, active: boolean, name?: string | null}} */
+  /** @type {{url: string, eventTypes: string[], profile: string, headers: Record<string, string>, forwardTraceparent: boolean, active: boolean, name?: string | null, signatureScheme?: string}} */
   const body = {
     url: f.url.trim(),
     eventTypes,
     profile: f.profile,
     headers: Object.fromEntries(f.headers.filter((h) => h.name.trim()).map((h) => [h.name.trim(), h.value])),
+    forwardTraceparent: f.forwardTraceparent,
     active: f.active,
   };
   if (f.name.trim()) body.name = f.name.trim();
   else if (editing) body.name = null;
+  // The scheme picks the kind of key generated at creation; later it changes with the key, by
+  // rotating the secret (the endpoint's page). Only the standard profile has a choice.
+  if (!editing && f.profile === 'standard') body.signatureScheme = f.signatureScheme;
   return body;
 }
 
@@ -196,6 +219,20 @@ export function EndpointFormPage({ api, tenantId, base, params }) {
           )}
         </select>
       <//>
+      ${
+        !editing && form.profile === 'standard'
+          ? html`<fieldset class=${`field${errors.signatureScheme ? ' has-error' : ''}`} aria-describedby=${errors.signatureScheme ? 'ep-scheme-error' : undefined}>
+            <legend>Signature scheme</legend>
+            ${SCHEMES.map(
+              (s) => html`<label class="check"><input type="radio" name="ep-scheme" value=${s.value}
+                checked=${form.signatureScheme === s.value} onChange=${set('signatureScheme')} /> ${s.label} <span class="muted">— ${s.hint}</span></label>`,
+            )}
+            ${errors.signatureScheme ? html`<p class="field-error" id="ep-scheme-error" data-field-error="signatureScheme">${errors.signatureScheme}</p>` : null}
+          </fieldset>`
+          : editing && existing.data?.profile === 'standard'
+            ? html`<p class="hint" data-testid="ep-scheme-now">Signs with ${SCHEMES.find((s) => s.value === existing.data?.signatureScheme)?.label ?? existing.data.signatureScheme}; rotating the secret on the endpoint's page can change that.</p>`
+            : null
+      }
       <fieldset class=${`field${errors.headers ? ' has-error' : ''}`}>
         <legend>Extra headers</legend>
         ${form.headers.map(
@@ -210,6 +247,12 @@ export function EndpointFormPage({ api, tenantId, base, params }) {
         <button type="button" class="secondary" onClick=${() => setForm({ ...form, headers: [...form.headers, { name: '', value: '' }] })}>Add header</button>
         ${errors.headers ? html`<p class="field-error" data-field-error="headers">${errors.headers}</p>` : null}
       </fieldset>
+      <div class=${`field${errors.forwardTraceparent ? ' has-error' : ''}`}>
+        <label class="check"><input id="ep-traceparent" type="checkbox" checked=${form.forwardTraceparent} onChange=${set('forwardTraceparent')}
+          aria-describedby=${`ep-traceparent-hint${errors.forwardTraceparent ? ' ep-traceparent-error' : ''}`} /> Forward traceparent</label>
+        <p class="hint" id="ep-traceparent-hint">Send each attempt the W3C <span class="mono">traceparent</span> and <span class="mono">tracestate</span> headers of the publish's trace (OpenTelemetry), so the receiver can continue it. The signed bytes do not change.</p>
+        ${errors.forwardTraceparent ? html`<p class="field-error" id="ep-traceparent-error" data-field-error="forwardTraceparent">${errors.forwardTraceparent}</p>` : null}
+      </div>
       <div class="field">
         <label class="check"><input id="ep-active" type="checkbox" checked=${form.active} onChange=${set('active')} /> Active (deliveries are sent)</label>
         ${errors.active ? html`<p class="field-error">${errors.active}</p>` : null}
