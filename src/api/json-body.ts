@@ -82,12 +82,19 @@ export function scanJson(text: string, maxDepth = MAX_JSON_DEPTH): JsonScan {
   return { tooDeep: false, inexact };
 }
 
+/** Methods whose routes take no body: an empty one sent with a JSON content type is no body at all. */
+const NO_BODY_METHODS = new Set(['DELETE', 'GET', 'HEAD', 'OPTIONS']);
+
 export function parseJsonBody(
-  _req: FastifyRequest,
+  req: FastifyRequest,
   body: string,
   done: (err: Error | null, value?: unknown) => void,
 ) {
-  if (body === '') return done(new HeraldError('INVALID_JSON', 'The request body is empty'));
+  if (body === '') {
+    // Many HTTP clients label every request JSON, a DELETE included; nothing is missing there.
+    if (NO_BODY_METHODS.has(req.method)) return done(null, undefined);
+    return done(new HeraldError('INVALID_JSON', 'The request body is empty'));
+  }
   const scan = scanJson(body);
   if (scan.tooDeep) {
     return done(

@@ -1,7 +1,8 @@
 /**
  * Refusals a client meets before any route's own logic (issue 17, item 6): a wrong method on a known
  * path is 405 with `Allow`; a body that is not JSON (text/plain, or no content type at all) is 415;
- * a one-event publish that fails validation names that event's problems only.
+ * a one-event publish that fails validation names that event's problems only; an empty body labelled
+ * JSON is no body on a DELETE (or GET), and INVALID_JSON where a body is due.
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -66,6 +67,22 @@ forEachStorage('refusals', (kind) => {
       (await raw('POST', '/v1/tenants', { 'content-type': 'application/json' }, body)).statusCode,
       201,
     );
+  });
+
+  test('an empty body labelled JSON is no body on a DELETE, and still INVALID_JSON where a body is due', async () => {
+    assert.equal(
+      (await t.request('POST', '/v1/tenants', { id: 'bodiless', name: 'Bodiless' })).statusCode,
+      201,
+    );
+    const json = { 'content-type': 'application/json' };
+    const post = await raw('POST', '/v1/tenants', json, '');
+    assert.equal(post.statusCode, 400, post.body);
+    assert.equal(post.json().error.code, 'INVALID_JSON');
+    const got = await raw('GET', '/v1/tenants/bodiless', json, '');
+    assert.equal(got.statusCode, 200, got.body);
+    const deleted = await raw('DELETE', '/v1/tenants/bodiless', json, '');
+    assert.equal(deleted.statusCode, 204, deleted.body);
+    assert.equal((await t.request('GET', '/v1/tenants/bodiless')).statusCode, 404);
   });
 
   test('a one-event publish that fails validation names only that event’s problems', async () => {
