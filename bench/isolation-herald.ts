@@ -30,6 +30,8 @@ export async function stopWithin(herald: RunningHerald, capMs: number): Promise<
 
 export interface BenchHerald {
   herald: RunningHerald;
+  /** The environment it was started from (for another process on the same schema). */
+  env: Readonly<Record<string, string>>;
   api(method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown>;
   /** Stops Herald (bounded wait) and drops its schema. */
   stop(): Promise<void>;
@@ -37,7 +39,8 @@ export interface BenchHerald {
 
 let schemas = 0;
 
-export async function startFreshHerald(dbUrl: string): Promise<BenchHerald> {
+/** `worker: false`: the API alone (`herald api`), no dispatcher in this process. */
+export async function startFreshHerald(dbUrl: string, opts: { worker?: boolean } = {}): Promise<BenchHerald> {
   const schema = `bench_isolation_${process.pid}_${schemas++}`;
   const admin = new pg.Client({ connectionString: dbUrl });
   await admin.connect();
@@ -57,7 +60,11 @@ export async function startFreshHerald(dbUrl: string): Promise<BenchHerald> {
     DATABASE_URL: url.toString(),
     HERALD_ENCRYPTION_KEY: generateEncryptionKey(),
   });
-  const herald = await startHerald(loadConfig({}, env), { api: true, worker: true }, { drainMs: 1000 });
+  const herald = await startHerald(
+    loadConfig({}, env),
+    { api: true, worker: opts.worker ?? true },
+    { drainMs: 1000 },
+  );
   const agent = new Agent({ connections: 32, keepAliveTimeout: 30_000 });
   const api = async (method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> => {
     const res = await request(`${herald.url}${path}`, {
@@ -84,7 +91,7 @@ export async function startFreshHerald(dbUrl: string): Promise<BenchHerald> {
     await c.query(`DROP SCHEMA ${schema} CASCADE`);
     await c.end();
   };
-  return { herald, api, stop };
+  return { herald, env, api, stop };
 }
 
 export interface EndpointSpec {
