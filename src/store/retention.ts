@@ -37,23 +37,27 @@ deleted AS (
 )
 SELECT count(*)::int AS n FROM deleted`;
 
-const PURGE_PAYLOADS = `
+// Shaped so no step scans deliveries or events as a whole (test/store/retention-plan.test.ts): the
+// pending check is a scalar subquery — a per-event probe of deliveries_event, never turned into an
+// anti-join that reads every delivery — and the events are updated by address (a TID scan), not
+// joined back by key (a hash join over the whole table, once per chunk).
+export const PURGE_PAYLOADS_SQL = `
 WITH held AS MATERIALIZED (
   -- The later events of pending batched deliveries (migration 010's index: pending ⇔ a due time).
   SELECT DISTINCT d.tenant_id, x.id FROM deliveries d CROSS JOIN LATERAL unnest(d.event_ids[2:]) AS x(id)
   WHERE d.next_attempt_at IS NOT NULL AND cardinality(d.event_ids) > 1
 ),
 doomed AS (
-  SELECT v.tenant_id, v.id FROM events v
+  SELECT v.ctid AS row_ctid FROM events v
   WHERE v.created_at < $1 AND v.data IS NOT NULL
-    AND NOT EXISTS (
-      SELECT 1 FROM deliveries d WHERE d.tenant_id = v.tenant_id AND d.event_id = v.id AND d.status = 'pending')
+    AND NOT (SELECT EXISTS (
+      SELECT 1 FROM deliveries d WHERE d.tenant_id = v.tenant_id AND d.event_id = v.id AND d.status = 'pending'))
     AND NOT EXISTS (SELECT 1 FROM held h WHERE h.tenant_id = v.tenant_id AND h.id = v.id)
   LIMIT $2
 ),
 purged AS (
-  UPDATE events v SET data = NULL FROM doomed
-  WHERE v.tenant_id = doomed.tenant_id AND v.id = doomed.id
+  UPDATE events v SET data = NULL
+  WHERE v.ctid = ANY (ARRAY(SELECT row_ctid FROM doomed)) AND v.data IS NOT NULL
   RETURNING 1
 )
 SELECT count(*)::int AS n FROM purged`;
@@ -77,7 +81,7 @@ async function inChunks(q: Queryable, sql: string, cutoff: Date, opts: Retention
 export async function purgeExpired(q: Queryable, opts: RetentionOptions): Promise<RetentionResult> {
   const cutoff = new Date(opts.now.getTime() - opts.retentionDays * 86_400_000);
   const attemptsDeleted = await inChunks(q, DELETE_ATTEMPTS, cutoff, opts);
-  const payloadsPurged = await inChunks(q, PURGE_PAYLOADS, cutoff, opts);
+  const payloadsPurged = await inChunks(q, PURGE_PAYLOADS_SQL, cutoff, opts);
   const idempotencyKeysDeleted = await inChunks(q, DELETE_IDEMPOTENCY_KEYS, cutoff, opts);
   return { attemptsDeleted, payloadsPurged, idempotencyKeysDeleted };
 }
