@@ -16,6 +16,7 @@ import { finishMaintenanceJob, type MaintenanceJob, takeMaintenanceJob } from '.
 import { purgeExpired } from '../store/retention.ts';
 import { disableFailingEndpoints } from './auto-disable.ts';
 import { type DeliveryLogger, silentLogger } from './logger.ts';
+import { periodicPass } from './periodic-pass.ts';
 
 export interface MaintenanceConfig {
   retentionDays: number;
@@ -61,9 +62,6 @@ export function createMaintenance(opts: {
   const clock = opts.clock ?? systemClock;
   const injected = opts.clock && opts.clock !== systemClock ? opts.clock : undefined;
   const log = opts.logger ?? silentLogger;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<void> | undefined;
-  let stopped = false;
 
   const jobs: Array<{ job: MaintenanceJob; everyMs: number; run: () => Promise<void> }> = [
     {
@@ -84,7 +82,7 @@ export function createMaintenance(opts: {
         const result = await purgeExpired(opts.db, {
           now: clock.now(),
           retentionDays: cfg.retentionDays,
-          shouldStop: () => stopped,
+          shouldStop: () => loop.isStopped(),
         });
         if (result.attemptsDeleted + result.payloadsPurged + result.idempotencyKeysDeleted > 0)
           log.info({ ...result }, 'retention purge');
@@ -102,7 +100,7 @@ export function createMaintenance(opts: {
 
   async function pass(): Promise<void> {
     for (const { job, everyMs, run } of jobs) {
-      if (stopped) return;
+      if (loop.isStopped()) return;
       const lock = { job, workerId: opts.workerId, now: injected?.now() ?? null };
       try {
         if (!(await takeMaintenanceJob(opts.db, { ...lock, holdMs: cfg.holdMs }))) continue;
@@ -123,28 +121,7 @@ export function createMaintenance(opts: {
     }
   }
 
-  function runOnce(): Promise<void> {
-    running ??= pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  return {
-    start() {
-      if (timer || stopped) return;
-      const tick = () => {
-        void runOnce().finally(() => {
-          if (!stopped) timer = setTimeout(tick, cfg.tickMs);
-        });
-      };
-      timer = setTimeout(tick, 0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running;
-    },
-    runOnce,
-  };
+  // pass() logs each job's failure itself; nothing reaches onError.
+  const loop = periodicPass(pass, cfg.tickMs, (err) => log.error({ err }, 'maintenance pass failed'));
+  return { start: loop.start, stop: loop.stop, runOnce: loop.runOnce };
 }

@@ -22,6 +22,7 @@ import {
   type OperationalEventRow,
 } from '../queue/operational-outbox.ts';
 import { type DeliveryLogger, silentLogger } from './logger.ts';
+import { periodicPass } from './periodic-pass.ts';
 
 export interface OperationalPumpOptions {
   db: Db;
@@ -52,9 +53,6 @@ export function createOperationalPump(opts: OperationalPumpOptions): Operational
   const pollMs = opts.pollMs ?? 1000;
   const batchSize = opts.batchSize ?? 100;
   const leaseMs = opts.leaseMs ?? 60_000;
-  let timer: NodeJS.Timeout | undefined;
-  let running: Promise<number> | undefined;
-  let stopped = false;
 
   /** Publishes one row; answers whether it is done with (published, or never publishable). */
   async function publish(row: OperationalEventRow): Promise<boolean> {
@@ -79,7 +77,7 @@ export function createOperationalPump(opts: OperationalPumpOptions): Operational
 
   async function pass(): Promise<number> {
     let taken = 0;
-    while (!stopped) {
+    while (!loop.isStopped()) {
       const rows = await claimOperationalEvents(opts.db, {
         limit: batchSize,
         leaseMs,
@@ -98,30 +96,8 @@ export function createOperationalPump(opts: OperationalPumpOptions): Operational
     return taken;
   }
 
-  function runOnce(): Promise<number> {
-    running ??= pass().finally(() => {
-      running = undefined;
-    });
-    return running;
-  }
-
-  return {
-    start() {
-      if (timer || stopped) return;
-      const tick = () => {
-        runOnce()
-          .catch((err: unknown) => log.warn({ err }, 'operational events: pass failed; trying again'))
-          .finally(() => {
-            if (!stopped) timer = setTimeout(tick, pollMs);
-          });
-      };
-      timer = setTimeout(tick, 0);
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearTimeout(timer);
-      await running?.catch(() => {});
-    },
-    runOnce,
-  };
+  const loop = periodicPass(pass, pollMs, (err) =>
+    log.warn({ err }, 'operational events: pass failed; trying again'),
+  );
+  return { start: loop.start, stop: loop.stop, runOnce: loop.runOnce };
 }

@@ -32,8 +32,8 @@ import {
   RotateSecretBody,
 } from '../schemas/endpoint.ts';
 
-/** What checking an endpoint's fields can refuse, on create and on update alike. */
-const FIELD_ERRORS = [
+/** What checking an endpoint's fields can refuse, on create and on update alike (operational ones too). */
+export const FIELD_ERRORS = [
   'INVALID_URL',
   'INVALID_HEADERS',
   'UNKNOWN_PROFILE',

@@ -10,7 +10,6 @@
  * (src/api/operational-tenant-guard.ts).
  */
 import { Type } from 'typebox';
-import type { ErrorCode } from '../../core/errors.ts';
 import { OPERATIONAL_TENANT_ID } from '../../core/operational-tenant.ts';
 import { urlSpellings } from '../../endpoints/endpoint-url.ts';
 import { validateEndpointPatch, validateNewEndpoint } from '../../endpoints/endpoint-validation.ts';
@@ -36,15 +35,7 @@ import {
   RotateSecretBody,
 } from '../schemas/endpoint.ts';
 import { OperationalEndpointParams, OperationalEventTypeOut } from '../schemas/operational.ts';
-
-/** What checking an endpoint's fields can refuse (as src/api/routes/endpoints.ts). */
-const FIELD_ERRORS = [
-  'INVALID_URL',
-  'INVALID_HEADERS',
-  'UNKNOWN_PROFILE',
-  'INVALID_FILTER',
-  'BLOCKED_ADDRESS',
-] as const satisfies readonly ErrorCode[];
+import { FIELD_ERRORS } from './endpoints.ts';
 
 const TENANT = OPERATIONAL_TENANT_ID;
 
