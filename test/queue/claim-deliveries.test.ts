@@ -281,6 +281,34 @@ forEachStorage('claim deliveries', (kind) => {
     await settle();
   });
 
+  test('a claim reads each endpoint row a fixed number of times, not once per delivery', async () => {
+    await settle();
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const event = await insertEvent(t.db, tenant);
+    await t.db.query(
+      `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
+       SELECT 'dlv_cfg_' || lpad(g::text, 4, '0'), $1, $2, $3, ARRAY[$3], 'a.b', 300000 + g,
+         $4::timestamptz - interval '1 hour' + g * interval '1 millisecond'
+       FROM generate_series(1, 300) g`,
+      [tenant, ep.id, event, clock.now()],
+    );
+    await t.db.query(`UPDATE endpoints SET next_due_at = $2::timestamptz - interval '1 hour' WHERE id = $1`, [
+      ep.id,
+      clock.now(),
+    ]);
+    const read = await t.db.transaction(async (tx) => {
+      const before = await tupleReads(tx, 'endpoints');
+      const { deliveries } = await claimDeliveries(tx, opts({ limit: 200, maxInFlightPerEndpoint: 1000 }));
+      assert.equal(deliveries.length, 200);
+      assert.ok(deliveries.every((d) => d.endpoint === deliveries[0]!.endpoint && d.endpoint.url === URL));
+      return (await tupleReads(tx, 'endpoints')) - before;
+    });
+    // Each of the claim's steps reads the endpoints table (seq scans of this small table read all of
+    // its rows): some multiple of its size, but not a read per delivery claimed.
+    assert.ok(read < 200, `the claim read ${read} endpoint rows for 200 deliveries of one endpoint`);
+    await settle();
+  });
+
   test('a claim stays O(batch) when most of an analysed table is due', async () => {
     await settle();
     const ep = await insertEndpoint(t.db, tenant, { url: URL });
@@ -328,11 +356,12 @@ forEachStorage('claim deliveries', (kind) => {
   });
 });
 
-/** Rows of `deliveries` read so far in this transaction, by sequential and index scans. */
-async function tupleReads(tx: Queryable): Promise<number> {
+/** Rows of `table` read so far in this transaction, by sequential and index scans. */
+async function tupleReads(tx: Queryable, table = 'deliveries'): Promise<number> {
   const [row] = await tx.query<{ n: number }>(
     `SELECT (coalesce(seq_tup_read, 0) + coalesce(idx_tup_fetch, 0))::int AS n
-     FROM pg_stat_xact_user_tables WHERE relid = 'deliveries'::regclass`,
+     FROM pg_stat_xact_user_tables WHERE relid = $1::regclass`,
+    [table],
   );
   return row?.n ?? 0;
 }
