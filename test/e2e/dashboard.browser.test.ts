@@ -499,8 +499,11 @@ test("operator: an operational webhook, made on its page, gets Herald's own even
   await page.getByLabel('URL').fill(receiverUrl.replace('/hooks', '/ops'));
   await page.getByLabel('Name (optional)').fill('Ops pager');
   await page.getByLabel('delivery.exhausted').check();
+  await page.getByLabel('Ed25519').check();
   await page.getByRole('button', { name: 'Create' }).click();
   await page.getByTestId('op-secret').waitFor();
+  assert.match((await page.getByTestId('op-secret').textContent()) ?? '', /^whpk_/);
+  await page.getByText('Its public key (Ed25519').waitFor();
   await page.getByRole('link', { name: 'Ops pager' }).waitFor();
   await shot(page, 'operational-endpoints');
 

@@ -28,8 +28,8 @@ const FIELDS = [
   'active',
 ];
 
-/** How a `standard` endpoint signs (the API's `signatureScheme`), as the form offers it. */
-const SCHEMES = [
+/** How a `standard` endpoint signs (the API's `signatureScheme`), as the forms offer it. */
+export const SCHEMES = [
   { value: 'hmac-sha256', label: 'HMAC-SHA256', hint: 'a shared whsec_ secret (the default)' },
   { value: 'ed25519', label: 'Ed25519', hint: 'receivers verify with a whpk_ public key' },
 ];

@@ -11,6 +11,7 @@ import { OPERATIONAL_ENDPOINTS_PATH, OPERATIONAL_TENANT_ID, tenantPath } from '.
 import { ago, percent } from '../lib/format.js';
 import { html, useState } from '../lib/html.js';
 import { useResource } from '../lib/use-resource.js';
+import { SCHEMES } from './endpoint-form.js';
 
 /** @typedef {import('../lib/api.js').Api} Api */
 /** @typedef {import('../lib/api.js').Endpoint} Endpoint */
@@ -18,12 +19,14 @@ import { useResource } from '../lib/use-resource.js';
 /** @template T @typedef {import('../lib/api.js').Page<T>} Page */
 
 /**
- * @param {{api: Api, types: OperationalEventType[], onCreated: (secret: string) => void}} props
+ * @param {{api: Api, types: OperationalEventType[], onCreated: (created: {secret: string, publicKey: boolean}) => void}} props
  */
 function CreateOperationalEndpoint({ api, types, onCreated }) {
   const [url, setUrl] = useState('');
   const [name, setName] = useState('');
   const [chosen, setChosen] = useState(/** @type {string[]} */ ([]));
+  const [scheme, setScheme] = useState('hmac-sha256');
+  const [forward, setForward] = useState(false);
   const [errors, setErrors] = useState(
     /** @type {{url?: string, name?: string, eventTypes?: string}} */ ({}),
   );
@@ -41,12 +44,16 @@ function CreateOperationalEndpoint({ api, types, onCreated }) {
         url: url.trim(),
         // None ticked: every one of Herald's event types.
         eventTypes: chosen.length ? chosen : ['*'],
+        signatureScheme: scheme,
+        forwardTraceparent: forward,
         ...(name.trim() ? { name: name.trim() } : {}),
       });
       setUrl('');
       setName('');
       setChosen([]);
-      onCreated(created.secret);
+      setScheme('hmac-sha256');
+      setForward(false);
+      onCreated({ secret: created.secret, publicKey: created.signatureScheme === 'ed25519' });
     } catch (err) {
       /** @type {Record<string, string>} */
       const byField = {};
@@ -85,6 +92,18 @@ function CreateOperationalEndpoint({ api, types, onCreated }) {
         )}</div>
         ${errors.eventTypes ? html`<p class="field-error" data-field-error="op-types">${errors.eventTypes}</p>` : null}
       </fieldset>
+      <fieldset class="field">
+        <legend>Signature scheme</legend>
+        ${SCHEMES.map(
+          (s) => html`<label class="check"><input type="radio" name="op-scheme" value=${s.value}
+            checked=${scheme === s.value} onChange=${() => setScheme(s.value)} /> ${s.label} <span class="muted">— ${s.hint}</span></label>`,
+        )}
+      </fieldset>
+      <div class="field">
+        <label class="check"><input id="op-traceparent" type="checkbox" checked=${forward}
+          onChange=${(e) => setForward(e.currentTarget.checked)} /> Forward traceparent
+          <span class="muted">— each request carries the W3C trace context of the attempt</span></label>
+      </div>
       <button type="submit">Create</button>
     </form>
   </section>`;
@@ -122,7 +141,7 @@ function RowActions({ api, endpoint, onChanged }) {
 
 /** @param {{api: Api, base: string}} props */
 export function OperationalEndpointsPage({ api, base }) {
-  const [secret, setSecret] = useState(/** @type {string | null} */ (null));
+  const [created, setCreated] = useState(/** @type {{secret: string, publicKey: boolean} | null} */ (null));
   const { data, error, reload } = useResource(
     async () => {
       /** @type {Page<Endpoint>} */
@@ -148,15 +167,15 @@ export function OperationalEndpointsPage({ api, base }) {
   return html`<${PageTitle} sub="Herald tells you about itself: endpoints disabled, circuits opened and closed, deliveries exhausted, endpoints recovered — signed Standard Webhooks, retried and recorded like any delivery">Operational webhooks<//>
     <${ErrorBanner} error=${error} />
     ${
-      secret
-        ? html`<${Notice}>Created. Its signing secret (also under the endpoint's page): <code class="secret" data-testid="op-secret">${secret}</code> <${CopyButton} text=${secret} /><//>`
+      created
+        ? html`<${Notice}>Created. Its ${created.publicKey ? 'public key (Ed25519; receivers verify with it)' : 'signing secret'} (also under the endpoint's page): <code class="secret" data-testid="op-secret">${created.secret}</code> <${CopyButton} text=${created.secret} /><//>`
         : null
     }
     ${
       data
         ? html`<${CreateOperationalEndpoint} api=${api} types=${data.types}
-            onCreated=${(/** @type {string} */ s) => {
-              setSecret(s);
+            onCreated=${(/** @type {{secret: string, publicKey: boolean}} */ c) => {
+              setCreated(c);
               reload();
             }} />`
         : html`<p>Loading…</p>`
