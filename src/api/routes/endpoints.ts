@@ -104,6 +104,8 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
         tags,
         operationId: 'deleteEndpointsByUrl',
         summary: 'Delete every endpoint of the tenant with this URL (unregister)',
+        // None with that URL: 404, as deleting one by id.
+        errors: ['ENDPOINT_NOT_FOUND'],
         params: TenantParams,
         querystring: EndpointDeleteByUrlQuery,
         response: { 204: Type.Null({ description: 'Done: no content' }) },
