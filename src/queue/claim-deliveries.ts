@@ -438,7 +438,7 @@ summary AS (
 -- The endpoint's configuration once per endpoint in the batch, not once per delivery: a batch is
 -- often one endpoint's, and parsing the same columns a hundred times was a tenth of a claim's cost.
 -- Read from endpoints only there, by primary key: joined to every claimed row, the endpoint row was
--- looked up once per delivery (a bitmap heap scan each, ~25 µs), a quarter of a claim's execution.
+-- read once per delivery (221 row reads for a claim of 200 of one endpoint; now 22).
 SELECT s.limited, c.*,
   CASE WHEN c.first_of_endpoint
     THEN (SELECT row_to_json(cfg) FROM (SELECT ${ENDPOINT_CONFIG_COLUMNS} FROM endpoints e
