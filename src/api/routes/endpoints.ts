@@ -4,21 +4,17 @@
  * `…/secret`, never in lists (an Ed25519 endpoint shows its `whpk_` public key there instead).
  */
 import { Type } from 'typebox';
-import type { ErrorCode } from '../../core/errors.ts';
 import { urlSpellings } from '../../endpoints/endpoint-url.ts';
-import { validateEndpointPatch, validateNewEndpoint } from '../../endpoints/endpoint-validation.ts';
+import { validateEndpointPatch } from '../../endpoints/endpoint-validation.ts';
 import {
-  createEndpoint,
   deleteEndpoint,
   deleteEndpointsByUrl,
   getEndpoint,
   getEndpointSecret,
-  listEndpoints,
-  rotateEndpointSecret,
   updateEndpoint,
 } from '../../store/endpoints.ts';
 import type { App, AppContext } from '../context.ts';
-import { DEFAULT_LIMIT, decodeCursor, PageOf, page } from '../pagination.ts';
+import { PageOf } from '../pagination.ts';
 import { TenantParams } from '../schemas/common.ts';
 import {
   CreatedEndpointOut,
@@ -31,15 +27,7 @@ import {
   EndpointSecretOut,
   RotateSecretBody,
 } from '../schemas/endpoint.ts';
-
-/** What checking an endpoint's fields can refuse, on create and on update alike (operational ones too). */
-export const FIELD_ERRORS = [
-  'INVALID_URL',
-  'INVALID_HEADERS',
-  'UNKNOWN_PROFILE',
-  'INVALID_FILTER',
-  'BLOCKED_ADDRESS',
-] as const satisfies readonly ErrorCode[];
+import { createEndpointOf, FIELD_ERRORS, listEndpointsPage, rotateSecretOf } from './endpoint-handlers.ts';
 
 export function endpointRoutes(app: App, ctx: AppContext): void {
   const tags = ['endpoints'];
@@ -60,14 +48,7 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
       },
     },
     async (req, reply) => {
-      const { fields, secret } = await validateNewEndpoint(req.body, ctx.config);
-      const created = await createEndpoint(ctx.db, ctx.secretBox, {
-        tenantId: req.params.tenantId,
-        fields,
-        secret,
-        maxEndpoints: ctx.config.maxEndpointsPerTenant,
-      });
-      return reply.code(201).send({ ...created.endpoint, secret: created.secret });
+      return reply.code(201).send(await createEndpointOf(ctx, req.params.tenantId, req.body));
     },
   );
 
@@ -84,16 +65,7 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
         response: { 200: PageOf(EndpointOut) },
       },
     },
-    async (req) => {
-      const limit = req.query.limit ?? DEFAULT_LIMIT;
-      const before = decodeCursor(req.query.cursor);
-      const rows = await listEndpoints(ctx.db, ctx.secretBox, req.params.tenantId, {
-        limit: limit + 1,
-        ...(before ? { before } : {}),
-        ...(req.query.url !== undefined ? { urls: urlSpellings(req.query.url) } : {}),
-      });
-      return page(rows, limit, (e) => e.id);
-    },
+    async (req) => listEndpointsPage(ctx, req.params.tenantId, req.query),
   );
 
   app.delete(
@@ -205,12 +177,6 @@ export function endpointRoutes(app: App, ctx: AppContext): void {
         response: { 200: EndpointSecretOut },
       },
     },
-    async (req) => ({
-      secret: await rotateEndpointSecret(ctx.db, ctx.secretBox, req.params.tenantId, req.params.endpointId, {
-        secret: req.body?.secret,
-        signatureScheme: req.body?.signatureScheme,
-        now: ctx.clock.now(),
-      }),
-    }),
+    async (req) => rotateSecretOf(ctx, req.params.tenantId, req.params.endpointId, req.body),
   );
 }

@@ -11,20 +11,12 @@
  */
 import { Type } from 'typebox';
 import { OPERATIONAL_TENANT_ID } from '../../core/operational-tenant.ts';
-import { urlSpellings } from '../../endpoints/endpoint-url.ts';
-import { validateEndpointPatch, validateNewEndpoint } from '../../endpoints/endpoint-validation.ts';
+import { validateEndpointPatch } from '../../endpoints/endpoint-validation.ts';
 import { checkOperationalEndpoint } from '../../endpoints/operational-endpoint.ts';
 import { OPERATIONAL_EVENT_TYPES } from '../../event-types/operational-event-types.ts';
-import {
-  createEndpoint,
-  deleteEndpoint,
-  getEndpoint,
-  listEndpoints,
-  rotateEndpointSecret,
-  updateEndpoint,
-} from '../../store/endpoints.ts';
+import { deleteEndpoint, getEndpoint, updateEndpoint } from '../../store/endpoints.ts';
 import type { App, AppContext } from '../context.ts';
-import { DEFAULT_LIMIT, decodeCursor, PageOf, page } from '../pagination.ts';
+import { PageOf } from '../pagination.ts';
 import {
   CreatedEndpointOut,
   EndpointCreateBody,
@@ -35,7 +27,7 @@ import {
   RotateSecretBody,
 } from '../schemas/endpoint.ts';
 import { OperationalEndpointParams, OperationalEventTypeOut } from '../schemas/operational.ts';
-import { FIELD_ERRORS } from './endpoints.ts';
+import { createEndpointOf, FIELD_ERRORS, listEndpointsPage, rotateSecretOf } from './endpoint-handlers.ts';
 
 const TENANT = OPERATIONAL_TENANT_ID;
 
@@ -72,14 +64,7 @@ export function operationalEndpointRoutes(app: App, ctx: AppContext): void {
     },
     async (req, reply) => {
       checkOperationalEndpoint(req.body);
-      const { fields, secret } = await validateNewEndpoint(req.body, ctx.config);
-      const created = await createEndpoint(ctx.db, ctx.secretBox, {
-        tenantId: TENANT,
-        fields,
-        secret,
-        maxEndpoints: ctx.config.maxEndpointsPerTenant,
-      });
-      return reply.code(201).send({ ...created.endpoint, secret: created.secret });
+      return reply.code(201).send(await createEndpointOf(ctx, TENANT, req.body));
     },
   );
 
@@ -95,16 +80,7 @@ export function operationalEndpointRoutes(app: App, ctx: AppContext): void {
         response: { 200: PageOf(EndpointOut) },
       },
     },
-    async (req) => {
-      const limit = req.query.limit ?? DEFAULT_LIMIT;
-      const before = decodeCursor(req.query.cursor);
-      const rows = await listEndpoints(ctx.db, ctx.secretBox, TENANT, {
-        limit: limit + 1,
-        ...(before ? { before } : {}),
-        ...(req.query.url !== undefined ? { urls: urlSpellings(req.query.url) } : {}),
-      });
-      return page(rows, limit, (e) => e.id);
-    },
+    async (req) => listEndpointsPage(ctx, TENANT, req.query),
   );
 
   app.get(
@@ -177,12 +153,6 @@ export function operationalEndpointRoutes(app: App, ctx: AppContext): void {
         response: { 200: EndpointSecretOut },
       },
     },
-    async (req) => ({
-      secret: await rotateEndpointSecret(ctx.db, ctx.secretBox, TENANT, req.params.endpointId, {
-        secret: req.body?.secret,
-        signatureScheme: req.body?.signatureScheme,
-        now: ctx.clock.now(),
-      }),
-    }),
+    async (req) => rotateSecretOf(ctx, TENANT, req.params.endpointId, req.body),
   );
 }
