@@ -223,7 +223,7 @@ export async function deliverOne(
   const nowMs = startedAt.getTime();
   const release = (delayMs: number): Settlement => ({
     kind: 'release',
-    release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs },
+    release: { tenantId: d.tenantId, deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs },
   });
 
   if (d.endpoint.rateLimitPerSecond) {

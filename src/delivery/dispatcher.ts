@@ -247,7 +247,10 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
 
   const release = (d: ClaimedDelivery, delayMs: number) => {
     held.letGo(d);
-    recorder.add({ kind: 'release', release: { deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs } });
+    recorder.add({
+      kind: 'release',
+      release: { tenantId: d.tenantId, deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs },
+    });
   };
 
   // A stale claim (held-claims.ts) is given back rather than sent; one warning per burst.

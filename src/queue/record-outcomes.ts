@@ -107,7 +107,7 @@ WITH input AS MATERIALIZED (
     -- Where each delivery's row is, by a primary-key probe: a scalar subquery is never turned into
     -- a join, so this is O(batch) whatever the statistics say. NULL: the delivery is gone (its
     -- endpoint was deleted while the request was out).
-    (SELECT x.ctid FROM deliveries x WHERE x.id = t.delivery_id) AS row_ctid
+    (SELECT x.ctid FROM deliveries x WHERE x.tenant_id = t.tenant_id AND x.id = t.delivery_id) AS row_ctid
   FROM json_to_recordset($3::json) AS t(attempt_id text, delivery_id text, tenant_id text,
     endpoint_id text, attempt_number int, status text, retry_in_ms float8, started_ms float8,
     duration_ms int, status_code int, error_kind text, error_message text, request_headers json,

@@ -8,6 +8,7 @@ import type { Queryable } from '../db/db.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 export interface Release {
+  tenantId: string;
   deliveryId: string;
   attemptNumber: number;
   /** From now; 0 = due at once. */
@@ -23,8 +24,8 @@ const RELEASE_SQL = `
 WITH x AS MATERIALIZED (
   -- The claim token rides along as columns, so the conditions on it are join conditions.
   SELECT u.*, $2::text AS claimed_by, 'pending'::text AS claimed_status,
-    (SELECT r.ctid FROM deliveries r WHERE r.id = u.id) AS row_ctid
-  FROM unnest($3::text[], $4::int[], $5::float8[]) AS u(id, attempt_number, delay_ms)
+    (SELECT r.ctid FROM deliveries r WHERE r.tenant_id = u.tenant_id AND r.id = u.id) AS row_ctid
+  FROM unnest($3::text[], $4::int[], $5::float8[], $6::text[]) AS u(id, attempt_number, delay_ms, tenant_id)
 )
 UPDATE deliveries d
 SET next_attempt_at = ${NOW} + x.delay_ms * interval '1 millisecond',
@@ -39,7 +40,7 @@ RETURNING d.id`;
 /**
  * Gives claims back; answers the ids released (a claim already lost to another worker is skipped).
  *
- * @example await releaseDeliveries(db, [{ deliveryId, attemptNumber: 1, delayMs: 0 }], { workerId: 'w1' })
+ * @example await releaseDeliveries(db, [{ tenantId, deliveryId, attemptNumber: 1, delayMs: 0 }], { workerId: 'w1' })
  */
 export async function releaseDeliveries(
   q: Queryable,
@@ -53,6 +54,7 @@ export async function releaseDeliveries(
     releases.map((r) => r.deliveryId),
     releases.map((r) => r.attemptNumber),
     releases.map((r) => r.delayMs),
+    releases.map((r) => r.tenantId),
   ]);
   return rows.map((r) => r.id);
 }

@@ -117,7 +117,10 @@ const holdsEvent = (p: string): string => `d.event_id IN (
     WHERE x.tenant_id = d.tenant_id AND x.id = ${p})
   AND ${p} = ANY(d.event_ids)`;
 
-/** The tenant's deliveries, newest first. TENANT_NOT_FOUND when there is no such tenant. */
+/**
+ * The tenant's deliveries, newest first (by id; one endpoint's by sequence). TENANT_NOT_FOUND when
+ * there is no such tenant.
+ */
 export async function listDeliveries(
   q: Queryable,
   tenantId: string,
@@ -126,13 +129,25 @@ export async function listDeliveries(
   const params: unknown[] = [tenantId];
   const where = ['d.tenant_id = $1'];
   const param = (v: unknown) => `$${params.push(v)}`;
-  if (opts.endpointId !== undefined) where.push(`d.endpoint_id = ${param(opts.endpointId)}`);
+  const endpoint = opts.endpointId === undefined ? undefined : param(opts.endpointId);
+  if (endpoint) where.push(`d.endpoint_id = ${endpoint}`);
   if (opts.status !== undefined) where.push(`d.status = ${param(opts.status)}`);
   if (opts.eventId !== undefined) where.push(holdsEvent(param(opts.eventId)));
   if (opts.eventType !== undefined) where.push(`d.event_type = ${param(opts.eventType)}`);
-  if (opts.before !== undefined) where.push(`d.id < ${param(opts.before)}`);
+  // One endpoint's deliveries come newest first by its sequence, through (endpoint_id, sequence):
+  // the index by (endpoint_id, id) that listing by id would need cost every delivery's writes
+  // (migration 017). The cursor is still a delivery id: its sequence is where the page starts.
+  // A cursor that is not one of the endpoint's deliveries starts no page.
+  if (opts.before !== undefined)
+    where.push(
+      endpoint
+        ? `d.sequence < (SELECT c.sequence FROM deliveries c
+            WHERE c.tenant_id = $1 AND c.id = ${param(opts.before)} AND c.endpoint_id = ${endpoint})`
+        : `d.id < ${param(opts.before)}`,
+    );
+  const order = endpoint ? 'd.sequence DESC' : 'd.id DESC';
   const rows = await q.query<DeliveryRow>(
-    `SELECT ${COLUMNS} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY d.id DESC LIMIT ${param(opts.limit)}`,
+    `SELECT ${COLUMNS} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${param(opts.limit)}`,
     params,
   );
   if (rows.length === 0 && !(await tenantExists(q, tenantId))) throw new HeraldError('TENANT_NOT_FOUND');

@@ -141,6 +141,26 @@ forEachStorage('deliveries', (kind) => {
     );
     assert.equal(second.nextCursor, null);
 
+    // One endpoint's deliveries: newest first by its sequence, paged by the same cursor; a cursor
+    // that is another endpoint's delivery starts no page.
+    const ofAll = await list(tid, `?endpointId=${all}`);
+    assert.deepEqual(
+      ofAll.data.map((d) => d.sequence),
+      [4, 3, 2, 1],
+    );
+    const page1 = await list(tid, `?endpointId=${all}&limit=3`);
+    const page2 = await list(tid, `?endpointId=${all}&limit=3&cursor=${page1.nextCursor}`);
+    assert.deepEqual(
+      [...page1.data, ...page2.data].map((d) => d.sequence),
+      [4, 3, 2, 1],
+    );
+    assert.equal(page2.nextCursor, null);
+    const othersCursor = Buffer.from(ofCourier.data[0]!.id).toString('base64url');
+    assert.deepEqual(await list(tid, `?endpointId=${all}&cursor=${othersCursor}`), {
+      data: [],
+      nextCursor: null,
+    });
+
     const badType = await t.request('GET', `/v1/tenants/${tid}/deliveries?eventType=${'x'.repeat(200)}`);
     assert.equal(badType.statusCode, 400);
     const badStatus = await t.request('GET', `/v1/tenants/${tid}/deliveries?status=lost`);

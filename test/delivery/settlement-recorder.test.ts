@@ -25,7 +25,7 @@ const attempt = (id: string, over: Partial<AttemptRecord> = {}): Settlement => (
 });
 const release = (id: string, delayMs: number): Settlement => ({
   kind: 'release',
-  release: { deliveryId: id, attemptNumber: 1, delayMs },
+  release: { tenantId: 't', deliveryId: id, attemptNumber: 1, delayMs },
 });
 
 /** A Db whose statements record the delivery ids they carried; the first `failures` calls throw. */

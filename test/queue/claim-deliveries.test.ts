@@ -157,7 +157,7 @@ forEachStorage('claim deliveries', (kind) => {
     );
     // The crashed worker's late release no longer matches its claim.
     assert.deepEqual(
-      await releaseDeliveries(t.db, [{ deliveryId, attemptNumber: 1, delayMs: 0 }], {
+      await releaseDeliveries(t.db, [{ tenantId: tenant, deliveryId, attemptNumber: 1, delayMs: 0 }], {
         workerId: 'crashed',
         now: clock.now(),
       }),

@@ -103,10 +103,14 @@ forEachStorage('next_due_at', (kind) => {
     await assertNextDueInvariant(t.db, 'claiming the retry');
 
     // A release (rate limit, drain): due again after its delay, attempt number given back.
-    await releaseDeliveries(t.db, [{ deliveryId: retry.id, attemptNumber: 2, delayMs: 2000 }], {
-      workerId: 'w1',
-      now: clock.now(),
-    });
+    await releaseDeliveries(
+      t.db,
+      [{ tenantId: tenant, deliveryId: retry.id, attemptNumber: 2, delayMs: 2000 }],
+      {
+        workerId: 'w1',
+        now: clock.now(),
+      },
+    );
     await assertNextDueInvariant(t.db, 'a release');
     assert.deepEqual(await nextDue(ep), plus(clock.now(), 2000));
     clock.advance(2000);
@@ -116,10 +120,14 @@ forEachStorage('next_due_at', (kind) => {
       [[retry.id, 2]],
     );
     // Released at once: claimable by the very next claim.
-    await releaseDeliveries(t.db, [{ deliveryId: retry.id, attemptNumber: 2, delayMs: 0 }], {
-      workerId: 'w1',
-      now: clock.now(),
-    });
+    await releaseDeliveries(
+      t.db,
+      [{ tenantId: tenant, deliveryId: retry.id, attemptNumber: 2, delayMs: 0 }],
+      {
+        workerId: 'w1',
+        now: clock.now(),
+      },
+    );
     await assertNextDueInvariant(t.db, 'a release with no delay');
     const third = await claim({ workerId: 'w2' });
     assert.deepEqual(ids(third), [retry.id]);
@@ -290,10 +298,14 @@ forEachStorage('next_due_at', (kind) => {
           // The writer: a release of w0's d1 (due at once), or a publish of a new delivery.
           const writing: Promise<string> =
             writer === 'release'
-              ? releaseDeliveries(t.db, [{ deliveryId: d1!, attemptNumber: 1, delayMs: 0 }], {
-                  workerId: 'w0',
-                  now,
-                }).then(() => d1!)
+              ? releaseDeliveries(
+                  t.db,
+                  [{ tenantId: tenant, deliveryId: d1!, attemptNumber: 1, delayMs: 0 }],
+                  {
+                    workerId: 'w0',
+                    now,
+                  },
+                ).then(() => d1!)
               : insertDue(t.db, { tenantId: tenant, endpointId: ep, count: 1, at: now }).then(([id]) => id!);
           if (when === 'before the raise') await writing;
           else

@@ -203,7 +203,7 @@ forEachStorage('record outcomes and release', (kind) => {
     assert.equal(c!.attemptNumber, 1);
     const released = await releaseDeliveries(
       t.db,
-      [{ deliveryId: d.deliveryId, attemptNumber: 1, delayMs: 250 }],
+      [{ tenantId: tenant, deliveryId: d.deliveryId, attemptNumber: 1, delayMs: 250 }],
       {
         workerId: 'w1',
         now: clock.now(),
