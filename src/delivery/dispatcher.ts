@@ -16,7 +16,7 @@
 import { systemClock } from '../core/clock.ts';
 import { ALL_PROFILES } from '../profiles/index.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
-import { DELIVERY_CHANNEL } from '../queue/notify.ts';
+import { DELIVERY_CHANNEL, needsClaim } from '../queue/notify.ts';
 import type { EndpointHealth } from '../queue/record-outcomes.ts';
 import { MAX_ATTEMPT_TIMEOUT_MS, profileBudgets } from '../rules/attempt-budget.ts';
 import { nextStepLabel } from '../rules/delivery-status.ts';
@@ -130,6 +130,10 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   function worthClaiming(): boolean {
     return limitedEndpoints.some((id) => slots.waitingOf(id) < slots.limitOf(id));
   }
+
+  /** Left waiting for room by the last claim, and still a limit's worth waiting here (needsClaim). */
+  const holdsEnough = (id: string) =>
+    limitedEndpoints.includes(id) && slots.waitingOf(id) >= slots.limitOf(id);
 
   /**
    * Deliveries waiting behind their endpoint's own requests (claimed ahead) are not requests in
@@ -369,7 +373,9 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       state = 'running';
       if (options.listen !== false) {
         try {
-          const stop = await db.listen(DELIVERY_CHANNEL, () => wake());
+          const stop = await db.listen(DELIVERY_CHANNEL, (payload) => {
+            if (needsClaim(payload, holdsEnough)) wake();
+          });
           if (state === 'running') unlisten = stop;
           else await stop();
         } catch (err) {

@@ -10,7 +10,7 @@
  * A delivery with `leaseMs` is inserted already claimed by `workerId` (see src/queue/handoff.ts).
  */
 import { prepared, type Queryable } from '../db/db.ts';
-import { DELIVERY_CHANNEL } from '../queue/notify.ts';
+import { DELIVERY_CHANNEL, NOTIFY_PAYLOAD_MAX } from '../queue/notify.ts';
 import { nowParam, nowSql } from '../queue/queue-time.ts';
 import type { NewDelivery } from '../rules/fan-out.ts';
 import type { CandidateVersions } from './types.ts';
@@ -73,13 +73,18 @@ ins AS (
   FROM jsonb_to_recordset($3::jsonb)
     AS d(id text, endpoint_id text, event_ids text[], event_type text, k int8, fifo boolean, lease_ms float8)
   JOIN seq ON seq.id = d.endpoint_id
-  RETURNING id, sequence, locked_by IS NOT NULL AS claimed
+  RETURNING id, endpoint_id, sequence, locked_by IS NOT NULL AS claimed
 )`;
 const DELIVERY_CTES = deliveryCtes();
 
-// Dispatchers only need waking for rows they can claim: handed-off rows are already taken.
+// Dispatchers only need waking for rows they can claim: handed-off rows are already taken. The
+// payload names the endpoints of those rows (comma-separated; '' when too many for a NOTIFY's 8,000
+// bytes: any endpoint), so a dispatcher that already holds a limit's worth of each one's deliveries
+// need not claim (`needsClaim`, src/queue/notify.ts).
 const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL, NULL::timestamptz, NULL::timestamptz
-  FROM (SELECT pg_notify($6, '') FROM ins WHERE NOT ins.claimed LIMIT 1) AS notified`;
+  FROM (SELECT pg_notify($6, CASE WHEN length(u.ids) <= ${NOTIFY_PAYLOAD_MAX} THEN u.ids ELSE '' END)
+    FROM (SELECT string_agg(DISTINCT ins.endpoint_id, ',') AS ids FROM ins WHERE NOT ins.claimed) u
+    WHERE u.ids IS NOT NULL) AS notified`;
 
 const INSERT_DELIVERIES_SQL = prepared(
   'herald_insert_deliveries',

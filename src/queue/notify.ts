@@ -16,3 +16,24 @@ export const DELIVERY_CHANNEL = 'herald_deliveries';
 export async function wakeDispatchers(q: Queryable): Promise<void> {
   await q.query('SELECT pg_notify($1, $2)', [DELIVERY_CHANNEL, '']);
 }
+
+/**
+ * The longest list of endpoint ids a publish's notification carries; past it the payload is ''
+ * (PostgreSQL caps a payload at 8,000 bytes).
+ */
+export const NOTIFY_PAYLOAD_MAX = 7_000;
+
+/**
+ * Whether a notification can give this dispatcher anything to claim. A publish names the endpoints
+ * of the rows it left due (src/publish/publish-sql.ts); '' names none, so any endpoint may have
+ * something. A claim would take nothing more for an endpoint this dispatcher `holds` — one the last
+ * claim left waiting for room, with a limit's worth of deliveries still waiting here: the outcomes of
+ * its requests claim again when that runs low. Without this, during a burst every publish past the
+ * handoff's room woke a claim, and two claims in three came back empty (docs/performance.md).
+ *
+ * @example if (needsClaim(payload, (id) => limited.includes(id) && waitingOf(id) >= limitOf(id))) wake()
+ */
+export function needsClaim(payload: string, holds: (endpointId: string) => boolean): boolean {
+  if (payload === '') return true;
+  return payload.split(',').some((id) => !holds(id));
+}
