@@ -378,7 +378,7 @@ interrupted AS (
     'the worker that claimed this attempt stopped before recording its outcome (its lease ran out); the request may or may not have reached the receiver',
     ${NOW}
   FROM picked k WHERE k.expired AND k.prev_attempt > 0
-  ON CONFLICT (id) DO NOTHING
+  ON CONFLICT (delivery_id, attempt_number, id) DO NOTHING
 ),
 claimed AS (
   UPDATE deliveries d

@@ -143,14 +143,15 @@ inserted AS (
   FROM input i
   WHERE i.row_ctid IS NOT NULL
   -- A batch whose first write failed half-way is written again: the attempt is then already there.
-  ON CONFLICT (id) DO NOTHING
+  ON CONFLICT (delivery_id, attempt_number, id) DO NOTHING
 ),
 -- A late result — this worker's lease ran out and a claim took the delivery over — replaces the
 -- \`interrupted\` attempt that claim recorded in its place (claim-deliveries.ts), by primary key.
 superseded AS (
   DELETE FROM attempts a
   WHERE a.ctid = ANY (ARRAY(
-    SELECT (SELECT x.ctid FROM attempts x WHERE x.id = 'atm_int_' || i.delivery_id || '_' || i.attempt_number)
+    SELECT (SELECT x.ctid FROM attempts x WHERE x.delivery_id = i.delivery_id
+      AND x.attempt_number = i.attempt_number AND x.id = 'atm_int_' || i.delivery_id || '_' || i.attempt_number)
     FROM input i
     WHERE i.row_ctid IS NOT NULL AND NOT EXISTS (SELECT 1 FROM updated u WHERE u.id = i.delivery_id)))
     AND a.error_kind = 'interrupted'

@@ -28,8 +28,8 @@ export interface RetentionResult {
 }
 
 const DELETE_ATTEMPTS = `
-WITH doomed AS (SELECT id FROM attempts WHERE created_at < $1 LIMIT $2),
-deleted AS (DELETE FROM attempts a USING doomed WHERE a.id = doomed.id RETURNING 1)
+WITH doomed AS (SELECT ctid FROM attempts WHERE created_at < $1 LIMIT $2),
+deleted AS (DELETE FROM attempts a WHERE a.ctid = ANY (ARRAY(SELECT ctid FROM doomed)) RETURNING 1)
 SELECT count(*)::int AS n FROM deleted`;
 
 const DELETE_IDEMPOTENCY_KEYS = `
