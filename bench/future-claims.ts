@@ -169,7 +169,7 @@ async function claimRound(store: ClaimStore, n: number, tag: string): Promise<Ro
     claimed += deliveries.length;
     await db.query(
       `UPDATE deliveries SET status = 'succeeded', locked_by = NULL, next_attempt_at = NULL, completed_at = now()
-       WHERE id = ANY($1::text[])`,
+       WHERE tenant_id = 'bench' AND id = ANY($1::text[])`,
       [deliveries.map((d) => d.id)],
     );
   }
