@@ -138,8 +138,13 @@ export function EndpointFormPage({ api, tenantId, base, params }) {
   const [errors, setErrors] = useState(/** @type {FieldErrors} */ ({}));
   const [apiError, setApiError] = useState(/** @type {ApiError | null} */ (null));
   const [saving, setSaving] = useState(false);
+  // The endpoint the form was filled from. Until then an edit shows no form: for one render it
+  // would hold the empty form's values (forwarding off, no types), and saving then would write them.
+  const [filledFrom, setFilledFrom] = useState(/** @type {Endpoint | null} */ (null));
   useEffect(() => {
-    if (existing.data) setForm(fromEndpoint(existing.data));
+    if (!existing.data) return;
+    setForm(fromEndpoint(existing.data));
+    setFilledFrom(existing.data);
   }, [existing.data]);
 
   const set = (key) => (e) =>
@@ -183,6 +188,10 @@ export function EndpointFormPage({ api, tenantId, base, params }) {
   }
 
   const types = catalog.data?.data ?? [];
+  if (editing && (!existing.data || filledFrom !== existing.data))
+    return html`<${PageTitle}>Edit endpoint<//>
+      <${ErrorBanner} error=${existing.error ?? catalog.error ?? profiles.error} />
+      ${existing.error ? null : html`<p>Loading…</p>`}`;
   return html`<${PageTitle}>${editing ? 'Edit endpoint' : 'New endpoint'}<//>
     <${ErrorBanner} error=${existing.error ?? catalog.error ?? profiles.error} />
     <form class="form" onSubmit=${submit} novalidate>
