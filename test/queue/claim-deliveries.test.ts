@@ -34,6 +34,30 @@ forEachStorage('claim deliveries', (kind) => {
     now: clock.now(),
     ...o,
   });
+  /**
+   * `n` deliveries of one event to the endpoint, due over the last hour (oldest first), ids
+   * `prefix` + a six-digit number, sequences after `sequenceBase`; the endpoint due with them.
+   */
+  async function insertBacklog(
+    q: Queryable,
+    endpointId: string,
+    event: string,
+    prefix: string,
+    n: number,
+    sequenceBase: number,
+  ): Promise<void> {
+    await q.query(
+      `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
+       SELECT $5 || lpad(g::text, 6, '0'), $1, $2, $3, ARRAY[$3], 'a.b', $6::int8 + g,
+         $4::timestamptz - interval '1 hour' + g * interval '1 millisecond'
+       FROM generate_series(1, $7::int) g`,
+      [tenant, endpointId, event, clock.now(), prefix, sequenceBase, n],
+    );
+    await q.query(`UPDATE endpoints SET next_due_at = $2::timestamptz - interval '1 hour' WHERE id = $1`, [
+      endpointId,
+      clock.now(),
+    ]);
+  }
   /** Takes every due row out of the way so each test starts from an empty due set. */
   async function settle(): Promise<void> {
     await t.db.query(
@@ -257,17 +281,7 @@ forEachStorage('claim deliveries', (kind) => {
     const read = await t.db.transaction(async (tx) => {
       const idle = opts({ limit: 100, now: new Date(clock.now().getTime() - 86_400_000) });
       for (let i = 0; i < 10; i++) assert.equal((await claimDeliveries(tx, idle)).deliveries.length, 0);
-      await tx.query(
-        `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
-         SELECT 'dlv_grown_' || lpad(g::text, 6, '0'), $1, $2, $3, ARRAY[$3], 'a.b', 100000 + g,
-           $4::timestamptz - interval '1 hour' + g * interval '1 millisecond'
-         FROM generate_series(1, 20000) g`,
-        [tenant, ep.id, event, clock.now()],
-      );
-      await tx.query(`UPDATE endpoints SET next_due_at = $2::timestamptz - interval '1 hour' WHERE id = $1`, [
-        ep.id,
-        clock.now(),
-      ]);
+      await insertBacklog(tx, ep.id, event, 'dlv_grown_', 20000, 100000);
       const before = await tupleReads(tx);
       const { deliveries } = await claimDeliveries(tx, opts({ limit: 100, maxInFlightPerEndpoint: 1000 }));
       assert.equal(deliveries.length, 100);
@@ -285,17 +299,7 @@ forEachStorage('claim deliveries', (kind) => {
     await settle();
     const ep = await insertEndpoint(t.db, tenant, { url: URL });
     const event = await insertEvent(t.db, tenant);
-    await t.db.query(
-      `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
-       SELECT 'dlv_cfg_' || lpad(g::text, 4, '0'), $1, $2, $3, ARRAY[$3], 'a.b', 300000 + g,
-         $4::timestamptz - interval '1 hour' + g * interval '1 millisecond'
-       FROM generate_series(1, 300) g`,
-      [tenant, ep.id, event, clock.now()],
-    );
-    await t.db.query(`UPDATE endpoints SET next_due_at = $2::timestamptz - interval '1 hour' WHERE id = $1`, [
-      ep.id,
-      clock.now(),
-    ]);
+    await insertBacklog(t.db, ep.id, event, 'dlv_cfg_', 300, 300000);
     const read = await t.db.transaction(async (tx) => {
       const before = await tupleReads(tx, 'endpoints');
       const { deliveries } = await claimDeliveries(tx, opts({ limit: 200, maxInFlightPerEndpoint: 1000 }));
@@ -313,17 +317,7 @@ forEachStorage('claim deliveries', (kind) => {
     await settle();
     const ep = await insertEndpoint(t.db, tenant, { url: URL });
     const event = await insertEvent(t.db, tenant);
-    await t.db.query(
-      `INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, next_attempt_at)
-       SELECT 'dlv_due_' || lpad(g::text, 6, '0'), $1, $2, $3, ARRAY[$3], 'a.b', 200000 + g,
-         $4::timestamptz - interval '1 hour' + g * interval '1 millisecond'
-       FROM generate_series(1, 20000) g`,
-      [tenant, ep.id, event, clock.now()],
-    );
-    await t.db.query(`UPDATE endpoints SET next_due_at = $2::timestamptz - interval '1 hour' WHERE id = $1`, [
-      ep.id,
-      clock.now(),
-    ]);
+    await insertBacklog(t.db, ep.id, event, 'dlv_due_', 20000, 200000);
     // The statistics say most rows are due: a plan that hashes the whole table against the batch
     // then looks cheap to the planner (it did, for the UPDATE that takes the picked rows).
     await t.db.exec('ANALYZE deliveries');
