@@ -254,7 +254,9 @@ async function dispatcherOnly(
   await rx.reset();
   await db.query(
     `WITH due AS (UPDATE deliveries SET next_attempt_at = now()
-                  WHERE tenant_id = 'bench' AND event_id = $1 RETURNING 1)
+                  WHERE tenant_id = 'bench' AND event_id = $1 RETURNING endpoint_id),
+     lowered AS (UPDATE endpoints SET next_due_at = now(), due_version = due_version + 1
+                  WHERE id IN (SELECT endpoint_id FROM due))
      SELECT pg_notify('herald_deliveries', '') FROM (SELECT count(*) FROM due) AS n`,
     [tag],
   );

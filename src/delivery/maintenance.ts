@@ -13,6 +13,7 @@ import type { Clock } from '../core/clock.ts';
 import { systemClock } from '../core/clock.ts';
 import type { Db } from '../db/db.ts';
 import { finishMaintenanceJob, type MaintenanceJob, takeMaintenanceJob } from '../queue/maintenance-lock.ts';
+import { repairNextDue } from '../queue/next-due-repair.ts';
 import { purgeExpired } from '../store/retention.ts';
 import { disableFailingEndpoints } from './auto-disable.ts';
 import { type DeliveryLogger, silentLogger } from './logger.ts';
@@ -24,6 +25,7 @@ export interface MaintenanceConfig {
   /** How often each job runs (across all instances). */
   retentionEveryMs: number;
   autoDisableEveryMs: number;
+  nextDueRepairEveryMs: number;
   /** Embedded (PGlite) only. */
   vacuumEveryMs: number;
   /** How often this instance checks whether a job is due. */
@@ -35,6 +37,7 @@ export interface MaintenanceConfig {
 export const DEFAULT_MAINTENANCE_CONFIG = {
   retentionEveryMs: 3_600_000,
   autoDisableEveryMs: 60_000,
+  nextDueRepairEveryMs: 60_000,
   vacuumEveryMs: 600_000,
   tickMs: 15_000,
   holdMs: 600_000,
@@ -73,6 +76,16 @@ export function createMaintenance(opts: {
           disableAfterSeconds: cfg.disableAfterSeconds,
           logger: log,
         });
+      },
+    },
+    {
+      job: 'next-due',
+      everyMs: cfg.nextDueRepairEveryMs,
+      run: async () => {
+        const repaired = await repairNextDue(opts.db);
+        // Each one is a writer that made a delivery due without lowering its endpoint's next due time.
+        if (repaired.length > 0)
+          log.warn({ endpoints: repaired.slice(0, 20), count: repaired.length }, 'next_due_at repaired');
       },
     },
     {

@@ -1,5 +1,5 @@
 /**
- * Maintenance jobs (retention, auto-disable) run on one instance at a time, chosen by the database:
+ * Maintenance jobs (retention, auto-disable, the next-due repair) run on one instance at a time, chosen by the database:
  * whoever's `UPDATE maintenance … WHERE locked_until <= now` wins takes the job. `locked_until`
  * doubles as the schedule: while a job runs it is the holder's deadline, afterwards the time of the
  * next run. A holder that dies simply lets the deadline pass.
@@ -7,7 +7,7 @@
 import type { Queryable } from '../db/db.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
-export type MaintenanceJob = 'retention' | 'auto-disable' | 'vacuum';
+export type MaintenanceJob = 'retention' | 'auto-disable' | 'vacuum' | 'next-due';
 
 export interface MaintenanceLockOptions {
   job: MaintenanceJob;

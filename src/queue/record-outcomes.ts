@@ -81,6 +81,10 @@ const OPENS = `(x.failures > 0 AND ${NEW_FAILURES} >= $6
 const CLOSES = `(e.circuit_state = 'open' AND x.successes > 0 AND x.trailing_failures < $6)`;
 // A delivery of endpoint e failed for good in this batch.
 const EXHAUSTED_HERE = `EXISTS (SELECT 1 FROM updated u WHERE u.endpoint_id = e.id AND u.status = 'failed')`;
+// The earliest retry of endpoint e this batch scheduled (NULL: none). Every write that makes a
+// delivery due lowers its endpoint's next_due_at to it and moves due_version, so a claim that read
+// the endpoint before cannot raise next_due_at past it (claim-deliveries.ts; migration 019).
+const RETRY_DUE_HERE = `(SELECT min(u.next_attempt_at) FROM updated u WHERE u.endpoint_id = e.id AND u.status = 'pending')`;
 
 // A prepared statement planned `scan-free` (src/db/db.ts), so its plan cannot go wrong with the
 // tables' sizes. Parsing and planning this text on every call cost ~2.6 ms of the database's time
@@ -132,7 +136,7 @@ updated AS (
     AND d.status = i.claimed_status
   -- What an operational event about a delivery exhausted says (operational-outbox.ts).
   RETURNING d.id, d.tenant_id, d.endpoint_id, d.status, d.event_id, d.event_type, d.attempt_count,
-    d.last_status_code, d.last_error
+    d.last_status_code, d.last_error, d.next_attempt_at
 ),
 inserted AS (
   INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, attempt_number, started_at, duration_ms,
@@ -180,12 +184,15 @@ endpoint_locks AS MATERIALIZED (
     OR (x.successes > 0 AND (e.concurrency_limit IS NOT NULL OR e.consecutive_failures > 0
       OR e.circuit_state <> 'closed'))
     OR (x.ok AND e.trouble_reported_at IS NOT NULL)
-    OR (e.trouble_reported_at IS NULL AND ${EXHAUSTED_HERE}))
+    OR (e.trouble_reported_at IS NULL AND ${EXHAUSTED_HERE})
+    OR ${RETRY_DUE_HERE} IS NOT NULL)
   ORDER BY e.id
   FOR UPDATE OF e
 ),
 endpoint_state AS (
   UPDATE endpoints e SET
+    next_due_at = least(e.next_due_at, ${RETRY_DUE_HERE}),
+    due_version = CASE WHEN ${RETRY_DUE_HERE} IS NULL THEN e.due_version ELSE e.due_version + 1 END,
     failing_since = CASE WHEN x.ok THEN NULL ELSE coalesce(e.failing_since, ${NOW}) END,
     active = CASE WHEN x.gone THEN false ELSE e.active END,
     disabled_reason = CASE WHEN x.gone AND e.active THEN 'gone (HTTP 410)' ELSE e.disabled_reason END,

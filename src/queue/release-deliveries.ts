@@ -26,16 +26,33 @@ WITH x AS MATERIALIZED (
   SELECT u.*, $2::text AS claimed_by, 'pending'::text AS claimed_status,
     (SELECT r.ctid FROM deliveries r WHERE r.tenant_id = u.tenant_id AND r.id = u.id) AS row_ctid
   FROM unnest($3::text[], $4::int[], $5::float8[], $6::text[]) AS u(id, attempt_number, delay_ms, tenant_id)
+),
+released AS (
+  UPDATE deliveries d
+  SET next_attempt_at = ${NOW} + x.delay_ms * interval '1 millisecond',
+      locked_by = NULL,
+      attempt_count = d.attempt_count - 1
+  FROM x
+  WHERE d.ctid = ANY (ARRAY(SELECT row_ctid FROM x WHERE row_ctid IS NOT NULL))
+    AND d.id = x.id AND d.locked_by IS NOT DISTINCT FROM x.claimed_by AND d.attempt_count = x.attempt_number
+    AND d.status = x.claimed_status
+  RETURNING d.id, d.endpoint_id, d.next_attempt_at
+),
+-- The released deliveries are due again: their endpoints' next due time comes down to them and
+-- due_version moves, so a claim that read an endpoint before cannot raise it past them
+-- (claim-deliveries.ts). Endpoint rows are locked in id order, as every writer of them does.
+due AS (
+  SELECT r.endpoint_id, min(r.next_attempt_at) AS at FROM released r GROUP BY r.endpoint_id
+),
+locked AS (
+  SELECT e.id FROM endpoints e WHERE e.id IN (SELECT endpoint_id FROM due) ORDER BY e.id FOR UPDATE OF e
+),
+lowered AS (
+  UPDATE endpoints e SET next_due_at = least(e.next_due_at, due.at), due_version = e.due_version + 1
+  FROM due JOIN locked l ON l.id = due.endpoint_id
+  WHERE e.id = due.endpoint_id
 )
-UPDATE deliveries d
-SET next_attempt_at = ${NOW} + x.delay_ms * interval '1 millisecond',
-    locked_by = NULL,
-    attempt_count = d.attempt_count - 1
-FROM x
-WHERE d.ctid = ANY (ARRAY(SELECT row_ctid FROM x WHERE row_ctid IS NOT NULL))
-  AND d.id = x.id AND d.locked_by IS NOT DISTINCT FROM x.claimed_by AND d.attempt_count = x.attempt_number
-  AND d.status = x.claimed_status
-RETURNING d.id`;
+SELECT id FROM released`;
 
 /**
  * Gives claims back; answers the ids released (a claim already lost to another worker is skipped).

@@ -218,6 +218,12 @@ export async function getDelivery(
 
 // ---------------------------------------------------------------- repairing
 
+// Deliveries made due now: their endpoint's next due time comes down to now and due_version moves,
+// so a claim that read the endpoint before cannot raise it past them (claim-deliveries.ts). Ends in
+// `WHERE id =`, for the endpoint's id.
+const LOWER_NEXT_DUE = `UPDATE endpoints SET next_due_at = least(next_due_at, now()), due_version = due_version + 1
+  WHERE id =`;
+
 /**
  * Sends a delivery again now: a finished one goes back to `pending`, due now, its attempts kept; a
  * waiting one is made due now. One a dispatcher holds (`locked_by` set while pending) is in flight
@@ -226,10 +232,13 @@ export async function getDelivery(
 export async function retryDelivery(q: Queryable, tenantId: string, id: string): Promise<Delivery> {
   const updated = await one<DeliveryRow>(
     q,
-    `UPDATE deliveries d
-     SET status = 'pending', next_attempt_at = now(), completed_at = NULL, locked_by = NULL
-     WHERE d.tenant_id = $1 AND d.id = $2 AND NOT (d.status = 'pending' AND d.locked_by IS NOT NULL)
-     RETURNING ${COLUMNS}`,
+    `WITH d AS (
+       UPDATE deliveries d
+       SET status = 'pending', next_attempt_at = now(), completed_at = NULL, locked_by = NULL
+       WHERE d.tenant_id = $1 AND d.id = $2 AND NOT (d.status = 'pending' AND d.locked_by IS NOT NULL)
+       RETURNING ${COLUMNS}),
+     lowered AS (${LOWER_NEXT_DUE} (SELECT endpoint_id FROM d))
+     SELECT * FROM d`,
     [tenantId, id],
   );
   if (updated) {
@@ -286,7 +295,8 @@ export async function recoverDeliveries(
        WHERE d.endpoint_id = ep.id AND d.tenant_id = $1 AND d.status = 'failed'
          AND d.created_at >= $3 AND ($4::timestamptz IS NULL OR d.created_at <= $4)
        RETURNING d.id
-     )
+     ),
+     lowered AS (${LOWER_NEXT_DUE} (SELECT id FROM ep) AND EXISTS (SELECT 1 FROM upd))
      SELECT (SELECT id FROM ep) AS endpoint, (SELECT count(*) FROM upd)::int AS recovered`,
     [tenantId, endpointId, window.since, window.until ?? null],
   );

@@ -324,9 +324,15 @@ export async function updateEndpoint(
     if (reactivated) {
       // Deliveries met while the endpoint was inactive were pushed ahead; resume them now rather
       // than when that pause runs out. Ones a dispatcher holds (locked_by) are left alone.
+      // The endpoint's next due time comes down with them (claim-deliveries.ts; its row is this
+      // transaction's already).
       await tx.query(
-        `UPDATE deliveries SET next_attempt_at = now()
-         WHERE endpoint_id = $1 AND status = 'pending' AND locked_by IS NULL AND next_attempt_at > now()`,
+        `WITH resumed AS (
+           UPDATE deliveries SET next_attempt_at = now()
+           WHERE endpoint_id = $1 AND status = 'pending' AND locked_by IS NULL AND next_attempt_at > now()
+           RETURNING 1)
+         UPDATE endpoints SET next_due_at = least(next_due_at, now()), due_version = due_version + 1
+         WHERE id = $1 AND EXISTS (SELECT 1 FROM resumed)`,
         [id],
       );
     }

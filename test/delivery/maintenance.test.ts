@@ -209,4 +209,31 @@ forEachStorage('maintenance jobs', (kind) => {
     assert.equal(row!.active, false);
     await Promise.all(runners.map((r) => r.stop()));
   });
+
+  test('the next-due job lowers a next_due_at left above a pending delivery, and warns', async () => {
+    // After the runner test: its jobs ran at an earlier clock and are due again by this one.
+    const clock = manualClock(new Date('2030-09-01T00:00:00Z'));
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() });
+    // As a writer that forgot to lower it would leave it.
+    await t.db.query('UPDATE endpoints SET next_due_at = NULL WHERE id = $1', [ep.id]);
+    const logger = recordingLogger();
+    const runner = createMaintenance({
+      db: t.db,
+      workerId: 'm-next-due',
+      clock,
+      logger,
+      config: { retentionDays: 30, disableAfterSeconds: 86_400 },
+    });
+    await runner.runOnce();
+    const [row] = await t.db.query<{ next_due_at: Date | null }>(
+      'SELECT next_due_at FROM endpoints WHERE id = $1',
+      [ep.id],
+    );
+    assert.deepEqual(row!.next_due_at, clock.now());
+    const warned = logger.warnings.filter((w) => w.msg === 'next_due_at repaired');
+    assert.equal(warned.length, 1);
+    assert.ok((warned[0]!.obj as { endpoints: string[] }).endpoints.includes(ep.id));
+    await runner.stop();
+  });
 });

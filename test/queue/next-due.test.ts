@@ -10,8 +10,11 @@ import pg from 'pg';
 import { newId } from '../../src/core/ids.ts';
 import { insertDeliveries } from '../../src/publish/publish-sql.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../../src/queue/claim-deliveries.ts';
+import { repairNextDue } from '../../src/queue/next-due-repair.ts';
 import { type AttemptRecord, recordAttempts } from '../../src/queue/record-outcomes.ts';
 import { releaseDeliveries } from '../../src/queue/release-deliveries.ts';
+import { recoverDeliveries, retryDelivery } from '../../src/store/deliveries.ts';
+import { updateEndpoint } from '../../src/store/endpoints.ts';
 import {
   deliveryState,
   insertEndpoint,
@@ -19,6 +22,7 @@ import {
   insertTenant,
   manualClock,
   publishOne,
+  testSecretBox,
   waitFor,
 } from '../support/delivery-fixtures.ts';
 import {
@@ -76,7 +80,7 @@ forEachStorage('next_due_at', (kind) => {
     assert.deepEqual(await nextDue(ep), plus(t0, 10_000));
     assert.equal((await claim()).length, 0, 'nothing due');
 
-    // Recording: one succeeds, one is retried in 5 s (lowered by the trigger), one fails for good.
+    // Recording: one succeeds, one is retried in 5 s (recording lowers it), one fails for good.
     clock.advance(1000);
     const version = (await schedulingOf(t.db, ep)).due_version;
     const [ok, retry, failed] = [first[0]!, first[1]!, first[2]!];
@@ -205,10 +209,14 @@ forEachStorage('next_due_at', (kind) => {
       count: 4,
       at: plus(clock.now(), -1000),
     });
-    // Out of order in time: the later sequences are due earlier; still the head goes first.
+    // Out of order in time: the later sequences are due earlier; still the head goes first. (A
+    // writer that makes deliveries due earlier lowers next_due_at itself.)
     await t.db.query(
-      `UPDATE deliveries SET next_attempt_at = next_attempt_at - interval '1 minute' WHERE id = ANY($1)`,
-      [seq.slice(1)],
+      `WITH moved AS (UPDATE deliveries SET next_attempt_at = next_attempt_at - interval '1 minute'
+         WHERE id = ANY($1) RETURNING endpoint_id, next_attempt_at)
+       UPDATE endpoints e SET next_due_at = least(e.next_due_at, (SELECT min(next_attempt_at) FROM moved))
+       WHERE e.id = $2`,
+      [seq.slice(1), ep],
     );
     await assertNextDueInvariant(t.db, 'publishing fifo');
 
@@ -239,6 +247,82 @@ forEachStorage('next_due_at', (kind) => {
       await assertNextDueInvariant(t.db, `fifo ${i}`);
     }
     assert.deepEqual(order, seq.slice(1));
+  });
+
+  test('a manual retry, a recovery and re-enabling lower it and move due_version', async () => {
+    await settle(t.db);
+    clock.advance(3_600_000);
+    const tenant = await insertTenant(t.db);
+    const ep = (await insertEndpoint(t.db, tenant, { url: URL })).id;
+    // Fails the claimed delivery for good; the next claim finds nothing due and raises next_due_at
+    // to nothing pending. Answers due_version then.
+    const failForGood = async (got: ClaimedDelivery[]) => {
+      assert.equal(got.length, 1);
+      await record(got, { ...outcome.unavailable, status: 'failed', retryInMs: null });
+      clock.advance(LEASE_MS);
+      assert.equal((await claim()).length, 0);
+      assert.equal(await nextDue(ep), null);
+      return (await schedulingOf(t.db, ep)).due_version;
+    };
+    const [id] = await insertDue(t.db, {
+      tenantId: tenant,
+      endpointId: ep,
+      count: 1,
+      at: plus(clock.now(), -1000),
+    });
+
+    let version = await failForGood(await claim());
+    await retryDelivery(t.db, tenant, id!);
+    await assertNextDueInvariant(t.db, 'a manual retry');
+    assert.equal((await schedulingOf(t.db, ep)).due_version, version + 1);
+    const retried = await claim();
+    assert.deepEqual(ids(retried), [id]);
+
+    version = await failForGood(retried);
+    assert.equal(await recoverDeliveries(t.db, tenant, ep, { since: new Date(0) }), 1);
+    await assertNextDueInvariant(t.db, 'a recovery');
+    assert.equal((await schedulingOf(t.db, ep)).due_version, version + 1);
+    const recovered = await claim();
+    assert.deepEqual(ids(recovered), [id]);
+    await record(recovered, outcome.success);
+
+    // Re-enabling makes the endpoint's waiting deliveries due now (the database's now, years before
+    // this test's clock), below a next_due_at an hour ahead.
+    const [later] = await insertDue(t.db, {
+      tenantId: tenant,
+      endpointId: ep,
+      count: 1,
+      at: plus(clock.now(), 3_600_000),
+    });
+    await updateEndpoint(t.db, testSecretBox, tenant, ep, { active: false });
+    await updateEndpoint(t.db, testSecretBox, tenant, ep, { active: true });
+    await assertNextDueInvariant(t.db, 're-enabling');
+    assert.deepEqual(ids(await claim()), [later]);
+  });
+
+  test('the repair pass lowers a next_due_at a writer left above a due delivery, and only that', async () => {
+    await settle(t.db);
+    clock.advance(3_600_000);
+    const tenant = await insertTenant(t.db);
+    const ep = (await insertEndpoint(t.db, tenant, { url: URL })).id;
+    const fine = (await insertEndpoint(t.db, tenant, { url: URL })).id;
+    const [id] = await insertDue(t.db, {
+      tenantId: tenant,
+      endpointId: ep,
+      count: 1,
+      at: plus(clock.now(), -1000),
+    });
+    await insertDue(t.db, { tenantId: tenant, endpointId: fine, count: 1, at: plus(clock.now(), 5000) });
+    // A writer that forgot: next_due_at as if nothing were pending.
+    await t.db.query('UPDATE endpoints SET next_due_at = NULL WHERE id = $1', [ep]);
+    const version = (await schedulingOf(t.db, ep)).due_version;
+    assert.equal((await claim()).length, 0, 'the claim does not see it');
+
+    assert.deepEqual(await repairNextDue(t.db), [ep]);
+    await assertNextDueInvariant(t.db, 'the repair');
+    assert.equal((await schedulingOf(t.db, ep)).due_version, version + 1);
+    assert.deepEqual(await repairNextDue(t.db), [], 'nothing left to repair');
+    assert.deepEqual(ids(await claim()), [id]);
   });
 
   // Concurrency: a claim held between its snapshot and its raise of next_due_at while another

@@ -1,0 +1,41 @@
+/**
+ * The net under `endpoints.next_due_at`: every writer that makes a delivery due lowers its
+ * endpoint's `next_due_at` in the same statement (docs/isolation.md), and the claim only looks at
+ * endpoints whose `next_due_at` has come. A writer that did not — a process of a version from before
+ * migration 019 during a rolling restart, or a bug — would leave its delivery waiting until something
+ * else touched the endpoint. This pass finds active endpoints whose `next_due_at` is above one of
+ * their deliveries' `next_attempt_at` and lowers it: one index probe per endpoint
+ * (`deliveries_endpoint_due`), run once a minute by one process.
+ *
+ * Lowering is always safe (the claim raises a bound that is too low); `due_version` moves so that a
+ * claim in flight does not raise it back.
+ */
+import type { Queryable } from '../db/db.ts';
+
+const REPAIR_SQL = `
+WITH earliest AS (
+  SELECT e.id, (SELECT min(d.next_attempt_at) FROM deliveries d
+    WHERE d.endpoint_id = e.id AND d.next_attempt_at IS NOT NULL) AS at
+  FROM endpoints e WHERE e.active
+),
+wrong AS (
+  SELECT e.id, x.at FROM endpoints e JOIN earliest x ON x.id = e.id
+  WHERE x.at IS NOT NULL AND (e.next_due_at IS NULL OR e.next_due_at > x.at)
+  -- Locked in id order, as every writer of endpoint rows locks them.
+  ORDER BY e.id
+  FOR UPDATE OF e
+)
+UPDATE endpoints e SET next_due_at = least(e.next_due_at, w.at), due_version = e.due_version + 1
+FROM wrong w WHERE e.id = w.id
+RETURNING e.id`;
+
+/**
+ * Lowers every active endpoint's `next_due_at` that is above a delivery's `next_attempt_at`;
+ * answers the endpoints it lowered (none, when every writer did its part).
+ *
+ * @example const repaired = await repairNextDue(db)
+ */
+export async function repairNextDue(q: Queryable): Promise<string[]> {
+  const rows = await q.query<{ id: string }>(REPAIR_SQL);
+  return rows.map((r) => r.id);
+}
