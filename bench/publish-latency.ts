@@ -4,7 +4,9 @@
  * settings (loopback allowed): on PostgreSQL (TEST_DATABASE_URL) in a fresh schema per scenario
  * (bench/isolation-herald.ts), and once embedded (PGlite, HERALD_DATA_DIR in a temp directory, no
  * DATABASE_URL). The receivers (bench/slow-receiver.ts, a child process) answer 200 at once and
- * record publish → receipt from `sentAt` in each event's data.
+ * record publish → receipt from `sentAt` in each event's data. The timed publishes come from a third
+ * process (bench/publish-client.ts), as a product's backend would call: a client in Herald's own
+ * process timed Herald's work into its calls, and added its own work to Herald's.
  *
  * - `sequential`: single-event publishes (`POST /v1/tenants/:t/events`, one `{type, data}`), one at a
  *   time, 300 after 50 warm-up calls, to a tenant with 0, 1 and 10 endpoints subscribed: the call's
@@ -19,6 +21,7 @@
  * Every wait is capped (the group takes ~1.5–3 minutes); an event not received within its cap counts
  * as late as the cap let it be and marks the percentile as a lower bound. Nothing asserts on time.
  */
+import { fork } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -27,6 +30,7 @@ import { loadConfig } from '../src/config/config.ts';
 import { type RunningHerald, startHerald } from '../src/server/start.ts';
 import { round } from './isolation-figures.ts';
 import { ADMIN_KEY, roundRobinBatches, startFreshHerald, stopWithin } from './isolation-herald.ts';
+import type { PublishAnswer, PublishCommand } from './publish-client.ts';
 import {
   epochNow,
   type SlowReceivers,
@@ -132,18 +136,67 @@ function count(c: Calls, r: CallResult): void {
   if (c.errors.length < 5) c.errors.push(`${r.status} ${r.body.slice(0, 300)}`);
 }
 
-function publishOne(h: RunningHerald, tenant: string, sentAt: Map<number, number>): Promise<CallResult> {
-  const data = { n: serial++, sentAt: epochNow() };
-  sentAt.set(data.n, data.sentAt);
-  return call(`${h.url}/v1/tenants/${tenant}/events`, { type: TYPE, data });
+// The timed single-event publishes come from a process of their own (bench/publish-client.ts).
+let client: ((c: PublishCommand) => Promise<PublishAnswer>) | undefined;
+let closeClient = () => {};
+
+async function startClient(): Promise<void> {
+  const child = fork(join(import.meta.dirname, 'publish-client.ts'), [], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  let nextId = 0;
+  const waiting = new Map<number, (a: PublishAnswer) => void>();
+  await new Promise<void>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', (code) => reject(new Error(`publish client exited (${code}) before it was ready`)));
+    child.on('message', (m: { ready?: boolean; id?: number; answer?: PublishAnswer }) => {
+      if (m.ready) resolve();
+      const done = m.id === undefined ? undefined : waiting.get(m.id);
+      if (done && m.answer) {
+        waiting.delete(m.id!);
+        done(m.answer);
+      }
+    });
+  });
+  child.removeAllListeners('exit');
+  client = (c) =>
+    new Promise((resolve) => {
+      const id = nextId++;
+      waiting.set(id, resolve);
+      child.send({ ...c, id });
+    });
+  closeClient = () => child.kill();
+}
+
+function job(h: RunningHerald, tenant: string, calls: number) {
+  const serialStart = serial;
+  serial += calls;
+  return {
+    url: `${h.url}/v1/tenants/${tenant}/events`,
+    adminKey: ADMIN_KEY,
+    type: TYPE,
+    serial: serialStart,
+  };
+}
+
+function callsOf(a: PublishAnswer): Calls {
+  const calls = newCalls();
+  a.ms.forEach((ms, i) => {
+    count(calls, { ms, status: a.statuses[i]!, body: '' });
+  });
+  calls.errors = a.errors;
+  return calls;
 }
 
 async function sequential(h: RunningHerald, tenant: string): Promise<Calls> {
-  const ignored = new Map<number, number>();
-  for (let i = 0; i < SEQUENTIAL_WARMUP; i++) await publishOne(h, tenant, ignored);
-  const calls = newCalls();
-  for (let i = 0; i < SEQUENTIAL_CALLS; i++) count(calls, await publishOne(h, tenant, ignored));
-  return calls;
+  const a = await client!({
+    cmd: 'sequential',
+    warmup: SEQUENTIAL_WARMUP,
+    calls: SEQUENTIAL_CALLS,
+    ...job(h, tenant, SEQUENTIAL_WARMUP + SEQUENTIAL_CALLS),
+  });
+  return callsOf(a);
 }
 
 interface PacedRun {
@@ -155,36 +208,24 @@ interface PacedRun {
   answeredSeconds: number;
 }
 
-/** As bench/isolation-herald.ts `publishPaced`, with each call's time and status kept. */
+/** As bench/isolation-herald.ts `publishPaced`, from the client process, each call's time and status kept. */
 async function paced(
   h: RunningHerald,
   tenant: string,
   perSecond: number,
   seconds: number,
 ): Promise<PacedRun> {
-  const total = Math.round(perSecond * seconds);
-  const sentAt = new Map<number, number>();
-  const calls = newCalls();
-  const pending: Array<Promise<void>> = [];
-  const t0 = performance.now();
-  for (let i = 0; i < total; i++) {
-    const wait = t0 + (i * 1000) / perSecond - performance.now();
-    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const before = serial;
-    pending.push(
-      publishOne(h, tenant, sentAt).then((r) => {
-        count(calls, r);
-        if (r.status < 200 || r.status >= 300) sentAt.delete(before);
-      }),
-    );
-  }
-  const sent = performance.now();
-  await Promise.all(pending);
+  const a = await client!({
+    cmd: 'paced',
+    perSecond,
+    seconds,
+    ...job(h, tenant, Math.round(perSecond * seconds)),
+  });
   return {
-    calls,
-    sentAt,
-    sendSeconds: round((sent - t0) / 1000, 2),
-    answeredSeconds: round((performance.now() - t0) / 1000, 2),
+    calls: callsOf(a),
+    sentAt: new Map(a.sentAt),
+    sendSeconds: round(a.sendSeconds, 2),
+    answeredSeconds: round(a.answeredSeconds, 2),
   };
 }
 
@@ -294,6 +335,7 @@ async function using<T>(start: () => Promise<Target>, fn: (h: RunningHerald) => 
 export async function runPublishLatency(dbUrl: string): Promise<Record<string, unknown>> {
   const t0 = performance.now();
   const rx = await startSlowReceivers(1);
+  await startClient();
   const origin = `http://127.0.0.1:${rx.ports[0]}`;
   try {
     // 1. Sequential calls, and 2. 1,000/s to one endpoint, in one Herald.
@@ -399,6 +441,7 @@ export async function runPublishLatency(dbUrl: string): Promise<Record<string, u
   } finally {
     await rx.drop();
     rx.close();
+    closeClient();
     await agent.close();
   }
 }

@@ -276,6 +276,13 @@ forEachStorage('record outcomes and release', (kind) => {
     // Planned while the tables are small, as a generic plan made early would be ...
     const small = await genericPlan(records);
     assert.match(small, /Tid Scan on deliveries/);
+    // Each delivery's row probed by its whole primary key: an index that matches the tenant alone
+    // costs the same on a small table, and would read every delivery of the tenant per probe.
+    assert.match(
+      small,
+      /Index Scan using deliveries_pkey on deliveries x\s+\(.*\n\s+Index Cond: \(\(tenant_id = t\.tenant_id\) AND \(id = t\.delivery_id\)\)/,
+    );
+    assert.doesNotMatch(small, /Filter: \(id = t\.delivery_id\)/);
     // The endpoint rows by key or by address (the plan sizes the batch at 100 rows either way).
     assert.match(
       small,
