@@ -1,25 +1,56 @@
 #!/usr/bin/env bash
-# Compares settings of the end-to-end run in turns (the machine's speed drifts: compare within one
-# invocation only). Each argument is label:ENV=VALUE[,ENV=VALUE…]; every variant runs twice, in turns,
-# as `BENCH_ONLY=endToEnd BENCH_MODES=postgres npm run bench`, and one line per run is printed:
+# Compares settings, or commits, of the end-to-end run in turns (the machine's speed drifts: compare
+# within one invocation only). Each argument is label[@commit][:ENV=VALUE[,ENV=VALUE…]]; every
+# variant runs twice, in turns, as `BENCH_ONLY=endToEnd BENCH_MODES=postgres npm run bench`, and one
+# line per run is printed:
 #   bash bench/in-turns.sh ahead3:HERALD_CLAIM_AHEAD=3 ahead8:HERALD_CLAIM_AHEAD=8
+#   bash bench/in-turns.sh before@f913df9 now@HEAD
+# A variant with a commit runs from a git worktree of it (this checkout's node_modules linked in), so
+# the checkout may be edited meanwhile; one without runs from this checkout as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+root=$PWD
 out=$(mktemp -d)
+worktrees=()
+cleanup() {
+  for w in "${worktrees[@]}"; do git -C "$root" worktree remove --force "$w" >/dev/null 2>&1 || true; done
+  git -C "$root" worktree prune
+  rm -rf "$out"
+}
+trap cleanup EXIT
+
+declare -A dirs
+for spec in "$@"; do
+  head=${spec%%:*}
+  label=${head%%@*}
+  dirs[$label]=$root
+  if [[ $head == *@* ]]; then
+    dir="$out/wt-$label"
+    git worktree add --detach -q "$dir" "${head#*@}"
+    ln -s "$root/node_modules" "$dir/node_modules"
+    worktrees+=("$dir")
+    dirs[$label]=$dir
+  fi
+done
+
 for round in 1 2; do
   for spec in "$@"; do
-    label=${spec%%:*}
-    envs=${spec#*:}
+    head=${spec%%:*}
+    label=${head%%@*}
+    envs=""
+    [[ $spec == *:* ]] && envs=${spec#*:}
     # shellcheck disable=SC2046
-    env $(echo "$envs" | tr ',' ' ') BENCH_ONLY=endToEnd BENCH_MODES=postgres npm run bench >"$out/$label-$round.json" 2>/dev/null
+    (cd "${dirs[$label]}" && env $(echo "$envs" | tr ',' ' ') BENCH_ONLY=endToEnd BENCH_MODES=postgres \
+      npm run bench >"$out/$label-$round.json" 2>/dev/null)
     node -e '
 const t = require("fs").readFileSync(process.argv[1], "utf8");
 const p = JSON.parse(t.slice(t.indexOf("{"))).postgres;
 const c = p.endToEndCpuMicrosPerDelivery;
+const k = p.coldEndToEndCpuMicrosPerDelivery;
 console.log(process.argv[2].padEnd(12), "SELECT 1", p.databaseRoundTripMs, "ms | ceiling", Math.round(p.ceilingPerSecond),
   "| warm", Math.round(p.endToEndPerSecond), "=", p.endToEndRatioToCeiling, "| cold", Math.round(p.coldEndToEndPerSecond),
-  "| CPU herald/postgres", c.herald, "/", c.postgres, "µs | ÷ durable loop", p.endToEndRatioToDurableLoop);
+  "=", p.coldEndToEndRatioToCeiling, "| CPU herald/postgres warm", c.herald, "/", c.postgres, "cold", k.herald, "/", k.postgres,
+  "µs | ÷ durable loop", p.endToEndRatioToDurableLoop);
 ' "$out/$label-$round.json" "$label-$round"
   done
 done
-rm -rf "$out"
