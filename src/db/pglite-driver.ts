@@ -31,6 +31,11 @@ export async function openPglite(options: PgliteOptions = {}): Promise<Db & { pg
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     // Flush to the file system asynchronously: embedded mode is documented as not power-loss safe.
     relaxedDurability: true,
+    // No full-page images in the WAL. They guard against pages torn by a power loss or an OS crash,
+    // which PGlite does not survive anyway (it runs with fsync off, `-F`); a killed process leaves
+    // whole pages, each written by one pwrite. After every checkpoint the first change to a page
+    // wrote all 8 kB of it to the WAL again: ~5–11 % of a delivery's CPU end to end.
+    startParams: [...PGlite.defaultStartParams, '-c', 'full_page_writes=off'],
   });
   const prepared = createPglitePrepared(pglite);
   return {
