@@ -12,15 +12,24 @@
  */
 import type { Queryable } from '../db/db.ts';
 
+/**
+ * The UPDATE a writer that makes its endpoint's deliveries due now runs beside its own: `next_due_at`
+ * down to now and `due_version` moved together, so a claim that read the endpoint before cannot
+ * raise it past them (claim-deliveries.ts). `endpointId`: an SQL expression, `where` more conditions.
+ *
+ * @example `WITH d AS (UPDATE deliveries … RETURNING endpoint_id), lowered AS (${lowerNextDueNowSql('(SELECT endpoint_id FROM d)')}) …`
+ */
+export function lowerNextDueNowSql(endpointId: string, where = 'true'): string {
+  return `UPDATE endpoints SET next_due_at = least(next_due_at, now()), due_version = due_version + 1
+  WHERE id = ${endpointId} AND ${where}`;
+}
+
 const REPAIR_SQL = `
-WITH earliest AS (
-  SELECT e.id, (SELECT min(d.next_attempt_at) FROM deliveries d
-    WHERE d.endpoint_id = e.id AND d.next_attempt_at IS NOT NULL) AS at
-  FROM endpoints e WHERE e.active
-),
-wrong AS (
-  SELECT e.id, x.at FROM endpoints e JOIN earliest x ON x.id = e.id
-  WHERE x.at IS NOT NULL AND (e.next_due_at IS NULL OR e.next_due_at > x.at)
+WITH wrong AS (
+  SELECT e.id, x.at FROM endpoints e,
+    LATERAL (SELECT min(d.next_attempt_at) AS at FROM deliveries d
+      WHERE d.endpoint_id = e.id AND d.next_attempt_at IS NOT NULL) x
+  WHERE e.active AND x.at IS NOT NULL AND (e.next_due_at IS NULL OR e.next_due_at > x.at)
   -- Locked in id order, as every writer of endpoint rows locks them.
   ORDER BY e.id
   FOR UPDATE OF e

@@ -176,7 +176,7 @@ batch AS MATERIALIZED (
 -- \`was_*\` columns the operational events compare with (operational-outbox.ts).
 endpoint_locks AS MATERIALIZED (
   SELECT e.id, e.ctid AS row_ctid, e.circuit_state AS was_circuit, e.circuit_opened_at AS was_opened_at,
-    e.active AS was_active, e.trouble_reported_at AS was_reported
+    e.active AS was_active, e.trouble_reported_at AS was_reported, ${RETRY_DUE_HERE} AS retry_due
   FROM endpoints e JOIN batch x ON x.id = e.id
   WHERE e.ctid = ANY (ARRAY(SELECT (SELECT y.ctid FROM endpoints y WHERE y.id = b.id) FROM batch b))
     AND ((x.ok AND e.failing_since IS NOT NULL) OR (NOT x.ok AND e.failing_since IS NULL) OR (x.gone AND e.active)
@@ -191,8 +191,8 @@ endpoint_locks AS MATERIALIZED (
 ),
 endpoint_state AS (
   UPDATE endpoints e SET
-    next_due_at = least(e.next_due_at, ${RETRY_DUE_HERE}),
-    due_version = CASE WHEN ${RETRY_DUE_HERE} IS NULL THEN e.due_version ELSE e.due_version + 1 END,
+    next_due_at = least(e.next_due_at, l.retry_due),
+    due_version = CASE WHEN l.retry_due IS NULL THEN e.due_version ELSE e.due_version + 1 END,
     failing_since = CASE WHEN x.ok THEN NULL ELSE coalesce(e.failing_since, ${NOW}) END,
     active = CASE WHEN x.gone THEN false ELSE e.active END,
     disabled_reason = CASE WHEN x.gone AND e.active THEN 'gone (HTTP 410)' ELSE e.disabled_reason END,

@@ -6,6 +6,7 @@
 
 import { type ErrorCode, HeraldError } from '../core/errors.ts';
 import { one, type Queryable } from '../db/db.ts';
+import { lowerNextDueNowSql } from '../queue/next-due-repair.ts';
 import { wakeDispatchers } from '../queue/notify.ts';
 import type { DeliveryStatus } from '../rules/delivery-status.ts';
 import { tenantExists } from './tenants.ts';
@@ -218,12 +219,6 @@ export async function getDelivery(
 
 // ---------------------------------------------------------------- repairing
 
-// Deliveries made due now: their endpoint's next due time comes down to now and due_version moves,
-// so a claim that read the endpoint before cannot raise it past them (claim-deliveries.ts). Ends in
-// `WHERE id =`, for the endpoint's id.
-const LOWER_NEXT_DUE = `UPDATE endpoints SET next_due_at = least(next_due_at, now()), due_version = due_version + 1
-  WHERE id =`;
-
 /**
  * Sends a delivery again now: a finished one goes back to `pending`, due now, its attempts kept; a
  * waiting one is made due now. One a dispatcher holds (`locked_by` set while pending) is in flight
@@ -237,7 +232,7 @@ export async function retryDelivery(q: Queryable, tenantId: string, id: string):
        SET status = 'pending', next_attempt_at = now(), completed_at = NULL, locked_by = NULL
        WHERE d.tenant_id = $1 AND d.id = $2 AND NOT (d.status = 'pending' AND d.locked_by IS NOT NULL)
        RETURNING ${COLUMNS}),
-     lowered AS (${LOWER_NEXT_DUE} (SELECT endpoint_id FROM d))
+     lowered AS (${lowerNextDueNowSql('(SELECT endpoint_id FROM d)')})
      SELECT * FROM d`,
     [tenantId, id],
   );
@@ -296,7 +291,7 @@ export async function recoverDeliveries(
          AND d.created_at >= $3 AND ($4::timestamptz IS NULL OR d.created_at <= $4)
        RETURNING d.id
      ),
-     lowered AS (${LOWER_NEXT_DUE} (SELECT id FROM ep) AND EXISTS (SELECT 1 FROM upd))
+     lowered AS (${lowerNextDueNowSql('(SELECT id FROM ep)', 'EXISTS (SELECT 1 FROM upd)')})
      SELECT (SELECT id FROM ep) AS endpoint, (SELECT count(*) FROM upd)::int AS recovered`,
     [tenantId, endpointId, window.since, window.until ?? null],
   );

@@ -25,6 +25,7 @@ import type {
 } from '../endpoints/endpoint-validation.ts';
 import { checkEndpointRules } from '../endpoints/profile-rules.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
+import { lowerNextDueNowSql } from '../queue/next-due-repair.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import {
   type EndpointHealth,
@@ -331,8 +332,7 @@ export async function updateEndpoint(
            UPDATE deliveries SET next_attempt_at = now()
            WHERE endpoint_id = $1 AND status = 'pending' AND locked_by IS NULL AND next_attempt_at > now()
            RETURNING 1)
-         UPDATE endpoints SET next_due_at = least(next_due_at, now()), due_version = due_version + 1
-         WHERE id = $1 AND EXISTS (SELECT 1 FROM resumed)`,
+         ${lowerNextDueNowSql('$1', 'EXISTS (SELECT 1 FROM resumed)')}`,
         [id],
       );
     }
