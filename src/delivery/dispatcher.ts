@@ -143,12 +143,15 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
    * what can start, and what still waits counts against the room.
    */
   const aheadBudget = cfg.concurrency;
-  const aheadNow = () => (slots.waiting < aheadBudget ? cfg.claimAhead : 1);
+  // Held behind by the handoff (handoff-room.ts) has a budget of its own, and takes no room.
+  const waitingAhead = () => slots.waiting - slots.waitingBehind;
+  const aheadNow = () => (waitingAhead() < aheadBudget ? cfg.claimAhead : 1);
+  const behindBudget = cfg.concurrency * cfg.claimAhead;
   // Each endpoint's share of that, by how fast its requests finish (endpoint-pace.ts): a delivery
   // held ahead should start well within the hold limit (held-claims.ts), not be given back unsent.
   const pace = createEndpointPace({ maxAhead: cfg.claimAhead, holdMs: held.maxHoldMs / 3 });
   const aheadOf = (endpointId: string) => (aheadNow() > 1 ? pace.aheadFor(endpointId) : 1);
-  const overAhead = () => Math.max(0, slots.waiting - aheadBudget);
+  const overAhead = () => Math.max(0, waitingAhead() - aheadBudget);
   /**
    * Requests this process could still start: its concurrency less those out, those claimed and
    * ready to start, what waits beyond the ahead budget and what publishes have reserved. The
@@ -404,6 +407,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
           // Handed-over deliveries go before those claimed ahead (endpoint-slots.ts): only those
           // in flight and handed over before them count.
           endpointAheadRoom: (id) => slots.freshRoom(id, aheadOf(id)),
+          endpointBehindRoom: (id) => slots.room(id, pace.behindFor(id)),
+          behindFree: behindBudget - slots.waitingBehind,
           circuitOpen: (id) => circuits.openFor(id) > 0,
         });
         if (taken.includes(true)) held.reserve(bytes);

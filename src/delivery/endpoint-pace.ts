@@ -8,6 +8,11 @@
  * requests (a moving average of their durations), between 1 and the configured most. An endpoint
  * answering in 20 ms gets the most; one taking 3 s gets 1 (only what can start now).
  *
+ * Deliveries handed over by publishing cost no claim to hold, so a fast endpoint's may be held
+ * further behind (`behindFor`): as many limits' worth as its requests finish in `holdMs`, up to
+ * `maxBehind` — the same wait, without the claim's cap, which is there for what claiming ahead
+ * costs other workers and the database, not for time.
+ *
  * Only the endpoints held to fewer than the most are kept apart (`reduced`), for the claim's
  * parameter; the averages of at most `maxTracked` endpoints are kept, the least recently heard
  * forgotten first (they then count as fast again until their next request).
@@ -18,6 +23,12 @@ export interface EndpointPace {
   observe(endpointId: string, ms: number): void;
   /** Limits' worth to hold for the endpoint, 1 to the most. */
   aheadFor(endpointId: string): number;
+  /**
+   * Limits' worth of the endpoint's handed-over deliveries to hold in all, those behind its ahead
+   * room included (handoff-room.ts): as many as its requests finish in `holdMs`, up to
+   * `maxBehind`; never fewer than `aheadFor`. Only an endpoint heard from goes past `aheadFor`.
+   */
+  behindFor(endpointId: string): number;
   /** Endpoints held to fewer than the most → their number of limits (at most `maxReduced` of them). */
   reduced(maxReduced?: number): Record<string, number>;
 }
@@ -31,14 +42,17 @@ export function createEndpointPace(opts: {
   maxAhead: number;
   /** How long a delivery held ahead should wait at most, roughly. */
   holdMs: number;
+  /** The most limits' worth held of one endpoint's handed-over deliveries. Default 1,000. */
+  maxBehind?: number;
   maxTracked?: number;
 }): EndpointPace {
   const maxTracked = opts.maxTracked ?? 10_000;
+  const maxBehind = Math.max(opts.maxAhead, opts.maxBehind ?? 1_000);
   const averages = new Map<string, number>();
   const reduced = new Map<string, number>();
 
-  const aheadOf = (avgMs: number) =>
-    Math.max(1, Math.min(opts.maxAhead, Math.floor(opts.holdMs / Math.max(avgMs, 1))));
+  const fitting = (avgMs: number) => Math.floor(opts.holdMs / Math.max(avgMs, 1));
+  const aheadOf = (avgMs: number) => Math.max(1, Math.min(opts.maxAhead, fitting(avgMs)));
 
   return {
     observe(endpointId, ms) {
@@ -58,6 +72,11 @@ export function createEndpointPace(opts: {
     },
     aheadFor(endpointId) {
       return reduced.get(endpointId) ?? opts.maxAhead;
+    },
+    behindFor(endpointId) {
+      const avg = averages.get(endpointId);
+      if (avg === undefined) return opts.maxAhead;
+      return Math.max(aheadOf(avg), Math.min(maxBehind, fitting(avg)));
     },
     reduced(maxReduced = 1_000) {
       const out: Record<string, number> = {};

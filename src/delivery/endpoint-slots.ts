@@ -17,7 +17,9 @@
  * published meanwhile would otherwise wait behind all of that (~130 ms at 8 limits on a loopback
  * receiver; a published event is what a user waits for). The endpoint has no order to keep —
  * fifo deliveries are never handed over — and the backlog still drains at whatever rate the fresh
- * flow leaves (docs/isolation.md, "Claiming ahead").
+ * flow leaves (docs/isolation.md, "Claiming ahead"). Those handed over past the endpoint's ahead
+ * room (`heldBehind`, src/delivery/handoff-room.ts) are backlog too: they join the claimed line,
+ * and are counted apart (`waitingBehind`) because they have a budget of their own.
  */
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 
@@ -51,6 +53,8 @@ export interface EndpointSlots {
   takeWaitingOf(endpointId: string): ClaimedDelivery[];
   /** Deliveries waiting for a slot. */
   readonly waiting: number;
+  /** Of those, the ones handed over to wait behind (`heldBehind`). */
+  readonly waitingBehind: number;
   /** One endpoint's deliveries waiting for a slot. */
   waitingOf(endpointId: string): number;
   /** The endpoint's limit here. */
@@ -76,6 +80,12 @@ export function createEndpointSlots(
   // Only endpoints below the maximum are kept.
   const limits = new Map<string, number>();
   let waiting = 0;
+  let waitingBehind = 0;
+  /** `d` left the waiting lines. */
+  const left = (d: ClaimedDelivery) => {
+    waiting--;
+    if (d.heldBehind) waitingBehind--;
+  };
 
   const limitOf = (endpointId: string) => limits.get(endpointId) ?? maxPerEndpoint;
 
@@ -90,7 +100,7 @@ export function createEndpointSlots(
   /** The endpoint's next waiting delivery, taken off its line (which goes once empty). */
   function next(endpointId: string, line: Line): ClaimedDelivery {
     const d = line.fresh.length > 0 ? line.fresh.shift()! : line.claimed.shift()!;
-    waiting--;
+    left(d);
     if (lengthOf(line) === 0) lines.delete(endpointId);
     return d;
   }
@@ -125,8 +135,9 @@ export function createEndpointSlots(
         line = { fresh: [], claimed: [] };
         lines.set(d.endpointId, line);
       }
-      (d.handedOver ? line.fresh : line.claimed).push(d);
+      (d.handedOver && !d.heldBehind ? line.fresh : line.claimed).push(d);
       waiting++;
+      if (d.heldBehind) waitingBehind++;
       return 'queued';
     },
     finish(endpointId) {
@@ -151,17 +162,22 @@ export function createEndpointSlots(
       const all = [...lines.values()].flatMap((line) => [...line.fresh, ...line.claimed]);
       lines.clear();
       waiting = 0;
+      waitingBehind = 0;
       return all;
     },
     takeWaitingOf(endpointId) {
       const line = lines.get(endpointId);
       if (!line) return [];
       lines.delete(endpointId);
-      waiting -= lengthOf(line);
-      return [...line.fresh, ...line.claimed];
+      const taken = [...line.fresh, ...line.claimed];
+      for (const d of taken) left(d);
+      return taken;
     },
     get waiting() {
       return waiting;
+    },
+    get waitingBehind() {
+      return waitingBehind;
     },
     waitingOf(endpointId) {
       return lengthOf(lines.get(endpointId));

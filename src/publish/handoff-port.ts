@@ -37,16 +37,19 @@ export function reserveHandoff(
     return !d.fifo && ep?.active && !ep.circuit_open;
   });
   if (eligible.length === 0) return [];
-  const wanted = eligible.map((d) => ({
-    tenantId,
-    endpointId: d.endpointId,
-    limit: limitsFresh ? endpoints.get(d.endpointId)!.concurrency_limit : null,
-  }));
+  const wanted = eligible.map(
+    (d): HandoffWanted => ({
+      tenantId,
+      endpointId: d.endpointId,
+      limit: limitsFresh ? endpoints.get(d.endpointId)!.concurrency_limit : null,
+    }),
+  );
   const taken = handoff.reserve(wanted, bytes);
   const reserved: HandoffWanted[] = [];
   for (const [i, d] of eligible.entries()) {
     if (!taken[i]) continue;
     reserved.push(wanted[i]!);
+    if (wanted[i]!.behind) d.heldBehind = true;
     const ep = endpoints.get(d.endpointId)!;
     d.leaseMs = leaseFor(
       attemptBudgetMs(
@@ -88,6 +91,7 @@ export function handedOver(
       sequence: d.sequence,
       fifo: d.fifo,
       attemptNumber: 1,
+      heldBehind: d.heldBehind === true,
       endpoint: configOf(d.endpointId),
       events: d.eventIds.map((id) => {
         const e = events.get(id)!;

@@ -112,6 +112,11 @@ export interface ClaimedDelivery {
   traceContext?: string | null;
   /** Set by the dispatcher: when it got the claim (performance.now()), to bound how long it holds it. */
   heldSince?: number;
+  /**
+   * Handed over past its endpoint's ahead room: it waits in the endpoint's backlog line, and counts
+   * against the budget of deliveries held behind, not against the claim room (src/delivery/handoff-room.ts).
+   */
+  heldBehind?: boolean;
   /** Set by the dispatcher for handed-over deliveries: their share of the publish's event bytes. */
   heldBytes?: number;
   /** Set by the dispatcher: handed over by publishing in its process (fresh: it goes first). */

@@ -23,6 +23,11 @@ export interface HandoffWanted {
   endpointId: string;
   /** The endpoint's adaptive limit as publishing just read it; null: at the maximum, or not read now (kept candidates): the dispatcher keeps what it knows. */
   limit: number | null;
+  /**
+   * Set by the reservation: taken past the endpoint's ahead room, to wait in its backlog line
+   * (src/delivery/handoff-room.ts).
+   */
+  behind?: boolean;
 }
 
 export interface DeliveryHandoff {

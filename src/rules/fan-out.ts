@@ -21,6 +21,8 @@ export interface NewDelivery {
   fifo: boolean;
   /** Set: insert it claimed by the handoff's worker, with this lease (ms). */
   leaseMs?: number;
+  /** Set with `leaseMs`: handed over to wait in its endpoint's backlog line (src/queue/handoff.ts). */
+  heldBehind?: boolean;
 }
 
 /** Whether the profile's receivers take all of one publish call's events in one request. */

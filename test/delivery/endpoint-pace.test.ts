@@ -38,3 +38,16 @@ test('at most maxTracked endpoints are remembered, the least recently heard forg
   assert.equal(pace.aheadFor('b'), 4);
   assert.deepEqual(Object.keys(pace.reduced(1)).length, 1, 'the claim gets at most maxReduced of them');
 });
+
+test('handed-over deliveries are held behind as far as the endpoint pace allows, once it has been heard from', () => {
+  const pace = createEndpointPace({ maxAhead: 8, holdMs: 5_000, maxBehind: 100 });
+  assert.equal(pace.behindFor('new'), 8, 'never heard from: no further than ahead');
+  pace.observe('fast', 20);
+  assert.equal(pace.behindFor('fast'), 100, '250 limits fit in 5 s; at most maxBehind');
+  pace.observe('brisk', 200);
+  assert.equal(pace.behindFor('brisk'), 25, '5 s of 200 ms requests');
+  pace.observe('slow', 2_000);
+  assert.equal(pace.behindFor('slow'), 2, 'as far as ahead');
+  pace.observe('hanging', 15_000);
+  assert.equal(pace.behindFor('hanging'), 1, 'only what can start now');
+});

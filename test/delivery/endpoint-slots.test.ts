@@ -66,6 +66,35 @@ test('slots: a handed-over delivery waits ahead of those claimed ahead; fresh ro
   assert.equal(slots.waiting, 0);
 });
 
+test('slots: a delivery handed over to wait behind joins the backlog line and is counted apart', () => {
+  const slots = createEndpointSlots(1, () => assert.fail('nothing raised a limit'));
+  const fresh = (id: string) => ({ ...delivery(id, 'A'), handedOver: true }) as ClaimedDelivery;
+  const behind = (id: string, endpointId = 'A') =>
+    ({ ...delivery(id, endpointId), handedOver: true, heldBehind: true }) as ClaimedDelivery;
+  assert.equal(slots.admit(delivery('c1', 'A')), 'start');
+  assert.equal(slots.admit(behind('b1')), 'queued');
+  assert.equal(slots.admit(delivery('c2', 'A')), 'queued');
+  assert.equal(slots.admit(fresh('f1')), 'queued');
+  assert.equal(slots.admit(behind('b2')), 'queued');
+  assert.equal(slots.admit(behind('x1', 'B')), 'start', 'with room it starts like any other');
+  assert.equal(slots.admit(behind('x2', 'B')), 'queued');
+  assert.equal(slots.waiting, 5);
+  assert.equal(slots.waitingBehind, 3);
+  assert.equal(slots.freshRoom('A', 3), 1, 'held behind is not fresh: in flight (1) and f1 of 3');
+  assert.equal(slots.room('A', 6), 1, 'but it is held: everything counts');
+  const order = [slots.finish('A')?.id, slots.finish('A')?.id, slots.finish('A')?.id];
+  assert.deepEqual(order, ['f1', 'b1', 'c2'], 'fresh first, then the backlog in arrival order');
+  assert.equal(slots.waitingBehind, 2);
+  assert.deepEqual(
+    slots.takeWaitingOf('A').map((d) => d.id),
+    ['b2'],
+  );
+  assert.equal(slots.waitingBehind, 1);
+  assert.equal(slots.takeWaiting().length, 1);
+  assert.equal(slots.waitingBehind, 0);
+  assert.equal(slots.waiting, 0);
+});
+
 test('slots: the limit follows the claim and recorded outcomes; a raised limit starts waiting deliveries', () => {
   const started: string[] = [];
   const slots = createEndpointSlots(4, (d) => started.push(d.id));

@@ -1,11 +1,21 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createHandoffRoom, type HandoffRoomLimits } from '../../src/delivery/handoff-room.ts';
+import type { HandoffWanted } from '../../src/queue/handoff.ts';
 
-const want = (tenantId: string, endpointId: string) => ({ tenantId, endpointId, limit: null });
+const want = (tenantId: string, endpointId: string): HandoffWanted => ({ tenantId, endpointId, limit: null });
 const limits = (over: Partial<HandoffRoomLimits> = {}): HandoffRoomLimits => {
   const endpointRoom = over.endpointRoom ?? (() => 10);
-  return { free: 100, endpointRoom, endpointAheadRoom: endpointRoom, circuitOpen: () => false, ...over };
+  const endpointAheadRoom = over.endpointAheadRoom ?? endpointRoom;
+  return {
+    free: 100,
+    endpointRoom,
+    endpointAheadRoom,
+    endpointBehindRoom: endpointAheadRoom,
+    behindFree: 0,
+    circuitOpen: () => false,
+    ...over,
+  };
 };
 
 test('handoff room: only what can start now — free slots, endpoint room, tenant room, closed circuits', () => {
@@ -62,4 +72,51 @@ test('handoff room: ahead of what can start, up to the endpoint ahead room, with
     ),
     [true, false],
   );
+});
+
+test('handoff room: behind the ahead room, within the endpoint behind room and the behind budget, taking no room', () => {
+  const room = createHandoffRoom(2);
+  // 'a' starts 1, holds 1 more ahead and 3 more behind; 2 may be held behind in all.
+  const l = limits({
+    free: 2,
+    endpointRoom: () => 1,
+    endpointAheadRoom: () => 2,
+    endpointBehindRoom: () => 5,
+    behindFree: 2,
+  });
+  const wanted = [want('t1', 'a'), want('t1', 'a'), want('t1', 'a'), want('t1', 'a'), want('t1', 'a')];
+  assert.deepEqual(room.reserve(wanted, l), [true, true, true, true, false]);
+  assert.deepEqual(
+    wanted.map((w) => w.behind === true),
+    [false, false, true, true, false],
+  );
+  // Held behind takes none of the dispatcher's free room: only the two before them do.
+  assert.equal(room.reserved, 2);
+  // The behind budget counts reservations not yet released: none is left for 'b'.
+  assert.deepEqual(
+    room.reserve(
+      [want('t2', 'b')],
+      limits({ free: 0, endpointRoom: () => 0, endpointBehindRoom: () => 9, behindFree: 2 }),
+    ),
+    [false],
+  );
+  // Released, the budget is back; with no free room at all a delivery may still be held behind,
+  // and an open circuit still goes through the claim.
+  room.release(wanted.slice(0, 4));
+  assert.equal(room.reserved, 0);
+  const b = [want('t2', 'b'), want('t2', 'c')];
+  assert.deepEqual(
+    room.reserve(
+      b,
+      limits({
+        free: 0,
+        endpointRoom: () => 0,
+        endpointBehindRoom: () => 9,
+        behindFree: 2,
+        circuitOpen: (id) => id === 'c',
+      }),
+    ),
+    [true, false],
+  );
+  assert.equal(b[0]!.behind, true);
 });

@@ -53,6 +53,8 @@ forEachStorage('direct handoff', (kind) => {
       concurrency?: number;
       leaseMs?: number;
       maxHeldBytes?: number;
+      claimAhead?: number;
+      maxInFlightPerEndpoint?: number;
       logger?: DeliveryLogger;
     } = {},
   ): DeliveryDispatcher {
@@ -70,6 +72,8 @@ forEachStorage('direct handoff', (kind) => {
         ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
         ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}),
         ...(opts.maxHeldBytes ? { maxHeldBytes: opts.maxHeldBytes } : {}),
+        ...(opts.claimAhead ? { claimAhead: opts.claimAhead } : {}),
+        ...(opts.maxInFlightPerEndpoint ? { maxInFlightPerEndpoint: opts.maxInFlightPerEndpoint } : {}),
       },
     });
     open.push(d);
@@ -184,6 +188,51 @@ forEachStorage('direct handoff', (kind) => {
     assert.equal(reserved, 0);
   });
 
+  test('a burst past the ahead room of an endpoint heard from is held behind, not left to the queue', async () => {
+    const r = await receiver();
+    await endpoint(r);
+    // One limit's worth ahead, a limit of 4: without holding behind, only 4 of a burst would be
+    // handed over and the rest inserted due, for a claim.
+    const d = dispatcher({ claimAhead: 1, maxInFlightPerEndpoint: 4 });
+    await d.start();
+    await waitFor('idle dispatcher', () => d.inFlight === 0);
+    const given: string[] = [];
+    const accept = d.handoff.accept.bind(d.handoff);
+    d.handoff.accept = (deliveries, reserved, bytes) => {
+      given.push(...deliveries.map((x) => x.id));
+      accept(deliveries, reserved, bytes);
+    };
+    // Never heard from: it goes no further behind than ahead.
+    const first = await publishEvents(t.db, tenant, events(20), { handoff: d.handoff });
+    assert.equal(given.length, 4);
+    d.wake(); // no LISTEN here: the rest wait for a claim
+    await waitFor('the first burst delivered', () => r.requests.length === 20);
+    await waitFor('recorded', async () => {
+      const rows = await t.db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM deliveries WHERE id = ANY($1::text[]) AND status = 'succeeded'`,
+        [first.deliveries.map((x) => x.id)],
+      );
+      return rows[0]!.n === 20;
+    });
+    // Heard from, and fast: a burst five times its ahead room is all handed over.
+    given.length = 0;
+    const { deliveries } = await publishEvents(t.db, tenant, events(40), { handoff: d.handoff });
+    assert.equal(given.length, 40);
+    const rows = await t.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM deliveries WHERE id = ANY($1::text[]) AND locked_by IS NULL',
+      [deliveries.map((x) => x.id)],
+    );
+    assert.equal(rows[0]!.n, 0, 'none inserted due for a claim');
+    await waitFor('the second burst delivered', () => r.requests.length === 60);
+    for (const { id } of deliveries) {
+      const s = await waitFor('recorded', async () => {
+        const s = await deliveryState(t.db, id);
+        return s.status === 'succeeded' && s;
+      });
+      assert.equal(s.attempt_count, 1);
+    }
+  });
+
   test('the handoff keeps to a memory budget: large payloads go through the queue instead', async () => {
     const r = await receiver();
     await endpoint(r);
@@ -242,8 +291,8 @@ forEachStorage('direct handoff', (kind) => {
       logger: { ...silentLogger, warn: (obj) => warnings.push(obj) },
     });
     await d.start();
-    // The handoff takes only what can start now: the first. The second is claimed ahead and waits
-    // behind it, held past half its lease.
+    // The handoff takes what can start now: the first; the second is held behind it (the dispatcher
+    // has no free room left for it to be held ahead), held past half its lease.
     const { deliveries } = await publishEvents(t.db, tenant, events(2), { handoff: d.handoff });
     d.wake();
     const [, second] = deliveries;
