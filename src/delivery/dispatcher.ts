@@ -62,7 +62,11 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
 
   const inFlight = new Map<string, Cancellation>();
   const handoffRoom = createHandoffRoom(cfg.maxInFlightPerTenant);
-  const slots = createEndpointSlots(cfg.maxInFlightPerEndpoint, (d) => startWaiting(d));
+  const slots = createEndpointSlots(
+    cfg.maxInFlightPerEndpoint,
+    (d) => startWaiting(d),
+    (tenantId) => handoffRoom.tenantRoom(tenantId),
+  );
   // Claimed or handed over, not sent yet: ready to start, or waiting for an endpoint slot.
   const held = createHeldClaims({ leaseMs: cfg.leaseMs, maxBytes: cfg.maxHeldBytes, slots });
   let idleWaiters: Array<() => void> = [];

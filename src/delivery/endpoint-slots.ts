@@ -32,9 +32,10 @@ export interface EndpointSlots {
   finish(endpointId: string): ClaimedDelivery | undefined;
   /**
    * The endpoint's limit changed (adaptive concurrency, circuit); null = the configured maximum.
-   * The waiting deliveries a raised limit lets start go to `start`, their slots already taken. (A
-   * callback, not an answer: a caller that ignored the answer once left them claimed and unsent
-   * until their lease ran out.)
+   * The waiting deliveries a raised limit lets start go to `start`, their slots already taken — as
+   * many as their tenant's room allows (`tenantRoom`): a raised limit must not carry a tenant past
+   * its own. (A callback, not an answer: a caller that ignored the answer once left them claimed
+   * and unsent until their lease ran out.)
    */
   setLimit(endpointId: string, limit: number | null): void;
   /**
@@ -74,6 +75,8 @@ export function createEndpointSlots(
   maxPerEndpoint: number,
   /** Given each waiting delivery a raised limit lets start, its slot taken. */
   start: (d: ClaimedDelivery) => void,
+  /** How many more requests the tenant may have in flight here; default: no tenant limit. */
+  tenantRoom: (tenantId: string) => number = () => Number.POSITIVE_INFINITY,
 ): EndpointSlots {
   const inFlight = new Map<string, number>();
   const lines = new Map<string, Line>();
@@ -111,7 +114,10 @@ export function createEndpointSlots(
     if (!line) return;
     let n = inFlight.get(endpointId) ?? 0;
     const started: ClaimedDelivery[] = [];
-    while (lengthOf(line) > 0 && n < l) {
+    // One endpoint's deliveries share a tenant.
+    const first = line.fresh[0] ?? line.claimed[0];
+    const room = first ? tenantRoom(first.tenantId) : 0;
+    while (lengthOf(line) > 0 && n < l && started.length < room) {
       started.push(next(endpointId, line));
       n++;
     }

@@ -45,6 +45,8 @@ export interface HandoffRoom {
   /** A request of the tenant started or finished in this process. */
   started(tenantId: string): void;
   finished(tenantId: string): void;
+  /** How many more requests the tenant may have in flight here, its reservations counted. */
+  tenantRoom(tenantId: string): number;
   /** Reservations not yet released that take room (not those held behind). */
   readonly reserved: number;
 }
@@ -62,6 +64,10 @@ export function createHandoffRoom(maxInFlightPerTenant: number): HandoffRoom {
   const byTenant = new Map<string, number>();
   let reserved = 0;
   let reservedBehind = 0;
+  const tenantRoom = (tenantId: string) => {
+    const used = (tenantInFlight.get(tenantId) ?? 0) + (byTenant.get(tenantId) ?? 0);
+    return Math.max(0, maxInFlightPerTenant - used);
+  };
   return {
     reserve(wanted, limits) {
       let free = limits.free;
@@ -72,8 +78,7 @@ export function createHandoffRoom(maxInFlightPerTenant: number): HandoffRoom {
         let behind = false;
         if (free > 0 && limits.endpointRoom(w.endpointId) > reservedHere) {
           // Starts now: its tenant's room too.
-          const tenantUsed = (tenantInFlight.get(w.tenantId) ?? 0) + (byTenant.get(w.tenantId) ?? 0);
-          if (tenantUsed >= maxInFlightPerTenant) return false;
+          if (tenantRoom(w.tenantId) <= 0) return false;
         } else if (free > 0 && limits.endpointAheadRoom(w.endpointId) > reservedHere) {
           // Ahead: waits in the endpoint's fresh line.
         } else if (behindFree > 0 && limits.endpointBehindRoom(w.endpointId) > reservedHere) {
@@ -108,6 +113,7 @@ export function createHandoffRoom(maxInFlightPerTenant: number): HandoffRoom {
     finished(tenantId) {
       add(tenantInFlight, tenantId, -1);
     },
+    tenantRoom,
     get reserved() {
       return reserved;
     },

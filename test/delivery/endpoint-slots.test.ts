@@ -119,6 +119,29 @@ test('slots: the limit follows the claim and recorded outcomes; a raised limit s
   assert.equal(slots.room('A'), 2);
 });
 
+test('slots: a raised limit starts no more waiting deliveries than their tenant has room for', () => {
+  const started: string[] = [];
+  let tenantRoom = 1;
+  const slots = createEndpointSlots(
+    8,
+    (d) => started.push(d.id),
+    (tenantId) => (tenantId === 't1' ? tenantRoom : 0),
+  );
+  const of = (id: string) => ({ ...delivery(id, 'A', 1), tenantId: 't1' }) as ClaimedDelivery;
+  assert.equal(slots.admit(of('a1')), 'start');
+  for (const id of ['a2', 'a3', 'a4']) assert.equal(slots.admit(of(id)), 'queued');
+  // The endpoint may now have 8 in flight, its tenant only one more.
+  slots.setLimit('A', 8);
+  assert.deepEqual(started, ['a2']);
+  assert.equal(slots.waiting, 2);
+  // The endpoint's own finished request still passes its slot on: the tenant's load stays the same.
+  assert.equal(slots.finish('A')?.id, 'a3');
+  tenantRoom = 5;
+  slots.setLimit('A', 8);
+  assert.deepEqual(started, ['a2', 'a4']);
+  assert.equal(slots.waiting, 0);
+});
+
 test('slots: an endpoint whose circuit opened gives back its waiting deliveries, others keep theirs', () => {
   const slots = createEndpointSlots(1, () => assert.fail('nothing raised a limit'));
   slots.admit(delivery('a1', 'A'));

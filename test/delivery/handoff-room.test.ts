@@ -33,6 +33,8 @@ test('handoff room: only what can start now — free slots, endpoint room, tenan
   // An open circuit goes through the claim.
   assert.deepEqual(room.reserve([want('t3', 'd')], limits({ circuitOpen: (id) => id === 'd' })), [false]);
   assert.equal(room.reserved, 3);
+  assert.equal(room.tenantRoom('t1'), 0, 'two reserved and one in flight of 3');
+  assert.equal(room.tenantRoom('t2'), 2);
   // Released and finished: t1 has room again.
   room.release([want('t1', 'a'), want('t1', 'a')]);
   room.finished('t1');
