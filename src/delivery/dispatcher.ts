@@ -329,7 +329,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         if (next) {
           if (state === 'running') send(next);
           else release(next, 0);
-        }
+        } else if (state === 'running') slots.resume(d.tenantId);
         if (inFlight.size === 0) for (const resolve of idleWaiters.splice(0)) resolve();
         pump();
       });

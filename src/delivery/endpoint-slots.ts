@@ -48,6 +48,11 @@ export interface EndpointSlots {
    * those in flight and the handed-over ones waiting (they go before the claimed ones).
    */
   freshRoom(endpointId: string, limits: number): number;
+  /**
+   * A request of the tenant finished without passing its slot on: start what its endpoints left
+   * waiting for the tenant's room (not their own) when their limits were raised.
+   */
+  resume(tenantId: string): void;
   /** Everything waiting (on drain), slots untouched. */
   takeWaiting(): ClaimedDelivery[];
   /** One endpoint's waiting deliveries (its circuit opened), slots untouched. */
@@ -84,6 +89,8 @@ export function createEndpointSlots(
   const limits = new Map<string, number>();
   let waiting = 0;
   let waitingBehind = 0;
+  // Endpoints below their limit whose line waits for its tenant's room, by tenant (`resume`).
+  const stalled = new Map<string, Set<string>>();
   /** `d` left the waiting lines. */
   const left = (d: ClaimedDelivery) => {
     waiting--;
@@ -121,6 +128,11 @@ export function createEndpointSlots(
       started.push(next(endpointId, line));
       n++;
     }
+    if (first && lengthOf(line) > 0 && n < l) {
+      let ids = stalled.get(first.tenantId);
+      if (!ids) stalled.set(first.tenantId, (ids = new Set()));
+      ids.add(endpointId);
+    }
     if (started.length === 0) return;
     inFlight.set(endpointId, n);
     // Once the counts are settled: `start` may finish a slot again (a delivery held too long).
@@ -156,6 +168,14 @@ export function createEndpointSlots(
       return undefined;
     },
     setLimit,
+    resume(tenantId) {
+      const ids = stalled.get(tenantId);
+      if (!ids) return;
+      stalled.delete(tenantId);
+      // Re-applying an endpoint's limit starts what its tenant's room allows, and marks it again
+      // if that was not all.
+      for (const id of ids) setLimit(id, limitOf(id));
+    },
     room(endpointId, limits = 1) {
       const used = (inFlight.get(endpointId) ?? 0) + lengthOf(lines.get(endpointId));
       return Math.max(0, limitOf(endpointId) * limits - used);

@@ -119,9 +119,9 @@ test('slots: the limit follows the claim and recorded outcomes; a raised limit s
   assert.equal(slots.room('A'), 2);
 });
 
-test('slots: a raised limit starts no more waiting deliveries than their tenant has room for', () => {
+test('slots: a raised limit starts no more waiting deliveries than their tenant has room for; its room, once freed, starts them', () => {
   const started: string[] = [];
-  let tenantRoom = 1;
+  const tenantRoom = 1;
   const slots = createEndpointSlots(
     8,
     (d) => started.push(d.id),
@@ -136,10 +136,12 @@ test('slots: a raised limit starts no more waiting deliveries than their tenant 
   assert.equal(slots.waiting, 2);
   // The endpoint's own finished request still passes its slot on: the tenant's load stays the same.
   assert.equal(slots.finish('A')?.id, 'a3');
-  tenantRoom = 5;
-  slots.setLimit('A', 8);
+  // Another endpoint of the tenant finished a request: its room goes to what waits for it.
+  slots.resume('t1');
   assert.deepEqual(started, ['a2', 'a4']);
   assert.equal(slots.waiting, 0);
+  slots.resume('t1');
+  assert.deepEqual(started, ['a2', 'a4'], 'nothing left waiting');
 });
 
 test('slots: an endpoint whose circuit opened gives back its waiting deliveries, others keep theirs', () => {
