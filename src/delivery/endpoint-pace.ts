@@ -8,10 +8,10 @@
  * requests (a moving average of their durations), between 1 and the configured most. An endpoint
  * answering in 20 ms gets the most; one taking 3 s gets 1 (only what can start now).
  *
- * Deliveries handed over by publishing cost no claim to hold, so a fast endpoint's may be held
- * further behind (`behindFor`): as many limits' worth as its requests finish in `holdMs`, up to
- * `maxBehind` — the same wait, without the claim's cap, which is there for what claiming ahead
- * costs other workers and the database, not for time.
+ * Deliveries handed over by publishing are held without a claim, so a fast endpoint's may wait
+ * further behind (`behindFor`): as many limits' worth as its requests finish in `holdMs` — the same
+ * wait — up to `maxBehind`, without the cap a claim keeps to (`claimAhead`: how much of an endpoint
+ * one claim takes from the queue other workers share).
  *
  * Only the endpoints held to fewer than the most are kept apart (`reduced`), for the claim's
  * parameter; the averages of at most `maxTracked` endpoints are kept, the least recently heard

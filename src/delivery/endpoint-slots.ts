@@ -129,9 +129,8 @@ export function createEndpointSlots(
       n++;
     }
     if (first && lengthOf(line) > 0 && n < l) {
-      let ids = stalled.get(first.tenantId);
-      if (!ids) stalled.set(first.tenantId, (ids = new Set()));
-      ids.add(endpointId);
+      const ids = stalled.get(first.tenantId) ?? new Set<string>();
+      stalled.set(first.tenantId, ids.add(endpointId));
     }
     if (started.length === 0) return;
     inFlight.set(endpointId, n);

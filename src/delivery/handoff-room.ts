@@ -11,11 +11,11 @@
  *
  * Past the ahead room, a fast endpoint's deliveries may still be held **behind** (`behind` on the
  * reservation): in its backlog line, as many as its requests finish in a few seconds
- * (endpoint-pace.ts), within a budget of their own (`behindFree`). Holding them costs nothing a
- * claim would not: left to the queue, each would be claimed later — an UPDATE of the row and its
- * indexes, ~40 % of a burst's deliveries to one endpoint. They take neither the dispatcher's free
- * room nor the tenant's, so an endpoint with a deep backlog here starves no other (those go through
- * the claim as before, at worst).
+ * (endpoint-pace.ts), within a budget of their own (`behindFree`). Left to the queue, each would be
+ * claimed later: a claim statement's share and an UPDATE of the row and every index of it, for
+ * what is already in memory here. They take neither the dispatcher's free room nor the tenant's,
+ * so an endpoint with a deep backlog here starves no other (those go through the claim, at worst);
+ * the tenant's limit still holds when they start (endpoint-slots.ts, `tenantRoom`).
  */
 import type { HandoffWanted } from '../queue/handoff.ts';
 
