@@ -74,6 +74,14 @@ export function createTokenBuckets(options: TokenBucketOptions) {
         retryAfterSeconds: allowed ? 0 : Math.max(1, Math.ceil((Math.min(n, burst) - tokens) / rate)),
       };
     },
+    /**
+     * Puts back `n` tokens taken from `name` for something that then did not happen (a write that
+     * failed or must be tried again), up to a full bucket.
+     */
+    giveBack(name: string, n: number): void {
+      const b = buckets.get(name);
+      if (b) b.tokens = Math.min(burst, b.tokens + n);
+    },
     /** How many buckets are held (for tests of the memory bound). */
     size(): number {
       return buckets.size;

@@ -6,7 +6,8 @@
  *   LIMIT_EXCEEDED, and the caller publishes in smaller calls.
  * - A tenant may create deliveries at `perSecond` on average (a token bucket of `burst`, in this
  *   process): a call that would overdraw it is refused whole with 429 RATE_LIMITED and a
- *   Retry-After of when it would fit. Nothing of a refused call is written.
+ *   Retry-After of when it would fit. Nothing of a refused call is written, and what a call took
+ *   is given back when its write fails or is tried again (kept candidates found stale).
  */
 import { HeraldError } from '../core/errors.ts';
 import { createTokenBuckets } from '../core/token-buckets.ts';
@@ -16,6 +17,8 @@ export const MAX_DELIVERIES_PER_CALL = 10_000;
 export interface DeliveryBudget {
   /** Takes `n` deliveries from the tenant's budget; refuses (throws) when they do not fit. */
   take(tenantId: string, n: number): void;
+  /** Gives back `n` taken for deliveries that were not written after all. */
+  giveBack(tenantId: string, n: number): void;
 }
 
 /** Refuses a call that would create more than {@link MAX_DELIVERIES_PER_CALL} deliveries. */
@@ -53,6 +56,9 @@ export function createDeliveryBudget(opts: {
         [{ path: 'events', message: `this call would create ${n} deliveries` }],
         { retryAfterSeconds: wait },
       );
+    },
+    giveBack(tenantId, n) {
+      if (n > 0) buckets.giveBack(tenantId, n);
     },
   };
 }

@@ -102,6 +102,7 @@ export async function publishEvents(
   const claimAs = handoff ? { workerId: handoff.workerId, now: handoff.queueNow() } : undefined;
   let reserved: HandoffWanted[] = [];
   let handed: ClaimedDelivery[] = [];
+  let budgetTaken = 0;
   // Serialised once: the insert's parameter, and the measure of what handing these over holds.
   const eventsJson = JSON.stringify(events.map((e) => eventRow(e, batchId)));
 
@@ -126,6 +127,7 @@ export async function publishEvents(
       const planned = planDeliveries(fresh, endpoints, { targeted: opts.endpointId !== undefined });
       checkDeliveriesPerCall(planned.length);
       opts.budget?.take(tenantId, planned.length);
+      budgetTaken = planned.length;
       reserved = reserveHandoff(tenantId, planned, byId, handoff, eventsJson.length);
       const deliveries = await insertDeliveries(tx, tenantId, planned, claimAs);
       if (opts.endpointId !== undefined && deliveries.length === 0 && fresh.length > 0) {
@@ -138,6 +140,8 @@ export async function publishEvents(
     });
   } catch (err) {
     handed = [];
+    // Rolled back: nothing was written, so the budget it took goes back.
+    opts.budget?.giveBack(tenantId, budgetTaken);
     // The tenant was deleted between the read and the transaction.
     if ((err as { code?: unknown }).code === '23503') throw new HeraldError('TENANT_NOT_FOUND');
     throw err;

@@ -204,5 +204,8 @@ async function writeWith(
     // Handed over only once committed: a delivery not written must never be sent.
     if (handoff && (reserved.length > 0 || handed.length > 0))
       handoff.accept(written ? handed : [], reserved, bytes);
+    // Not written (stale, to be tried again with what a fresh read plans, or failed): the budget
+    // taken for it goes back, so a retry does not take it twice.
+    if (!written) for (const a of accepted) a.call.budget?.giveBack(tenantId, a.planned.length);
   }
 }

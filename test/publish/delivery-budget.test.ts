@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { HeraldError } from '../../src/core/errors.ts';
 import { createDeliveryBudget, MAX_DELIVERIES_PER_CALL } from '../../src/publish/delivery-budget.ts';
+import { publishEvents } from '../../src/publish/publish-events.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
-import { insertEndpoint } from '../support/delivery-fixtures.ts';
+import { insertEndpoint, insertTenant } from '../support/delivery-fixtures.ts';
+import { forEachStorage, freshDb } from '../support/storage.ts';
 
 test("a tenant's budget: a burst, then the rate; a call that does not fit is refused whole with when it would", () => {
   let now = 0;
@@ -71,4 +73,32 @@ test('past the tenant rate: 429 RATE_LIMITED with Retry-After, nothing written',
   assert.equal(second.json().error.code, 'RATE_LIMITED');
   assert.ok(Number(second.headers['retry-after']) >= 1);
   assert.equal(await stored(), before);
+});
+
+forEachStorage('the delivery budget beside writes not made', (kind) => {
+  test('a publish tried again (kept candidates found stale) takes its budget once', async () => {
+    const t = await freshDb(kind);
+    try {
+      const tenant = await insertTenant(t.db);
+      const budget = createDeliveryBudget({ perSecond: 1, burst: 10, now: () => 0 });
+      const publish = (n: number) =>
+        publishEvents(
+          t.db,
+          tenant,
+          Array.from({ length: n }, (_, i) => ({ type: 'invoice.paid', data: { i } })),
+          { budget },
+        );
+      await insertEndpoint(t.db, tenant, { url: 'http://127.0.0.1:9/a' });
+      // One delivery; the tenant's candidates are kept for the next publish.
+      assert.equal((await publish(1)).deliveries.length, 1);
+      // A second endpoint, written where the kept candidates do not see it: the next publish plans
+      // 4 deliveries with them, finds them stale, and writes 8 with a fresh read.
+      await insertEndpoint(t.db, tenant, { url: 'http://127.0.0.1:9/b' });
+      assert.equal((await publish(4)).deliveries.length, 8, 'taken twice, 4 + 8 would not fit in 9');
+      // 1 left: two more do not fit; one more did not, had the stale try kept its 4.
+      await assert.rejects(publish(1), (e: HeraldError) => e.code === 'RATE_LIMITED');
+    } finally {
+      await t.close();
+    }
+  });
 });
