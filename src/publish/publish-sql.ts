@@ -9,6 +9,7 @@
  *
  * A delivery with `leaseMs` is inserted already claimed by `workerId` (see src/queue/handoff.ts).
  */
+import { HeraldError } from '../core/errors.ts';
 import { prepared, type Queryable } from '../db/db.ts';
 import { DELIVERY_CHANNEL, NOTIFY_PAYLOAD_MAX } from '../queue/notify.ts';
 import { nowParam, nowSql } from '../queue/queue-time.ts';
@@ -105,12 +106,24 @@ const insertEventsFrom = (
   FROM json_to_recordset(${param}::json)
     AS e(id text, type text, data json, origin text, occurred_at timestamptz, batch_id text, trace_context text)`;
 
+// events.tenant_id has no foreign key (migration 022): a statement that inserts events first takes a
+// key-share lock on the tenant row, once — what the key's trigger did for every event — so a
+// tenant's deletion waits for it and then deletes what it wrote (src/store/tenants.ts). No row: the
+// tenant is gone, nothing is written, and a 't' row says so.
+const TENANT_LOCK = `tenant AS MATERIALIZED (SELECT 1 FROM tenants WHERE id = $1 FOR KEY SHARE)`;
+
 // Events whose ids the caller chose: a repeat inserts nothing (publish-events.ts settles it).
 const INSERT_EVENTS_SQL = prepared(
   'herald_insert_events',
-  `${insertEventsFrom('$2')}
+  `WITH ${TENANT_LOCK},
+ins AS (
+  ${insertEventsFrom('$2')}
+  WHERE EXISTS (SELECT 1 FROM tenant)
   ON CONFLICT (tenant_id, id) DO NOTHING
-  RETURNING id, created_at, occurred_at`,
+  RETURNING id, created_at, occurred_at
+)
+SELECT 'e' AS kind, id, created_at, occurred_at FROM ins
+UNION ALL SELECT 't', NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM tenant)`,
 );
 
 // The whole publish in one statement: $7 the events. $8/$9: the tenant's endpoints version and the
@@ -118,9 +131,10 @@ const INSERT_EVENTS_SQL = prepared(
 // statement writes nothing and answers a 'stale' row. NULL: no check.
 const PUBLISH_SQL = prepared(
   'herald_publish',
-  `WITH fresh AS MATERIALIZED (
-  SELECT $8::int8 IS NULL OR EXISTS (SELECT 1 FROM tenants t, catalog_version v
-    WHERE t.id = $1 AND t.endpoints_version = $8::int8 AND v.version = $9::int8) AS ok
+  `WITH ${TENANT_LOCK},
+fresh AS MATERIALIZED (
+  SELECT EXISTS (SELECT 1 FROM tenant) AND ($8::int8 IS NULL OR EXISTS (SELECT 1 FROM tenants t, catalog_version v
+    WHERE t.id = $1 AND t.endpoints_version = $8::int8 AND v.version = $9::int8)) AS ok
 ),
 ev AS (
   ${insertEventsFrom('$7')}
@@ -134,11 +148,12 @@ ${deliveryCtes('(SELECT ok FROM fresh)')}
 SELECT 'e' AS kind, id, NULL::int8 AS sequence, NULL::boolean AS claimed, created_at, occurred_at FROM ev
 UNION ALL SELECT 'd', id, sequence, claimed, NULL, NULL FROM ins
 UNION ALL SELECT 's', NULL, NULL, NULL, NULL, NULL FROM fresh WHERE NOT ok
+UNION ALL SELECT 't', NULL, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM tenant)
 UNION ALL ${NOTIFY_ROW}`,
 );
 
 interface ResultRow {
-  kind: 'd' | 'e' | 'n' | 's';
+  kind: 'd' | 'e' | 'n' | 's' | 't';
   id: string;
   sequence: number;
   claimed: boolean;
@@ -202,11 +217,12 @@ export async function insertEvents(
   tenantId: string,
   eventsJson: string,
 ): Promise<StoredTimes> {
-  const rows = await tx.query<{ id: string; created_at: Date; occurred_at: Date | null }>(INSERT_EVENTS_SQL, [
-    tenantId,
-    eventsJson,
-  ]);
-  return new Map(rows.map((r) => [r.id, r]));
+  const rows = await tx.query<{ kind: 'e' | 't'; id: string; created_at: Date; occurred_at: Date | null }>(
+    INSERT_EVENTS_SQL,
+    [tenantId, eventsJson],
+  );
+  if (rows.some((r) => r.kind === 't')) throw new HeraldError('TENANT_NOT_FOUND');
+  return new Map(rows.map((r) => [r.id, { created_at: r.created_at, occurred_at: r.occurred_at }]));
 }
 
 /**
@@ -255,6 +271,7 @@ export async function insertEventsAndDeliveries(
   for (const r of rows) {
     if (r.kind === 'e') stored.set(r.id, { created_at: r.created_at!, occurred_at: r.occurred_at });
     else if (r.kind === 's') stale = true;
+    else if (r.kind === 't') throw new HeraldError('TENANT_NOT_FOUND');
   }
   return { deliveries: inserted(deliveries, rows), stored, stale };
 }
