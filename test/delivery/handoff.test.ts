@@ -90,6 +90,12 @@ forEachStorage('direct handoff', (kind) => {
     insertEndpoint(t.db, tenant, { url: r.url, ...e });
 
   const events = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'invoice.paid', data: { i } }));
+  /** The delivery's state once its outcome is recorded as a success. */
+  const succeeded = (id: string) =>
+    waitFor('recorded', async () => {
+      const s = await deliveryState(t.db, id);
+      return s.status === 'succeeded' && s;
+    });
 
   test('a published delivery is inserted claimed and sent from memory, signed, and recorded', async () => {
     const r = await receiver();
@@ -108,10 +114,7 @@ forEachStorage('direct handoff', (kind) => {
     }
     assert.deepEqual(r.requests.map((q) => q.headers['herald-sequence']).sort(), ['1', '2', '3']);
     for (const { id } of deliveries) {
-      const s = await waitFor('recorded', async () => {
-        const s = await deliveryState(t.db, id);
-        return s.status === 'succeeded' && s;
-      });
+      const s = await succeeded(id);
       assert.equal(s.attempt_count, 1);
       assert.equal(s.locked_by, null);
       assert.equal((await attemptsOf(t.db, id)).length, 1);
@@ -207,13 +210,7 @@ forEachStorage('direct handoff', (kind) => {
     assert.equal(given.length, 4);
     d.wake(); // no LISTEN here: the rest wait for a claim
     await waitFor('the first burst delivered', () => r.requests.length === 20);
-    await waitFor('recorded', async () => {
-      const rows = await t.db.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM deliveries WHERE id = ANY($1::text[]) AND status = 'succeeded'`,
-        [first.deliveries.map((x) => x.id)],
-      );
-      return rows[0]!.n === 20;
-    });
+    for (const { id } of first.deliveries) await succeeded(id);
     // Heard from, and fast: a burst five times its ahead room is all handed over.
     given.length = 0;
     const { deliveries } = await publishEvents(t.db, tenant, events(40), { handoff: d.handoff });
@@ -225,10 +222,7 @@ forEachStorage('direct handoff', (kind) => {
     assert.equal(rows[0]!.n, 0, 'none inserted due for a claim');
     await waitFor('the second burst delivered', () => r.requests.length === 60);
     for (const { id } of deliveries) {
-      const s = await waitFor('recorded', async () => {
-        const s = await deliveryState(t.db, id);
-        return s.status === 'succeeded' && s;
-      });
+      const s = await succeeded(id);
       assert.equal(s.attempt_count, 1);
     }
   });
@@ -327,10 +321,7 @@ forEachStorage('direct handoff', (kind) => {
     d.wake();
     await waitFor('both delivered', () => r.requests.length === 2);
     for (const { id } of deliveries) {
-      const s = await waitFor('recorded', async () => {
-        const s = await deliveryState(t.db, id);
-        return s.status === 'succeeded' && s;
-      });
+      const s = await succeeded(id);
       // The dead worker's claim counted as attempt 1; the new claim made attempt 2.
       assert.equal(s.attempt_count, 2);
     }
