@@ -46,6 +46,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config/config.ts';
+import { DELIVERY_CHANNEL_SQL } from '../src/queue/notify.ts';
 import { generateEncryptionKey } from '../src/security/secret-box.ts';
 import { type RunningHerald, startHerald } from '../src/server/start.ts';
 import { postgresCpuMicros } from './backend-cpu.ts';
@@ -257,7 +258,7 @@ async function dispatcherOnly(
                   WHERE tenant_id = 'bench' AND event_id = $1 RETURNING endpoint_id),
      lowered AS (UPDATE endpoints SET next_due_at = now(), due_version = due_version + 1
                   WHERE id IN (SELECT endpoint_id FROM due))
-     SELECT pg_notify('herald_deliveries', '') FROM (SELECT count(*) FROM due) AS n`,
+     SELECT pg_notify(${DELIVERY_CHANNEL_SQL}, '') FROM (SELECT count(*) FROM due) AS n`,
     [tag],
   );
   // From the commit: the dispatcher cannot start earlier, and writing the rows is not its work.

@@ -16,7 +16,7 @@
 import { systemClock } from '../core/clock.ts';
 import { ALL_PROFILES } from '../profiles/index.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
-import { DELIVERY_CHANNEL, needsClaim } from '../queue/notify.ts';
+import { deliveryChannel, needsClaim } from '../queue/notify.ts';
 import type { EndpointHealth } from '../queue/record-outcomes.ts';
 import { MAX_ATTEMPT_TIMEOUT_MS, profileBudgets } from '../rules/attempt-budget.ts';
 import { nextStepLabel } from '../rules/delivery-status.ts';
@@ -380,7 +380,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       state = 'running';
       if (options.listen !== false) {
         try {
-          const stop = await db.listen(DELIVERY_CHANNEL, (payload) => {
+          const stop = await db.listen(await deliveryChannel(db), (payload) => {
             if (needsClaim(payload, holdsEnough)) wake();
           });
           if (state === 'running') unlisten = stop;

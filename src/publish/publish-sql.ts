@@ -11,7 +11,7 @@
  */
 import { HeraldError } from '../core/errors.ts';
 import { prepared, type Queryable } from '../db/db.ts';
-import { DELIVERY_CHANNEL, NOTIFY_PAYLOAD_MAX } from '../queue/notify.ts';
+import { DELIVERY_CHANNEL_SQL, NOTIFY_PAYLOAD_MAX } from '../queue/notify.ts';
 import { nowParam, nowSql } from '../queue/queue-time.ts';
 import type { NewDelivery } from '../rules/fan-out.ts';
 import type { CandidateVersions } from './types.ts';
@@ -44,7 +44,7 @@ export interface NewEventRow {
   trace_context?: string;
 }
 
-// $1 tenant, $2 per-endpoint counts, $3 deliveries, $4 worker id, $5 injected now, $6 channel;
+// $1 tenant, $2 per-endpoint counts, $3 deliveries, $4 worker id, $5 injected now;
 // `only` a condition every delivery waits on (the publish statement's freshness check).
 const deliveryCtes = (only = 'true') => `
 c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8, lease_ms float8) WHERE ${only}),
@@ -83,7 +83,7 @@ const DELIVERY_CTES = deliveryCtes();
 // bytes: any endpoint), so a dispatcher that already holds a limit's worth of each one's deliveries
 // need not claim (`needsClaim`, src/queue/notify.ts).
 const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL, NULL::timestamptz, NULL::timestamptz
-  FROM (SELECT pg_notify($6, CASE WHEN length(u.ids) <= ${NOTIFY_PAYLOAD_MAX} THEN u.ids ELSE '' END)
+  FROM (SELECT pg_notify(${DELIVERY_CHANNEL_SQL}, CASE WHEN length(u.ids) <= ${NOTIFY_PAYLOAD_MAX} THEN u.ids ELSE '' END)
     FROM (SELECT string_agg(DISTINCT ins.endpoint_id, ',') AS ids FROM ins WHERE NOT ins.claimed) u
     WHERE u.ids IS NOT NULL) AS notified`;
 
@@ -126,18 +126,18 @@ SELECT 'e' AS kind, id, created_at, occurred_at FROM ins
 UNION ALL SELECT 't', NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM tenant)`,
 );
 
-// The whole publish in one statement: $7 the events. $8/$9: the tenant's endpoints version and the
+// The whole publish in one statement: $6 the events. $7/$8: the tenant's endpoints version and the
 // catalog's that the caller planned with (src/publish/candidate-cache.ts); when either moved, the
 // statement writes nothing and answers a 'stale' row. NULL: no check.
 const PUBLISH_SQL = prepared(
   'herald_publish',
   `WITH ${TENANT_LOCK},
 fresh AS MATERIALIZED (
-  SELECT EXISTS (SELECT 1 FROM tenant) AND ($8::int8 IS NULL OR EXISTS (SELECT 1 FROM tenants t, catalog_version v
-    WHERE t.id = $1 AND t.endpoints_version = $8::int8 AND v.version = $9::int8)) AS ok
+  SELECT EXISTS (SELECT 1 FROM tenant) AND ($7::int8 IS NULL OR EXISTS (SELECT 1 FROM tenants t, catalog_version v
+    WHERE t.id = $1 AND t.endpoints_version = $7::int8 AND v.version = $8::int8)) AS ok
 ),
 ev AS (
-  ${insertEventsFrom('$7')}
+  ${insertEventsFrom('$6')}
   WHERE (SELECT ok FROM fresh)
   RETURNING id, created_at, occurred_at
 ),
@@ -192,7 +192,6 @@ function deliveryParams(
     JSON.stringify(rows),
     claimAs?.workerId ?? null,
     nowParam(claimAs?.now),
-    DELIVERY_CHANNEL,
   ];
 }
 

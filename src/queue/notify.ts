@@ -4,8 +4,23 @@
  */
 import type { Queryable } from '../db/db.ts';
 
-/** The channel publishers notify and dispatchers LISTEN on. */
+/** The channel publishers notify and dispatchers LISTEN on, in the `public` schema. */
 export const DELIVERY_CHANNEL = 'herald_deliveries';
+
+/**
+ * The channel of the schema Herald's tables are in, as SQL: notifications are database-wide, so
+ * installations in two schemas of one database (and test files, each in a schema of its own) would
+ * otherwise wake each other's dispatchers. `public` keeps the plain name (what earlier versions
+ * used, so a rolling upgrade goes on waking both).
+ */
+export const DELIVERY_CHANNEL_SQL = `(CASE WHEN current_schema() = 'public' THEN '${DELIVERY_CHANNEL}'
+  ELSE '${DELIVERY_CHANNEL}.' || current_schema() END)`;
+
+/** This storage's delivery channel (see {@link DELIVERY_CHANNEL_SQL}). */
+export async function deliveryChannel(q: Queryable): Promise<string> {
+  const [row] = await q.query<{ channel: string }>(`SELECT ${DELIVERY_CHANNEL_SQL} AS channel`);
+  return row?.channel ?? DELIVERY_CHANNEL;
+}
 
 /**
  * Wakes idle dispatchers. Inside a transaction the notification is sent on commit, so a dispatcher
@@ -14,7 +29,7 @@ export const DELIVERY_CHANNEL = 'herald_deliveries';
  * @example await db.transaction(async (tx) => { await insertDeliveries(tx, …); await wakeDispatchers(tx); })
  */
 export async function wakeDispatchers(q: Queryable): Promise<void> {
-  await q.query('SELECT pg_notify($1, $2)', [DELIVERY_CHANNEL, '']);
+  await q.query(`SELECT pg_notify(${DELIVERY_CHANNEL_SQL}, '')`);
 }
 
 /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { deliveryChannel } from '../../src/queue/notify.ts';
 import { makeTestApp, type TestApp } from '../support/app.ts';
 import { forEachStorage } from '../support/storage.ts';
 
@@ -478,7 +479,7 @@ forEachStorage('publishing events', (kind) => {
     const tid = await tenant();
     await addEndpoint(t, tid);
     let notified = 0;
-    const unlisten = await t.ctx.db.listen('herald_deliveries', () => notified++);
+    const unlisten = await t.ctx.db.listen(await deliveryChannel(t.ctx.db), () => notified++);
     try {
       assert.equal((await publish(tid, { type: 'a.b', data: {} })).statusCode, 202);
       for (let i = 0; i < 50 && notified === 0; i++) await new Promise((r) => setTimeout(r, 20));

@@ -4,8 +4,7 @@
  * such endpoint waiting here — the last claim left it short of room — does not claim for it; the
  * outcomes of its requests claim again when that runs low. Another endpoint's notification does.
  *
- * Embedded storage only: its notifications are this test's alone. On PostgreSQL the channel is
- * database-wide, so other test files' publishes would wake this dispatcher too.
+ * Each storage's notifications are this file's alone: the channel is the schema's (notify.ts).
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
@@ -21,61 +20,64 @@ import {
   testSecretBox,
   waitFor,
 } from '../support/delivery-fixtures.ts';
-import { freshDb, type TestDb } from '../support/storage.ts';
+import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
-let t: TestDb;
-const agent = new Agent({ connect: { timeout: 1000 } });
-before(async () => {
-  t = await freshDb('pglite');
-});
-after(async () => {
-  await agent.close();
-  await t.close();
-});
-
-test('a notification naming only an endpoint held a limit ahead wakes no claim; one naming another does', async () => {
-  let claims = 0;
-  const db: Db = {
-    ...t.db,
-    query: <T>(sql: Sql, params?: readonly unknown[]) => {
-      const counted = typeof sql !== 'string' && sql.name === 'herald_claim';
-      return t.db.query<T>(sql, params).finally(() => {
-        if (counted) claims++;
-      });
-    },
-  };
-  // `held` never answers while the test runs; `other` answers at once.
-  const held: Receiver = await startReceiver(() => {});
-  const other: Receiver = await startReceiver();
-  const heldTenant = await insertTenant(t.db);
-  const otherTenant = await insertTenant(t.db);
-  await insertEndpoint(t.db, heldTenant, { url: held.url });
-  await insertEndpoint(t.db, otherTenant, { url: other.url });
-  const events = (n: number) => Array.from({ length: n }, (_, i) => ({ type: 'invoice.paid', data: { i } }));
-  // Two in flight to an endpoint, two limits' worth held; a long poll: only notifications wake it.
-  const d = createDispatcher({
-    db,
-    secretBox: testSecretBox,
-    agent,
-    random: () => 0.5,
-    config: { pollIntervalMs: 60_000, maxInFlightPerEndpoint: 2, claimAhead: 2, batchSize: 200 },
+forEachStorage('claims woken by notifications', (kind) => {
+  let t: TestDb;
+  const agent = new Agent({ connect: { timeout: 1000 } });
+  before(async () => {
+    t = await freshDb(kind);
   });
-  try {
-    await d.start();
-    // Ten due (no handoff here): the claim takes four — two out, two waiting — and is left short.
-    await publishEvents(t.db, heldTenant, events(10));
-    await waitFor('two requests out', () => held.requests.length === 2);
-    const before = claims;
-    // Its notification names only the endpoint held: no claim. The next names another: a claim,
-    // which runs after the first notification was handled (they arrive in order).
-    await publishEvents(t.db, heldTenant, events(1));
-    await publishEvents(t.db, otherTenant, events(1));
-    await waitFor('the other endpoint served', () => other.requests.length === 1);
-    assert.equal(claims - before, 1);
-    assert.equal(held.requests.length, 2);
-  } finally {
-    await d.stop({ graceMs: 0 });
-    await held.close();
-    await other.close();
-  }
+  after(async () => {
+    await agent.close();
+    await t.close();
+  });
+
+  test('a notification naming only an endpoint held a limit ahead wakes no claim; one naming another does', async () => {
+    let claims = 0;
+    const db: Db = {
+      ...t.db,
+      query: <T>(sql: Sql, params?: readonly unknown[]) => {
+        const counted = typeof sql !== 'string' && sql.name === 'herald_claim';
+        return t.db.query<T>(sql, params).finally(() => {
+          if (counted) claims++;
+        });
+      },
+    };
+    // `held` never answers while the test runs; `other` answers at once.
+    const held: Receiver = await startReceiver(() => {});
+    const other: Receiver = await startReceiver();
+    const heldTenant = await insertTenant(t.db);
+    const otherTenant = await insertTenant(t.db);
+    await insertEndpoint(t.db, heldTenant, { url: held.url });
+    await insertEndpoint(t.db, otherTenant, { url: other.url });
+    const events = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({ type: 'invoice.paid', data: { i } }));
+    // Two in flight to an endpoint, two limits' worth held; a long poll: only notifications wake it.
+    const d = createDispatcher({
+      db,
+      secretBox: testSecretBox,
+      agent,
+      random: () => 0.5,
+      config: { pollIntervalMs: 60_000, maxInFlightPerEndpoint: 2, claimAhead: 2, batchSize: 200 },
+    });
+    try {
+      await d.start();
+      // Ten due (no handoff here): the claim takes four — two out, two waiting — and is left short.
+      await publishEvents(t.db, heldTenant, events(10));
+      await waitFor('two requests out', () => held.requests.length === 2);
+      const before = claims;
+      // Its notification names only the endpoint held: no claim. The next names another: a claim,
+      // which runs after the first notification was handled (they arrive in order).
+      await publishEvents(t.db, heldTenant, events(1));
+      await publishEvents(t.db, otherTenant, events(1));
+      await waitFor('the other endpoint served', () => other.requests.length === 1);
+      assert.equal(claims - before, 1);
+      assert.equal(held.requests.length, 2);
+    } finally {
+      await d.stop({ graceMs: 0 });
+      await held.close();
+      await other.close();
+    }
+  });
 });

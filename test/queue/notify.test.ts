@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
 import { publishEvents } from '../../src/publish/publish-events.ts';
 import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
-import { DELIVERY_CHANNEL, NOTIFY_PAYLOAD_MAX, needsClaim } from '../../src/queue/notify.ts';
+import { DELIVERY_CHANNEL, deliveryChannel, NOTIFY_PAYLOAD_MAX, needsClaim } from '../../src/queue/notify.ts';
 import { insertEndpoint, insertTenant, waitFor } from '../support/delivery-fixtures.ts';
 import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
@@ -35,7 +35,7 @@ forEachStorage('publish notifications', (kind) => {
   before(async () => {
     t = await freshDb(kind);
     payloads = [];
-    unlisten = await t.db.listen(DELIVERY_CHANNEL, (p) => payloads.push(p));
+    unlisten = await t.db.listen(await deliveryChannel(t.db), (p) => payloads.push(p));
   });
   beforeEach(async () => {
     tenant = await insertTenant(t.db);
@@ -63,16 +63,32 @@ forEachStorage('publish notifications', (kind) => {
       { type: 'order.paid', data: { n: 1 } },
       { type: 'order.paid', data: { n: 2 } },
     ];
-    // The channel is the database's, not the schema's: other test files' publishes (and their
-    // wake-ups, '') arrive here too. Ours are the ones naming our endpoints.
-    const ours = () => payloads.filter((p) => p.split(',').some((id) => id === a.id || id === b.id));
     await publishEvents(t.db, tenant, events);
-    await waitFor('a notification', () => ours().length === 1);
-    assert.deepEqual(ours()[0]!.split(',').sort(), [a.id, b.id].sort());
+    await waitFor('a notification', () => payloads.length === 1);
+    assert.deepEqual(payloads[0]!.split(',').sort(), [a.id, b.id].sort());
 
     await publishEvents(t.db, tenant, events, { handoff: handoffTaking(new Set([a.id])) });
-    await waitFor('a second notification', () => ours().length === 2);
-    assert.equal(ours()[1], b.id);
+    await waitFor('a second notification', () => payloads.length === 2);
+    assert.equal(payloads[1], b.id);
+  });
+
+  test("the channel is the schema's: another schema's publishes do not arrive", async () => {
+    const channel = await deliveryChannel(t.db);
+    assert.equal(channel, t.schema ? `${DELIVERY_CHANNEL}.${t.schema}` : DELIVERY_CHANNEL);
+    if (kind !== 'postgres') return; // one embedded database per test file: nothing else to hear
+    const other = await freshDb('postgres');
+    try {
+      const otherTenant = await insertTenant(other.db);
+      await insertEndpoint(other.db, otherTenant, { url: URL });
+      await publishEvents(other.db, otherTenant, [{ type: 'order.paid', data: {} }]);
+      const ep = await insertEndpoint(t.db, tenant, { url: URL });
+      await publishEvents(t.db, tenant, [{ type: 'order.paid', data: {} }]);
+      // Notifications arrive in commit order: the other schema's would have come first.
+      await waitFor('our notification', () => payloads.length > 0);
+      assert.deepEqual(payloads, [ep.id]);
+    } finally {
+      await other.close();
+    }
   });
 
   test('too many endpoints to name: an empty payload (any endpoint)', async () => {
@@ -80,13 +96,7 @@ forEachStorage('publish notifications', (kind) => {
     const n = Math.ceil(NOTIFY_PAYLOAD_MAX / 20) + 1;
     for (let i = 0; i < n; i++) await insertEndpoint(t.db, tenant, { url: URL });
     await publishEvents(t.db, tenant, [{ type: 'order.paid', data: {} }]);
-    // An empty payload (another test file's may arrive too), and none naming any of these.
-    await waitFor('a notification', () => payloads.includes(''));
-    const ids = new Set(
-      (await t.db.query<{ id: string }>('SELECT id FROM endpoints WHERE tenant_id = $1', [tenant])).map(
-        (r) => r.id,
-      ),
-    );
-    assert.ok(!payloads.some((p) => p.split(',').some((id) => ids.has(id))), 'no payload names them');
+    await waitFor('a notification', () => payloads.length === 1);
+    assert.deepEqual(payloads, ['']);
   });
 });
