@@ -9,7 +9,7 @@
  * tenant, reservations of publishes still committing). With several workers a tenant or endpoint can
  * then exceed its limit by what the others hold, as concurrent claims can.
  *
- * Past the ahead room, a fast endpoint's deliveries may still be held **behind** (`behind` on the
+ * Past the ahead room, a fast endpoint's deliveries may still be held **behind** (`heldBehind` on the
  * reservation): in its backlog line, as many as its requests finish in a few seconds
  * (endpoint-pace.ts), within a budget of their own (`behindFree`). Left to the queue, each would be
  * claimed later: a claim statement's share and an UPDATE of the row and every index of it, for
@@ -37,7 +37,7 @@ export interface HandoffRoomLimits {
 export interface HandoffRoom {
   /**
    * Marks which of `wanted` to take, and holds their room until `release`; those taken past their
-   * endpoint's ahead room are marked `behind`.
+   * endpoint's ahead room are marked `heldBehind`.
    */
   reserve(wanted: readonly HandoffWanted[], limits: HandoffRoomLimits): boolean[];
   /** Reservations ended (the publish committed or failed). */
@@ -86,7 +86,7 @@ export function createHandoffRoom(maxInFlightPerTenant: number): HandoffRoom {
         } else return false;
         add(byEndpoint, w.endpointId, 1);
         if (behind) {
-          w.behind = true;
+          w.heldBehind = true;
           behindFree--;
           reservedBehind++;
         } else {
@@ -100,7 +100,7 @@ export function createHandoffRoom(maxInFlightPerTenant: number): HandoffRoom {
     release(list) {
       for (const w of list) {
         add(byEndpoint, w.endpointId, -1);
-        if (w.behind) reservedBehind--;
+        if (w.heldBehind) reservedBehind--;
         else {
           add(byTenant, w.tenantId, -1);
           reserved--;

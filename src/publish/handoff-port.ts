@@ -49,7 +49,7 @@ export function reserveHandoff(
   for (const [i, d] of eligible.entries()) {
     if (!taken[i]) continue;
     reserved.push(wanted[i]!);
-    if (wanted[i]!.behind) d.heldBehind = true;
+    if (wanted[i]!.heldBehind) d.heldBehind = true;
     const ep = endpoints.get(d.endpointId)!;
     d.leaseMs = leaseFor(
       attemptBudgetMs(

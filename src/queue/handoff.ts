@@ -27,7 +27,7 @@ export interface HandoffWanted {
    * Set by the reservation: taken past the endpoint's ahead room, to wait in its backlog line
    * (src/delivery/handoff-room.ts).
    */
-  behind?: boolean;
+  heldBehind?: boolean;
 }
 
 export interface DeliveryHandoff {

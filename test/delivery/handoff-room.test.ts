@@ -89,7 +89,7 @@ test('handoff room: behind the ahead room, within the endpoint behind room and t
   const wanted = [want('t1', 'a'), want('t1', 'a'), want('t1', 'a'), want('t1', 'a'), want('t1', 'a')];
   assert.deepEqual(room.reserve(wanted, l), [true, true, true, true, false]);
   assert.deepEqual(
-    wanted.map((w) => w.behind === true),
+    wanted.map((w) => w.heldBehind === true),
     [false, false, true, true, false],
   );
   // Held behind takes none of the dispatcher's free room: only the two before them do.
@@ -120,5 +120,5 @@ test('handoff room: behind the ahead room, within the endpoint behind room and t
     ),
     [true, false],
   );
-  assert.equal(b[0]!.behind, true);
+  assert.equal(b[0]!.heldBehind, true);
 });
