@@ -7,15 +7,17 @@
  * measured in the same run, so every Herald figure is also given as a ratio to it; measured again
  * between each mode's end-to-end runs, the best seen (`ceilingPerSecond` in each mode) is what
  * ratios use. `bareCeilingPerSecond` is the earlier ceiling beside it: a small fixed body, no
- * signing. The receiver runs in a child process; Herald (API + dispatcher, as `herald serve`)
- * runs in this one, its endpoint signing with the secret the receiver verifies with.
+ * signing. The receiver runs in a child process, and so does the publisher (the client calling
+ * Herald's API in batches of 100, bench/publisher.ts: another program in use, so neither its CPU nor
+ * its turns on the event loop are Herald's); Herald (API + dispatcher, as `herald serve`) runs in
+ * this one, its endpoint signing with the secret the receiver verifies with.
  *
  * `coldEndToEndPerSecond`: the first BENCH_EVENTS events after Herald starts (no warm-up), first
  * publish to last receipt; `endToEndPerSecond`: the best of three after a warm-up.
  *
  * `dispatcherOnlyPerSecond` / `dispatcherOnlyCpuMicrosPerDelivery`: BENCH_EVENTS deliveries made due
  * with SQL, so only the dispatcher works; the CPU spent per delivery by Herald (this process), the
- * receiver and PostgreSQL. `endToEndCpuMicrosPerDelivery`: the same for the end-to-end run, and
+ * receiver, the publisher and PostgreSQL. `endToEndCpuMicrosPerDelivery`: the same for the end-to-end run, and
  * `rawCeilingCpuMicrosPerRequest` for the ceiling's client and receiver. `claimPerSecond` and
  * `claimCpuMicrosPerDelivery`: one claimer taking BENCH_EVENTS due deliveries in batches of 100, no
  * HTTP; `futureSlowdownPercent`: the claim's CPU per delivery beside BENCH_FUTURE deliveries
@@ -55,7 +57,7 @@ import { runDurableLoop } from './durable-loop.ts';
 import { insertDueDeliveries, insertFutureDeliveries, measureFutureClaims } from './future-claims.ts';
 import { runIsolation } from './isolation.ts';
 import { runPublishLatency } from './publish-latency.ts';
-import { BENCH_SECRET, benchKey, invoiceData, rawAgent, rawBody, rawPost, signedPost } from './raw-post.ts';
+import { BENCH_SECRET, benchKey, rawAgent, rawBody, rawPost, signedPost } from './raw-post.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
 const FUTURE = Number(process.env['BENCH_FUTURE'] ?? 1_000_000);
@@ -76,34 +78,72 @@ interface Receiver {
   close(): void;
 }
 
-async function startReceiver(): Promise<Receiver> {
-  const child: ChildProcess = fork(join(import.meta.dirname, 'receiver.ts'), [], {
+/** A child process of the bench spoken to over IPC: a message out, the first answer holding `key` back. */
+interface Child {
+  ask<T>(msg: object, key: string): Promise<T>;
+  close(): void;
+}
+
+/** Forks bench/`file` and waits for its first message (its hello). */
+async function forkChild(file: string): Promise<{ child: Child; hello: Record<string, unknown> }> {
+  const proc: ChildProcess = fork(join(import.meta.dirname, file), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  const hello = await new Promise<Record<string, unknown>>((resolve) =>
+    proc.once('message', (m) => resolve(m as Record<string, unknown>)),
+  );
   const ask = <T>(msg: object, key: string) =>
-    new Promise<T>((resolve) => {
+    new Promise<T>((resolve, reject) => {
       const on = (m: Record<string, unknown>) => {
-        if (key in m) {
-          child.off('message', on);
+        if ('error' in m) {
+          proc.off('message', on);
+          reject(new Error(String(m['error'])));
+        } else if (key in m) {
+          proc.off('message', on);
           resolve(m as T);
         }
       };
-      child.on('message', on);
-      child.send(msg);
+      proc.on('message', on);
+      proc.send(msg);
     });
-  const { port } = await new Promise<{ port: number }>((resolve) =>
-    child.once('message', (m) => resolve(m as { port: number })),
-  );
+  return { child: { ask, close: () => proc.kill() }, hello };
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const { child, hello } = await forkChild('receiver.ts');
   return {
-    port,
-    stats: () => ask({ cmd: 'stats' }, 'count'),
+    port: hello['port'] as number,
+    stats: () => child.ask({ cmd: 'stats' }, 'count'),
     reset: async () => {
-      await ask({ cmd: 'reset' }, 'ok');
+      await child.ask({ cmd: 'reset' }, 'ok');
     },
-    close: () => child.kill(),
+    close: () => child.close(),
   };
 }
+
+// ---- the publisher (child process) ----------------------------------------------------------------
+
+/** The client publishing through Herald's API (bench/publisher.ts): a program of its own, as in use. */
+let publisher: Child | undefined;
+
+/** `n` events in batches of 100, `parallel` calls at a time, from the publisher; answers the ms taken. */
+async function publishBatches(
+  herald: RunningHerald,
+  tenant: string,
+  n: number,
+  parallel: number,
+): Promise<number> {
+  if (!publisher) throw new Error('the publisher is started with the receiver');
+  const from = published;
+  published += n;
+  const { ms } = await publisher.ask<{ ms: number }>(
+    { cmd: 'publish', url: herald.url, key: ADMIN_KEY, tenant, n, parallel, from },
+    'ms',
+  );
+  return ms;
+}
+let published = 0;
 
 async function waitForCount(rx: Receiver, n: number): Promise<number> {
   const start = performance.now();
@@ -121,6 +161,8 @@ async function waitForCount(rx: Receiver, n: number): Promise<number> {
 interface CpuMark {
   herald: number;
   receiver: number;
+  /** The publishing client's (bench/publisher.ts). */
+  publisher: number;
   postgres: number;
 }
 
@@ -129,16 +171,23 @@ async function cpuMark(rx: Receiver): Promise<CpuMark> {
   return {
     herald: own.user + own.system,
     receiver: (await rx.stats()).cpuMicros,
+    publisher: publisher
+      ? (await publisher.ask<{ cpuMicros: number }>({ cmd: 'cpu' }, 'cpuMicros')).cpuMicros
+      : 0,
     postgres: postgresCpuMicros(),
   };
 }
 
-/** µs of CPU per delivery since `from`, by process: Herald (this process), the receiver, PostgreSQL. */
+/**
+ * µs of CPU per delivery since `from`, by process: Herald (this process), the receiver, the
+ * publisher, PostgreSQL.
+ */
 async function cpuPerDelivery(rx: Receiver, from: CpuMark, n: number): Promise<CpuMark> {
   const to = await cpuMark(rx);
   return {
     herald: round((to.herald - from.herald) / n),
     receiver: round((to.receiver - from.receiver) / n),
+    publisher: round((to.publisher - from.publisher) / n),
     postgres: round((to.postgres - from.postgres) / n),
   };
 }
@@ -213,31 +262,6 @@ async function api(herald: RunningHerald, method: string, path: string, body?: u
   const text = await res.body.text();
   if (res.statusCode >= 300) throw new Error(`${method} ${path} → ${res.statusCode} ${text}`);
   return text ? JSON.parse(text) : undefined;
-}
-
-async function publishBatches(
-  herald: RunningHerald,
-  tenant: string,
-  n: number,
-  parallel: number,
-): Promise<number> {
-  const batches = Math.ceil(n / 100);
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < batches) {
-        const b = next++;
-        const size = Math.min(100, n - b * 100);
-        const events = Array.from({ length: size }, (_, i) => ({
-          type: 'invoice.created',
-          data: invoiceData(b * 100 + i),
-        }));
-        await api(herald, 'POST', `/v1/tenants/${tenant}/events`, { events });
-      }
-    }),
-  );
-  return performance.now() - start;
 }
 
 /**
@@ -463,6 +487,7 @@ async function main(): Promise<void> {
     return;
   }
   const rx = await startReceiver();
+  publisher = (await forkChild('publisher.ts')).child;
   try {
     // The ceiling is the best of three runs after a warm-up (JIT, the receiver's sockets): a
     // ceiling caught on a slow moment would flatter every ratio.
@@ -496,6 +521,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     rx.close();
+    publisher?.close();
     await apiAgent.close();
   }
 }
