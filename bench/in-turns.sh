@@ -5,10 +5,12 @@
 # line per run is printed:
 #   bash bench/in-turns.sh ahead3:HERALD_CLAIM_AHEAD=3 ahead8:HERALD_CLAIM_AHEAD=8
 #   bash bench/in-turns.sh before@f913df9 now@HEAD
+# IN_TURNS_MODE=pglite compares the embedded mode instead.
 # A variant with a commit runs from a git worktree of it (this checkout's node_modules linked in), so
 # the checkout may be edited meanwhile; one without runs from this checkout as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+mode=${IN_TURNS_MODE:-postgres}
 root=$PWD
 out=$(mktemp -d)
 worktrees=()
@@ -40,17 +42,17 @@ for round in 1 2; do
     envs=""
     [[ $spec == *:* ]] && envs=${spec#*:}
     # shellcheck disable=SC2046
-    (cd "${dirs[$label]}" && env $(echo "$envs" | tr ',' ' ') BENCH_ONLY=endToEnd BENCH_MODES=postgres \
+    (cd "${dirs[$label]}" && env $(echo "$envs" | tr ',' ' ') BENCH_ONLY=endToEnd BENCH_MODES="$mode" \
       npm run bench >"$out/$label-$round.json" 2>/dev/null)
     node -e '
 const t = require("fs").readFileSync(process.argv[1], "utf8");
-const p = JSON.parse(t.slice(t.indexOf("{"))).postgres;
+const p = JSON.parse(t.slice(t.indexOf("{")))[process.argv[3]];
 const c = p.endToEndCpuMicrosPerDelivery;
 const k = p.coldEndToEndCpuMicrosPerDelivery;
 console.log(process.argv[2].padEnd(12), "SELECT 1", p.databaseRoundTripMs, "ms | ceiling", Math.round(p.ceilingPerSecond),
   "| warm", Math.round(p.endToEndPerSecond), "=", p.endToEndRatioToCeiling, "| cold", Math.round(p.coldEndToEndPerSecond),
   "=", p.coldEndToEndRatioToCeiling, "| CPU herald/postgres warm", c.herald, "/", c.postgres, "cold", k.herald, "/", k.postgres,
   "µs | ÷ durable loop", p.endToEndRatioToDurableLoop);
-' "$out/$label-$round.json" "$label-$round"
+'' "$out/$label-$round.json" "$label-$round" "$mode"
   done
 done

@@ -12,7 +12,7 @@ import {
   restrictDataDir,
 } from '../db/data-dir.ts';
 import type { Db } from '../db/db.ts';
-import { openPglite } from '../db/pglite-driver.ts';
+import { openPgliteThread } from '../db/pglite-thread-driver.ts';
 import { openPostgres } from '../db/postgres-driver.ts';
 import { ADMIN_KEY_PREFIX, generateKey } from '../security/api-keys.ts';
 import { generateEncryptionKey } from '../security/secret-box.ts';
@@ -46,7 +46,7 @@ export async function openStorage(config: Config, onError?: (err: Error) => void
     const encryption = config.encryptionKey
       ? { value: config.encryptionKey, created: false }
       : readOrCreateKey(dir, 'encryption-key', generateEncryptionKey);
-    const db = await openPglite({ dataDir: pgDataPath(dir) });
+    const db = await openPgliteThread({ dataDir: pgDataPath(dir) });
     restrictDataDir(dir);
     return {
       db,

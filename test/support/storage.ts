@@ -1,6 +1,7 @@
 /**
  * Runs a test file against both storage modes. Embedded: a PGlite clone of a migrated template
- * (migrated once per machine and cached by the hash of the migrations). PostgreSQL: a fresh schema
+ * (migrated once per machine and cached by the hash of the migrations), on its own thread as Herald
+ * runs it. PostgreSQL: a fresh schema
  * per test file in the machine's server (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
  *
  * Without a reachable PostgreSQL the PostgreSQL half is skipped with a clear message — unless
@@ -14,6 +15,7 @@ import pg from 'pg';
 import type { Db } from '../../src/db/db.ts';
 import { listMigrations, migrate } from '../../src/db/migrate.ts';
 import { openPglite } from '../../src/db/pglite-driver.ts';
+import { openPgliteThread } from '../../src/db/pglite-thread-driver.ts';
 import { openPostgres } from '../../src/db/postgres-driver.ts';
 
 export type StorageKind = 'pglite' | 'postgres';
@@ -65,7 +67,8 @@ export interface TestDb {
 /** A fresh, migrated database of the given kind. */
 export async function freshDb(kind: StorageKind): Promise<TestDb> {
   if (kind === 'pglite') {
-    const db = await openPglite({ loadDataDir: await templateBlob() });
+    // On a thread of its own, as `herald serve` opens it (src/server/open-storage.ts).
+    const db = await openPgliteThread({ loadDataDir: await templateBlob() });
     return { db, kind, close: () => db.close() };
   }
   const t = await emptyDb(kind);
@@ -76,7 +79,7 @@ export async function freshDb(kind: StorageKind): Promise<TestDb> {
 /** An empty database of the given kind, no migration applied (for migration tests). */
 export async function emptyDb(kind: StorageKind): Promise<TestDb> {
   if (kind === 'pglite') {
-    const db = await openPglite();
+    const db = await openPgliteThread();
     return { db, kind, close: () => db.close() };
   }
   const schema = `t_${randomBytes(6).toString('hex')}`;
