@@ -53,6 +53,6 @@ console.log(process.argv[2].padEnd(12), "SELECT 1", p.databaseRoundTripMs, "ms |
   "| warm", Math.round(p.endToEndPerSecond), "=", p.endToEndRatioToCeiling, "| cold", Math.round(p.coldEndToEndPerSecond),
   "=", p.coldEndToEndRatioToCeiling, "| CPU herald/postgres warm", c.herald, "/", c.postgres, "cold", k.herald, "/", k.postgres,
   "µs | ÷ durable loop", p.endToEndRatioToDurableLoop);
-'' "$out/$label-$round.json" "$label-$round" "$mode"
+' "$out/$label-$round.json" "$label-$round" "$mode"
   done
 done
