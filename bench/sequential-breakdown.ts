@@ -75,9 +75,9 @@ try {
   await client.connect();
   const schema = (await query<{ s: string }>('SELECT current_schema() AS s'))[0]!.s;
   await client.query(`SET search_path = ${schema}`);
-  // $7 holds the events: each replay gets ids of its own.
+  // $6 holds the events (src/publish/publish-sql.ts): each replay gets ids of its own.
   const replay = (i: number) =>
-    params.map((v, k) => (k === 6 ? String(v).replace(/"id":"(msg_[^"]+)"/, `"id":"$1r${i}"`) : v));
+    params.map((v, k) => (k === 5 ? String(v).replace(/"id":"(msg_[^"]+)"/, `"id":"$1r${i}"`) : v));
   const publishStatementRaw = await timed((i) =>
     client.query({ name: 'replay', text, values: replay(i) as unknown[] }),
   );

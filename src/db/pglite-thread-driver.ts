@@ -19,6 +19,13 @@ export interface PgliteThreadOptions {
   dataDir?: string;
   /** A tarball from `dumpDataDir()` to start from (tests clone one migrated template). */
   loadDataDir?: Blob;
+  /**
+   * Called once if the thread ends without close() (a WASM abort, memory exhausted): every call
+   * waiting, and every later one, fails with the same error.
+   */
+  onLost?: (err: Error) => void;
+  /** Starts the thread (tests wrap it to end it); default: src/db/pglite-thread.ts's worker. */
+  startThread?: (options: WorkerOptions) => Worker;
 }
 
 /** Distributes the request union over its members, so each keeps its own fields without `id`. */
@@ -36,7 +43,7 @@ function received(e: SentError): Error {
  * worker cannot load by itself (Node 20 does not run `--import tsx` in workers): a two-line
  * bootstrap registers tsx in the worker first.
  */
-function threadWorker(options: WorkerOptions): Worker {
+export function startPgliteThread(options: WorkerOptions): Worker {
   const ext = extname(fileURLToPath(import.meta.url));
   const file = new URL(`./pglite-thread${ext}`, import.meta.url);
   if (ext !== '.ts') return new Worker(file, options);
@@ -52,7 +59,7 @@ export async function openPgliteThread(
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: await options.loadDataDir.arrayBuffer() } : {}),
   };
-  const worker = threadWorker({
+  const worker = (options.startThread ?? startPgliteThread)({
     workerData: data,
     ...(data.loadDataDir ? { transferList: [data.loadDataDir] } : {}),
   });
@@ -60,6 +67,7 @@ export async function openPgliteThread(
   const listeners = new Map<number, (payload: string) => void>();
   let nextId = 1;
   let gone: Error | undefined;
+  let started = false;
 
   // The worker keeps the process alive only while a call waits for it, as a socket would: an idle
   // open database (or one only listening) does not hold the process open.
@@ -85,11 +93,13 @@ export async function openPgliteThread(
         reject(received(m['failed'] as SentError));
       }
     });
-    // The first reason stands: a thread ended by close() is closed, not crashed.
+    // The first reason stands: a thread ended by close() is closed, not lost.
     const fail = (err: Error) => {
+      const lost = gone === undefined && started;
       gone ??= err;
       reject(gone);
       for (const id of [...pending.keys()]) settle(id)?.reject(gone);
+      if (lost) options.onLost?.(err);
     };
     worker.on('error', fail);
     worker.on('exit', (code) => fail(new Error(`the embedded database's thread exited (${code})`)));
@@ -107,6 +117,7 @@ export async function openPgliteThread(
 
   try {
     await ready;
+    started = true;
   } catch (err) {
     await worker.terminate();
     throw err;

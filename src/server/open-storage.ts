@@ -26,7 +26,15 @@ export interface Storage {
   close(): Promise<void>;
 }
 
-export async function openStorage(config: Config, onError?: (err: Error) => void): Promise<Storage> {
+export interface StorageEvents {
+  /** A PostgreSQL connection failed (the pool reconnects). */
+  onError?: (err: Error) => void;
+  /** The embedded database's thread ended unasked: no statement can run any more. */
+  onLost?: (err: Error) => void;
+}
+
+export async function openStorage(config: Config, events: StorageEvents = {}): Promise<Storage> {
+  const { onError, onLost } = events;
   if (config.databaseUrl) {
     const db = await openPostgres({ url: config.databaseUrl, ...(onError ? { onError } : {}) });
     return {
@@ -46,7 +54,7 @@ export async function openStorage(config: Config, onError?: (err: Error) => void
     const encryption = config.encryptionKey
       ? { value: config.encryptionKey, created: false }
       : readOrCreateKey(dir, 'encryption-key', generateEncryptionKey);
-    const db = await openPgliteThread({ dataDir: pgDataPath(dir) });
+    const db = await openPgliteThread({ dataDir: pgDataPath(dir), ...(onLost ? { onLost } : {}) });
     restrictDataDir(dir);
     return {
       db,

@@ -57,11 +57,17 @@ export async function startHerald(
   const tracingConfig = readTracingConfig(options.env ?? process.env);
   // Before anything is created: a port in use must not leave a data directory or keys behind.
   await checkListenAddress(config.host, config.port);
-  const storage = await openStorage(config, (err) => log.warn({ err }, 'database connection error')).catch(
-    (err: unknown) => {
-      throw (config.databaseUrl && databaseError(err, config.databaseUrl)) || err;
+  const storage = await openStorage(config, {
+    onError: (err) => log.warn({ err }, 'database connection error'),
+    // Nothing can be committed any more; what was is in the data directory. Exit, so the
+    // supervisor starts Herald again (deliveries out now are sent again after their lease).
+    onLost: (err) => {
+      log.fatal({ err }, 'the embedded database thread ended; exiting');
+      process.exit(1);
     },
-  );
+  }).catch((err: unknown) => {
+    throw (config.databaseUrl && databaseError(err, config.databaseUrl)) || err;
+  });
   const stoppers: Array<() => Promise<void>> = [() => storage.close()];
   const stop = async () => {
     for (const fn of stoppers.splice(0).reverse()) await fn();

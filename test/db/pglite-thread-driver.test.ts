@@ -7,9 +7,10 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import type { Worker, WorkerOptions } from 'node:worker_threads';
 import { prepared } from '../../src/db/db.ts';
 import { openPglite } from '../../src/db/pglite-driver.ts';
-import { openPgliteThread } from '../../src/db/pglite-thread-driver.ts';
+import { openPgliteThread, startPgliteThread } from '../../src/db/pglite-thread-driver.ts';
 
 let db: Awaited<ReturnType<typeof openPgliteThread>>;
 before(async () => {
@@ -124,4 +125,35 @@ test('a dump loads into a new thread; a closed database refuses calls', async ()
   await copy.close();
   await assert.rejects(copy.query('SELECT 1'), /closed/);
   await copy.close();
+});
+
+test('a thread that ends unasked fails the calls waiting and later ones, and is reported once', async () => {
+  let thread: Worker | undefined;
+  const lost: Error[] = [];
+  const db2 = await openPgliteThread({
+    onLost: (err) => lost.push(err),
+    // The real thread, kept at hand to end it.
+    startThread: (options: WorkerOptions) => {
+      thread = startPgliteThread(options);
+      return thread;
+    },
+  });
+  assert.deepEqual(await db2.query('SELECT 1 AS one'), [{ one: 1 }]);
+  let release!: () => void;
+  const held = new Promise<void>((r) => {
+    release = r;
+  });
+  // A call that waits on the thread when it ends: an open transaction's statement never answered.
+  const waiting = db2.transaction(async (tx) => {
+    await tx.query('SELECT 1');
+    await held;
+  });
+  await thread!.terminate();
+  release();
+  await assert.rejects(waiting, /thread exited/);
+  await assert.rejects(db2.query('SELECT 1'), /thread exited/);
+  assert.equal(lost.length, 1);
+  assert.match(lost[0]!.message, /thread exited/);
+  await db2.close();
+  assert.equal(lost.length, 1);
 });
