@@ -44,12 +44,11 @@ export function createPglitePrepared(pglite: PGlite): PglitePrepared {
   }
 
   async function runExclusive<T>(sql: PreparedSql, params: readonly unknown[]): Promise<T[]> {
-    const messages: Messages = [];
     // One session for everything: the plan mode's setting holds for this statement only
-    // (src/db/db.ts). In a transaction that fails, the SET is rolled back with it; the RESET's own
-    // error is moot.
+    // (src/db/db.ts), set and reset in the statement's own exchange. In a transaction that fails,
+    // the SET is rolled back with it.
     const setting = sql.plan ? PLAN_SETTINGS[sql.plan] : undefined;
-    if (setting) await exchange(serialize.query(`SET ${setting.name} = ${setting.value}`));
+    let messages: Messages;
     try {
       let types = statements.get(sql.name);
       if (!types) {
@@ -64,27 +63,32 @@ export function createPglitePrepared(pglite: PGlite): PglitePrepared {
         const serializer = pglite.serializers[types[i]!];
         return serializer ? serializer(value) : String(value);
       });
-      // Bind, describe, execute and sync in one exchange: PGlite's backend runs every message of
-      // the buffer before it answers, and each exchange is a pass through PGlite's JavaScript
-      // protocol layer (~13 % of PGlite's end-to-end profile in all). After an error the backend
-      // skips to the Sync, which ends the exchange either way; the error is thrown once all of it
-      // has run.
-      messages.push(
-        ...(await exchange(
-          concat([
-            serialize.bind({ statement: sql.name, values }),
-            serialize.describe({ type: 'P' }),
-            serialize.execute({}),
-            serialize.sync(),
-          ]),
-        )),
+      // SET, bind, describe, execute, sync and RESET in one exchange: PGlite's backend runs every
+      // message of the buffer, in order, before it answers, and each exchange is a pass through
+      // PGlite's JavaScript protocol layer (~13 % of PGlite's end-to-end profile in all). After an
+      // error the backend skips to the Sync and runs the RESET after it; the error is thrown once
+      // all of it has run.
+      messages = await exchange(
+        concat([
+          ...(setting ? [serialize.query(`SET ${setting.name} = ${setting.value}`)] : []),
+          serialize.bind({ statement: sql.name, values }),
+          serialize.describe({ type: 'P' }),
+          serialize.execute({}),
+          serialize.sync(),
+          ...(setting ? [serialize.query(`RESET ${setting.name}`)] : []),
+        ]),
       );
     } catch (err) {
       // Parsing or describing failed (no Sync sent yet), or the batch did: a Sync more is harmless.
       await exchange(serialize.sync()).catch(() => {});
-      throw err;
-    } finally {
       if (setting) await exchange(serialize.query(`RESET ${setting.name}`)).catch(() => {});
+      throw err;
+    }
+    // With a setting, the statement's messages are those between the SET's ReadyForQuery and its own.
+    if (setting) {
+      const first = messages.findIndex((m) => m.name === 'readyForQuery');
+      const own = messages.findIndex((m, i) => i > first && m.name === 'readyForQuery');
+      messages = messages.slice(first + 1, own + 1);
     }
     const [result] = parse.parseResults(messages, pglite.parsers);
     return (result?.rows ?? []) as T[];
