@@ -17,7 +17,7 @@ import {
   writeFileSync,
 } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openPglite } from './pglite-driver.ts';
+import { openPgliteThread } from './pglite-thread-driver.ts';
 
 export class DataDirLockedError extends Error {
   constructor(dir: string, pid: number) {
@@ -106,7 +106,8 @@ export async function ensureInitialised(dir: string): Promise<void> {
   if (existsSync(join(target, 'PG_VERSION'))) return;
   const staging = `${target}.init`;
   rmSync(staging, { recursive: true, force: true });
-  const db = await openPglite({ dataDir: staging });
+  // On its thread, as every open in a running Herald: the main thread never loads PGlite itself.
+  const db = await openPgliteThread({ dataDir: staging });
   await db.close();
   rmSync(target, { recursive: true, force: true });
   renameSync(staging, target);
