@@ -74,24 +74,30 @@ ins AS (
   FROM jsonb_to_recordset($3::jsonb)
     AS d(id text, endpoint_id text, event_ids text[], event_type text, k int8, fifo boolean, lease_ms float8)
   JOIN seq ON seq.id = d.endpoint_id
-  RETURNING id, endpoint_id, sequence, locked_by IS NOT NULL AS claimed
 )`;
 const DELIVERY_CTES = deliveryCtes();
 
 // Dispatchers only need waking for rows they can claim: handed-off rows are already taken. The
-// payload names the endpoints of those rows (comma-separated; '' when too many for a NOTIFY's 8,000
-// bytes: any endpoint), so a dispatcher that already holds a limit's worth of each one's deliveries
-// need not claim (`needsClaim`, src/queue/notify.ts).
-const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL, NULL::timestamptz, NULL::timestamptz
+// payload names the endpoints of those rows — those given a delivery without a lease, whose
+// `lease_ms` in \`c\` is then NULL (comma-separated; '' when too many for a NOTIFY's 8,000 bytes: any
+// endpoint), so a dispatcher that already holds a limit's worth of each one's deliveries need not
+// claim (`needsClaim`, src/queue/notify.ts).
+const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL::timestamptz, NULL::timestamptz
   FROM (SELECT pg_notify(${DELIVERY_CHANNEL_SQL}, CASE WHEN length(u.ids) <= ${NOTIFY_PAYLOAD_MAX} THEN u.ids ELSE '' END)
-    FROM (SELECT string_agg(DISTINCT ins.endpoint_id, ',') AS ids FROM ins WHERE NOT ins.claimed) u
+    FROM (SELECT string_agg(DISTINCT seq.id, ',') AS ids FROM seq JOIN c ON c.id = seq.id WHERE c.lease_ms IS NULL) u
     WHERE u.ids IS NOT NULL) AS notified`;
+
+// What the deliveries' statements answer: not a row per delivery but one per endpoint given some,
+// with the sequence its first one took ('q': id, sequence). The rest follows from what was sent — a
+// delivery's sequence is that base plus its \`k\`, and it went in claimed exactly when it had a lease
+// — and an endpoint deleted since it was read has no row, and got nothing.
+const BASE_ROWS = `SELECT 'q', id, base, NULL::timestamptz, NULL::timestamptz FROM seq`;
 
 const INSERT_DELIVERIES_SQL = prepared(
   'herald_insert_deliveries',
   `WITH ${DELIVERY_CTES}
-SELECT 'd' AS kind, id, sequence, claimed, NULL::timestamptz AS created_at, NULL::timestamptz AS occurred_at
-FROM ins
+SELECT 'q' AS kind, id, base AS sequence, NULL::timestamptz AS created_at, NULL::timestamptz AS occurred_at
+FROM seq
 UNION ALL ${NOTIFY_ROW}`,
 );
 
@@ -142,21 +148,24 @@ ev AS (
   RETURNING id, created_at, occurred_at
 ),
 ${deliveryCtes('(SELECT ok FROM fresh)')}
--- The events are read (so inserted) first: the endpoint locks are taken when \`ins\` is read, and
--- everything done before that is time they are not held, which other publishes to the same
--- endpoints would spend waiting.
-SELECT 'e' AS kind, id, NULL::int8 AS sequence, NULL::boolean AS claimed, created_at, occurred_at FROM ev
-UNION ALL SELECT 'd', id, sequence, claimed, NULL, NULL FROM ins
-UNION ALL SELECT 's', NULL, NULL, NULL, NULL, NULL FROM fresh WHERE NOT ok
-UNION ALL SELECT 't', NULL, NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM tenant)
+-- The events are read (so inserted) first: the endpoint locks are taken when \`seq\` is read (the
+-- base rows; \`ins\`, read by nothing, runs at the end), and everything done before that is time
+-- they are not held, which other publishes to the same endpoints would spend waiting.
+-- The events' stored times: every event of the statement has its created_at (now()), answered once
+-- ('c'); an occurred_at only where one was given, as PostgreSQL normalised it ('e').
+SELECT 'c' AS kind, NULL AS id, NULL::int8 AS sequence, now() AS created_at, NULL::timestamptz AS occurred_at
+  FROM fresh WHERE ok
+UNION ALL SELECT 'e', id, NULL, created_at, occurred_at FROM ev WHERE occurred_at IS NOT NULL
+UNION ALL ${BASE_ROWS}
+UNION ALL SELECT 's', NULL, NULL, NULL, NULL FROM fresh WHERE NOT ok
+UNION ALL SELECT 't', NULL, NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM tenant)
 UNION ALL ${NOTIFY_ROW}`,
 );
 
 interface ResultRow {
-  kind: 'd' | 'e' | 'n' | 's' | 't';
+  kind: 'c' | 'e' | 'n' | 'q' | 's' | 't';
   id: string;
   sequence: number;
-  claimed: boolean;
   created_at: Date | null;
   occurred_at: Date | null;
 }
@@ -195,14 +204,17 @@ function deliveryParams(
   ];
 }
 
-function inserted(deliveries: NewDelivery[], rows: ResultRow[]): InsertedDelivery[] {
-  const byId = new Map<string, ResultRow>();
-  for (const r of rows) if (r.kind === 'd') byId.set(r.id, r);
+/** The deliveries written, in the order given, from the endpoints' base rows ({@link BASE_ROWS}). */
+function inserted(deliveries: NewDelivery[], rows: ResultRow[], claimAs: ClaimAs | undefined): InsertedDelivery[] {
+  const next = new Map<string, number>();
+  for (const r of rows) if (r.kind === 'q') next.set(r.id, r.sequence + 1);
   const out: InsertedDelivery[] = [];
   // Endpoints deleted since they were read got nothing.
   for (const d of deliveries) {
-    const r = byId.get(d.id);
-    if (r) out.push({ ...d, sequence: r.sequence, claimed: r.claimed });
+    const sequence = next.get(d.endpointId);
+    if (sequence === undefined) continue;
+    next.set(d.endpointId, sequence + 1);
+    out.push({ ...d, sequence, claimed: claimAs !== undefined && d.leaseMs !== undefined });
   }
   return out;
 }
@@ -241,7 +253,7 @@ export async function insertDeliveries(
     INSERT_DELIVERIES_SQL,
     deliveryParams(tenantId, deliveries, claimAs),
   );
-  return inserted(deliveries, rows);
+  return inserted(deliveries, rows, claimAs);
 }
 
 /**
@@ -254,6 +266,8 @@ export async function insertEventsAndDeliveries(
   tenantId: string,
   /** The events as a JSON array of {@link NewEventRow}. */
   eventsJson: string,
+  /** Their ids, in any order. */
+  eventIds: readonly string[],
   deliveries: NewDelivery[],
   claimAs?: ClaimAs,
   /** The versions the deliveries were planned with: written only if they are still current. */
@@ -266,11 +280,16 @@ export async function insertEventsAndDeliveries(
     plannedWith?.catalog ?? null,
   ]);
   const stored: StoredTimes = new Map();
+  let createdAt: Date | undefined;
+  const occurred = new Map<string, Date>();
   let stale = false;
   for (const r of rows) {
-    if (r.kind === 'e') stored.set(r.id, { created_at: r.created_at!, occurred_at: r.occurred_at });
+    if (r.kind === 'c') createdAt = r.created_at!;
+    else if (r.kind === 'e') occurred.set(r.id, r.occurred_at!);
     else if (r.kind === 's') stale = true;
     else if (r.kind === 't') throw new HeraldError('TENANT_NOT_FOUND');
   }
-  return { deliveries: inserted(deliveries, rows), stored, stale };
+  if (createdAt)
+    for (const id of eventIds) stored.set(id, { created_at: createdAt, occurred_at: occurred.get(id) ?? null });
+  return { deliveries: inserted(deliveries, rows, claimAs), stored, stale };
 }

@@ -186,6 +186,7 @@ async function writeWith(
       db,
       tenantId,
       eventsJson,
+      accepted.flatMap((a) => a.call.events.map((e) => e.id)),
       planned,
       claimAs,
       opts.check ? candidates.versions : undefined,

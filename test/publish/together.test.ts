@@ -66,6 +66,60 @@ forEachStorage('coalesced publishing', (kind) => {
     assert.equal(last!.last_sequence, 30);
   });
 
+  test('each answer holds the sequences and times stored, several events and endpoints per call', async () => {
+    const eps = [
+      await insertEndpoint(t.db, tenant, { url: URL }),
+      await insertEndpoint(t.db, tenant, { url: URL }),
+      await insertEndpoint(t.db, tenant, { url: URL }),
+    ];
+    await t.db.query(`UPDATE endpoints SET event_types = '{order.paid}' WHERE id = $1`, [eps[2]!.id]);
+    await publish(-1); // endpoints already past sequence 1
+    const calls = Array.from({ length: 6 }, (_, i) =>
+      publishEvents(db, tenant, [
+        { type: 'order.paid', data: { i } },
+        { type: 'order.sent', data: { i }, occurredAt: '2024-05-01T10:00:00+02:00' },
+        { type: 'order.paid', data: { i: -i } },
+      ]),
+    );
+    const results = await Promise.all(calls);
+    const stored = await t.db.query<{ id: string; endpoint_id: string; sequence: number }>(
+      'SELECT id, endpoint_id, sequence FROM deliveries WHERE tenant_id = $1',
+      [tenant],
+    );
+    const events = await t.db.query<{ id: string; created_at: Date; occurred_at: Date | null }>(
+      'SELECT id, created_at, occurred_at FROM events WHERE tenant_id = $1',
+      [tenant],
+    );
+    for (const r of results) {
+      // Two endpoints take every event, the third only order.paid: 8 deliveries a call.
+      assert.equal(r.deliveries.length, 8);
+      for (const d of r.deliveries) {
+        const row = stored.find((x) => x.id === d.id)!;
+        assert.deepEqual(
+          { endpointId: row.endpoint_id, sequence: row.sequence },
+          {
+            endpointId: d.endpointId,
+            sequence: d.sequence,
+          },
+        );
+      }
+      for (const e of r.events) {
+        const row = events.find((x) => x.id === e.id)!;
+        assert.equal(e.createdAt, row.created_at.toISOString());
+        assert.equal(e.occurredAt, row.occurred_at?.toISOString() ?? null);
+      }
+      assert.equal(r.events[1]!.occurredAt, '2024-05-01T08:00:00.000Z');
+    }
+    // Gap-free per endpoint across the calls.
+    for (const ep of eps) {
+      const seqs = stored.filter((x) => x.endpoint_id === ep.id).map((x) => x.sequence);
+      assert.deepEqual(
+        seqs.sort((a, b) => a - b),
+        seqs.map((_, i) => i + 1),
+      );
+    }
+  });
+
   test('a call with bad data is refused alone; the others are written', async () => {
     await insertEndpoint(t.db, tenant, { url: URL });
     await t.db.query(
