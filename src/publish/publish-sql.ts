@@ -88,8 +88,8 @@ const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL::timestamptz, NULL::timestamptz
     WHERE u.ids IS NOT NULL) AS notified`;
 
 // What the deliveries' statements answer: not a row per delivery but one per endpoint given some,
-// with the sequence its first one took ('q': id, sequence). The rest follows from what was sent — a
-// delivery's sequence is that base plus its \`k\`, and it went in claimed exactly when it had a lease
+// with the endpoint's last sequence before them ('q': id, base). The rest follows from what was
+// sent — a delivery's sequence is that base plus its \`k\` (1, 2, … per endpoint), and it went in claimed exactly when it had a lease
 // — and an endpoint deleted since it was read has no row, and got nothing.
 const BASE_ROWS = `SELECT 'q', id, base, NULL::timestamptz, NULL::timestamptz FROM seq`;
 
@@ -205,7 +205,11 @@ function deliveryParams(
 }
 
 /** The deliveries written, in the order given, from the endpoints' base rows ({@link BASE_ROWS}). */
-function inserted(deliveries: NewDelivery[], rows: ResultRow[], claimAs: ClaimAs | undefined): InsertedDelivery[] {
+function inserted(
+  deliveries: NewDelivery[],
+  rows: ResultRow[],
+  claimAs: ClaimAs | undefined,
+): InsertedDelivery[] {
   const next = new Map<string, number>();
   for (const r of rows) if (r.kind === 'q') next.set(r.id, r.sequence + 1);
   const out: InsertedDelivery[] = [];
@@ -290,6 +294,7 @@ export async function insertEventsAndDeliveries(
     else if (r.kind === 't') throw new HeraldError('TENANT_NOT_FOUND');
   }
   if (createdAt)
-    for (const id of eventIds) stored.set(id, { created_at: createdAt, occurred_at: occurred.get(id) ?? null });
+    for (const id of eventIds)
+      stored.set(id, { created_at: createdAt, occurred_at: occurred.get(id) ?? null });
   return { deliveries: inserted(deliveries, rows, claimAs), stored, stale };
 }
