@@ -89,8 +89,9 @@ const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL::timestamptz, NULL::timestamptz
 
 // What the deliveries' statements answer: not a row per delivery but one per endpoint given some,
 // with the endpoint's last sequence before them ('q': id, base). The rest follows from what was
-// sent — a delivery's sequence is that base plus its \`k\` (1, 2, … per endpoint), and it went in claimed exactly when it had a lease
-// — and an endpoint deleted since it was read has no row, and got nothing.
+// sent — a delivery's sequence is that base plus its \`k\` (1, 2, … per endpoint), and it went in
+// claimed exactly when it had a lease — and an endpoint deleted since it was read has no row, and
+// got nothing.
 const BASE_ROWS = `SELECT 'q', id, base, NULL::timestamptz, NULL::timestamptz FROM seq`;
 
 const INSERT_DELIVERIES_SQL = prepared(
