@@ -111,7 +111,13 @@ export async function openPgliteThread(
     if (pending.size === 0) worker.ref();
     return new Promise<T>((resolve, reject) => {
       pending.set(id, { resolve: resolve as (v: unknown) => void, reject });
-      worker.postMessage({ ...ask, id });
+      try {
+        worker.postMessage({ ...ask, id });
+      } catch (err) {
+        // A parameter that cannot be cloned across (a function, a symbol): nothing was sent.
+        settle(id);
+        reject(err);
+      }
     });
   }
 

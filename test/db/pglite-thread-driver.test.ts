@@ -6,6 +6,7 @@
  * test/support/storage.ts.)
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { after, before, test } from 'node:test';
 import type { Worker, WorkerOptions } from 'node:worker_threads';
 import { prepared } from '../../src/db/db.ts';
@@ -49,6 +50,30 @@ test('a database error crosses with its code and fields, and the thread goes on'
     },
   );
   assert.deepEqual(await db.query('SELECT count(*)::int AS n FROM t'), [{ n: 1 }]);
+});
+
+test('a parameter that cannot cross to the thread fails its call alone', async () => {
+  await assert.rejects(db.query('SELECT $1::text AS v', [() => 1]), /could not be cloned/);
+  assert.deepEqual(await db.query('SELECT $1::text AS v', ['x']), [{ v: 'x' }]);
+});
+
+test('an open database holds the process only while a call waits, even after a refused one', () => {
+  // A process that opens one, runs a statement and a refused call, listens, and never closes it.
+  const driver = new URL('../../src/db/pglite-thread-driver.ts', import.meta.url).href;
+  const code = `
+    const { openPgliteThread } = await import(${JSON.stringify(driver)});
+    const db = await openPgliteThread();
+    await db.query('SELECT 1');
+    await db.query('SELECT $1::text', [() => 1]).catch(() => {});
+    await db.listen('idle_test', () => {});
+    console.log('done');`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    encoding: 'utf8',
+    timeout: 30_000,
+  });
+  assert.equal(run.signal, null, 'the process was still running after 30 s');
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /done/);
 });
 
 test('a transaction commits what its callback wrote, and answers what it returned', async () => {
