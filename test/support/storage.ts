@@ -1,8 +1,8 @@
 /**
  * Runs a test file against both storage modes. Embedded: a PGlite clone of a migrated template
  * (migrated once per machine and cached by the hash of the migrations), on its own thread as Herald
- * runs it. PostgreSQL: a fresh schema
- * per test file in the machine's server (TEST_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/test).
+ * runs it. PostgreSQL: a fresh schema per test file in the machine's server (TEST_DATABASE_URL,
+ * default postgres://postgres@127.0.0.1:5432/test).
  *
  * Without a reachable PostgreSQL the PostgreSQL half is skipped with a clear message — unless
  * CI=true, where that is a failure.
@@ -14,7 +14,6 @@ import { describe } from 'node:test';
 import pg from 'pg';
 import type { Db } from '../../src/db/db.ts';
 import { listMigrations, migrate } from '../../src/db/migrate.ts';
-import { openPglite } from '../../src/db/pglite-driver.ts';
 import { openPgliteThread } from '../../src/db/pglite-thread-driver.ts';
 import { openPostgres } from '../../src/db/postgres-driver.ts';
 
@@ -29,9 +28,9 @@ async function templateBlob(): Promise<Blob> {
   for (const m of listMigrations()) hash.update(m.name).update(m.sql);
   const file = join(CACHE_DIR, `pglite-template-${hash.digest('hex').slice(0, 16)}.tar.gz`);
   if (!existsSync(file)) {
-    const db = await openPglite();
+    const db = await openPgliteThread();
     await migrate(db);
-    const blob = await db.pglite.dumpDataDir('gzip');
+    const blob = await db.dumpDataDir();
     await db.close();
     mkdirSync(CACHE_DIR, { recursive: true });
     const tmp = `${file}.${process.pid}.tmp`;
