@@ -49,6 +49,8 @@ export interface Config {
   claimAhead: number;
   /** Most delivery requests one worker process has in flight at once. */
   concurrency: number;
+  /** Whether webhook requests are made on a thread of their own (src/delivery/sender-thread.ts). */
+  senderThread: boolean;
   /** Consecutive failed attempts that open an endpoint's circuit. */
   circuitFailureThreshold: number;
   /** How long an endpoint's circuit first stays open, in seconds (doubled on each failed probe). */
@@ -395,6 +397,14 @@ export const OPTIONS = [
     default: 2000,
     parse: integer(1, 100_000),
   } satisfies OptionSpec<'concurrency'>,
+  {
+    key: 'senderThread',
+    env: 'HERALD_SENDER_THREAD',
+    flag: 'sender-thread',
+    description: "make webhook requests on a thread of their own, off the API's event loop",
+    default: true,
+    parse: boolean,
+  } satisfies OptionSpec<'senderThread'>,
   {
     key: 'circuitFailureThreshold',
     env: 'HERALD_CIRCUIT_FAILURES',

@@ -8,9 +8,8 @@
  * JSON): they are structured-cloned across. docs/decisions.md, "The embedded database on its own
  * thread".
  */
-import { extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import type { Worker, WorkerOptions } from 'node:worker_threads';
+import { startModuleWorker } from '../core/module-worker.ts';
 import type { Db, Queryable, Sql } from './db.ts';
 import type { Request, SentError, ThreadData } from './pglite-thread.ts';
 
@@ -38,18 +37,9 @@ function received(e: SentError): Error {
   return err;
 }
 
-/**
- * The worker's file beside this one: .js when built. From the source checkout it is .ts, which a
- * worker cannot load by itself (Node 20 does not run `--import tsx` in workers): a two-line
- * bootstrap registers tsx in the worker first.
- */
+/** The worker (pglite-thread.ts) on a thread of its own. */
 export function startPgliteThread(options: WorkerOptions): Worker {
-  const ext = extname(fileURLToPath(import.meta.url));
-  const file = new URL(`./pglite-thread${ext}`, import.meta.url);
-  if (ext !== '.ts') return new Worker(file, options);
-  const tsx = import.meta.resolve('tsx/esm/api');
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(file.href)}); });`;
-  return new Worker(bootstrap, { ...options, eval: true });
+  return startModuleWorker(import.meta.url, './pglite-thread', options);
 }
 
 export async function openPgliteThread(

@@ -9,6 +9,7 @@ import { ALL_PROFILES } from '../profiles/index.ts';
 import type { DeliverContext } from './deliver-one.ts';
 import type { DispatcherConfig, DispatcherOptions } from './dispatcher-options.ts';
 import { createRateLimiter } from './rate-limiter.ts';
+import { send } from './sender.ts';
 
 export interface OwnedDeliverContext {
   ctx: DeliverContext;
@@ -23,21 +24,26 @@ export function createDeliverContext(
   clock: Clock,
 ): OwnedDeliverContext {
   const agents = new Map<number, UndiciDispatcher>();
+  const dispatcherFor = (connectTimeoutMs: number | null): UndiciDispatcher => {
+    if (connectTimeoutMs === null || !options.agentForConnectTimeout) return options.agent;
+    let agent = agents.get(connectTimeoutMs);
+    if (!agent) {
+      agent = options.agentForConnectTimeout(connectTimeoutMs);
+      agents.set(connectTimeoutMs, agent);
+    }
+    return agent;
+  };
+  const thread = options.sender;
   const ctx: DeliverContext = {
     secretBox: options.secretBox,
     clock,
     random: options.random ?? Math.random,
     limiter: createRateLimiter(),
     profiles: new Map((options.profiles ?? ALL_PROFILES).map((p) => [p.name, p])),
-    dispatcherFor(connectTimeoutMs) {
-      if (connectTimeoutMs === null || !options.agentForConnectTimeout) return options.agent;
-      let agent = agents.get(connectTimeoutMs);
-      if (!agent) {
-        agent = options.agentForConnectTimeout(connectTimeoutMs);
-        agents.set(connectTimeoutMs, agent);
-      }
-      return agent;
-    },
+    dispatcherFor,
+    send: thread
+      ? (r) => thread.send(r)
+      : ({ connectTimeoutMs, ...r }) => send({ ...r, dispatcher: dispatcherFor(connectTimeoutMs) }),
     defaultRetrySchedule: cfg.defaultRetrySchedule,
     defaultTotalTimeoutMs: cfg.defaultTotalTimeoutMs,
     maxExcerptBytes: cfg.maxExcerptBytes,

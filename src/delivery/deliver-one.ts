@@ -26,7 +26,8 @@ import { activeTracing } from '../tracing/tracing.ts';
 import { addTraceHeaders, endAttemptSpan, startAttemptSpan } from './attempt-trace.ts';
 import { createOAuthTokens, type OAuthClientCredentials, OAuthTokenError } from './oauth-tokens.ts';
 import type { RateLimiter } from './rate-limiter.ts';
-import { type Cancellation, cleanText, type SendResult, send } from './sender.ts';
+import { type Cancellation, cleanText, type SendResult } from './sender.ts';
+import type { SendRequest } from './sender-thread.ts';
 
 /**
  * How a claim ends (docs/design.md, glossary): an attempt to record — its outcome and next step —
@@ -44,6 +45,8 @@ export interface DeliverContext {
   profiles: ReadonlyMap<string, Profile>;
   /** The undici dispatcher for an endpoint's connect timeout (null = the default). */
   dispatcherFor(connectTimeoutMs: number | null): UndiciDispatcher;
+  /** Makes a webhook request: in place through `dispatcherFor`, or on the sender thread (sender-thread.ts). */
+  send(request: SendRequest): Promise<SendResult>;
   defaultRetrySchedule: readonly number[];
   defaultTotalTimeoutMs: number;
   maxExcerptBytes: number;
@@ -250,11 +253,11 @@ export async function deliverOne(
     if (left < 1) throw new LocalFailure('timeout', `no time left of the ${req.timeouts.totalMs} ms budget`);
     requestHeaders = loggedHeaders(req.headers);
     const spentMs = req.timeouts.totalMs - left;
-    const sent = await send({
+    const sent = await ctx.send({
       url: d.endpoint.url,
       headers: req.headers,
       body: req.body,
-      dispatcher: ctx.dispatcherFor(req.timeouts.connectMs),
+      connectTimeoutMs: req.timeouts.connectMs,
       totalTimeoutMs: left,
       maxExcerptBytes: ctx.maxExcerptBytes,
       cancellation,

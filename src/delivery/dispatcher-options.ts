@@ -13,6 +13,7 @@ import { DEFAULT_RETRY_SCHEDULE } from '../rules/retry-policy.ts';
 import type { SecretBox } from '../security/secret-box.ts';
 import type { DeliveryLogger } from './logger.ts';
 import { DEFAULT_MAX_EXCERPT_BYTES } from './sender.ts';
+import type { SenderThread } from './sender-thread.ts';
 
 export interface DispatcherConfig {
   /** Most deliveries one claim takes. */
@@ -82,6 +83,11 @@ export interface DispatcherOptions {
    * one is kept per distinct value. Without it such endpoints use `agent`'s connect timeout.
    */
   agentForConnectTimeout?: (connectTimeoutMs: number) => UndiciDispatcher;
+  /**
+   * Webhook requests on a thread of their own (sender-thread.ts) instead of through `agent`; the
+   * caller's to close. `agent` still serves OAuth token requests.
+   */
+  sender?: SenderThread;
   /**
    * Injected time. When given (tests), it is also the queue's clock: due-ness, leases and retry
    * times use it instead of the database's now().

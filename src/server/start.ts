@@ -14,6 +14,7 @@ import { migrate } from '../db/migrate.ts';
 import { createDispatcher, type DispatcherConfig } from '../delivery/dispatcher.ts';
 import { createMaintenance } from '../delivery/maintenance.ts';
 import { createOperationalPump } from '../delivery/operational-pump.ts';
+import { startSenderThread } from '../delivery/sender-thread.ts';
 import { createMetrics, type HeraldMetrics } from '../metrics/metrics.ts';
 import { createAddressPolicy } from '../security/address-policy.ts';
 import { hashKey } from '../security/api-keys.ts';
@@ -128,7 +129,31 @@ export async function startHerald(
       const connections = options.dispatcher?.concurrency ?? config.concurrency;
       const agent = createGuardedAgent({ policy, keepAliveTimeout: 30_000, connections });
       const dispatcherLog = log.child({ role: 'dispatcher' });
+      // Webhook requests on a thread of their own (docs/decisions.md, "Webhook requests on a sender
+      // thread"); the agent above then serves OAuth token requests only.
+      const sender = config.senderThread
+        ? await startSenderThread(
+            {
+              policy: {
+                allowPrivateNetworks: config.allowPrivateNetworks,
+                allowedNetworks: config.allowedNetworks,
+              },
+              connections,
+              keepAliveTimeoutMs: 30_000,
+            },
+            {
+              // Every request would fail from now on; exit so the supervisor starts Herald again
+              // (deliveries out now are sent again after their lease).
+              onLost: (err) => {
+                log.fatal({ err }, 'the sender thread ended; exiting');
+                process.exit(1);
+              },
+            },
+          )
+        : undefined;
+      if (sender) stoppers.push(() => sender.close());
       const dispatcher = createDispatcher({
+        ...(sender ? { sender } : {}),
         db: storage.db,
         secretBox: ctx.secretBox,
         agent,

@@ -10,7 +10,7 @@ import { Agent } from 'undici';
 import { newId } from '../../src/core/ids.ts';
 import { type DeliverContext, deliverOne, type Settlement } from '../../src/delivery/deliver-one.ts';
 import { createRateLimiter } from '../../src/delivery/rate-limiter.ts';
-import { newCancellation } from '../../src/delivery/sender.ts';
+import { newCancellation, send } from '../../src/delivery/sender.ts';
 import { ALL_PROFILES } from '../../src/profiles/index.ts';
 import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
 import type { AttemptRecord } from '../../src/queue/record-outcomes.ts';
@@ -37,6 +37,7 @@ const ctx: DeliverContext = {
   limiter: createRateLimiter(),
   profiles: new Map(ALL_PROFILES.map((p) => [p.name, p])),
   dispatcherFor: () => agent,
+  send: ({ connectTimeoutMs: _, ...r }) => send({ ...r, dispatcher: agent }),
   defaultRetrySchedule: [5],
   defaultTotalTimeoutMs: 15_000,
   maxExcerptBytes: 1024,
