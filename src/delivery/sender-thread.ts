@@ -161,6 +161,9 @@ export async function startSenderThread(
     close() {
       closing ??= (async () => {
         if (!lost) {
+          // Held open until the thread has closed its agents: otherwise a process with nothing
+          // else to do would end while this waits, and its caller's code after the stop never run.
+          worker.ref();
           await new Promise<void>((resolve) => {
             closed = resolve;
             closeAsked = true;

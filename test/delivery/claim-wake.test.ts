@@ -34,13 +34,19 @@ forEachStorage('claims woken by notifications', (kind) => {
   });
 
   test('a notification naming only an endpoint held a limit ahead wakes no claim; one naming another does', async () => {
+    // Claims finished, and claims out now.
     let claims = 0;
+    let claiming = 0;
     const db: Db = {
       ...t.db,
       query: <T>(sql: Sql, params?: readonly unknown[]) => {
         const counted = typeof sql !== 'string' && sql.name === 'herald_claim';
+        if (counted) claiming++;
         return t.db.query<T>(sql, params).finally(() => {
-          if (counted) claims++;
+          if (counted) {
+            claiming--;
+            claims++;
+          }
         });
       },
     };
@@ -63,9 +69,11 @@ forEachStorage('claims woken by notifications', (kind) => {
     });
     try {
       await d.start();
+      // The start's own claim, done before anything is due: the next is the notification's.
+      await waitFor('the first claim', () => claims === 1 && claiming === 0);
       // Ten due (no handoff here): the claim takes four — two out, two waiting — and is left short.
       await publishEvents(t.db, heldTenant, events(10));
-      await waitFor('two requests out', () => held.requests.length === 2);
+      await waitFor('two requests out, no claim out', () => held.requests.length === 2 && claiming === 0);
       const before = claims;
       // Its notification names only the endpoint held: no claim. The next names another: a claim,
       // which runs after the first notification was handled (they arrive in order).

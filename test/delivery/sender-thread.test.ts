@@ -135,10 +135,10 @@ test('a thread that ends unasked fails what is out and what comes after, and say
   await s.close();
 });
 
-test('an idle sender thread never holds the process open', () => {
-  // A process that starts one, makes a request, and never closes it.
+/** Runs `code` (ES module, top-level await) in a child process; its exit status and output. */
+function runChild(code: string) {
   const module = new URL('../../src/delivery/sender-thread.ts', import.meta.url).href;
-  const code = `
+  const prelude = `
     import { createServer } from 'node:http';
     const server = createServer((_req, res) => res.end('ok')).listen(0, '127.0.0.1');
     await new Promise((r) => server.once('listening', r));
@@ -146,13 +146,22 @@ test('an idle sender thread never holds the process open', () => {
     const s = await startSenderThread({ policy: { allowPrivateNetworks: true, allowedNetworks: [] }, connections: 2, keepAliveTimeoutMs: 60_000 });
     const r = await s.send({ url: 'http://127.0.0.1:' + server.address().port + '/', headers: {}, body: '{}', connectTimeoutMs: null, totalTimeoutMs: 5000 });
     server.closeAllConnections();
-    server.close();
-    console.log('done', r.statusCode);`;
-  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    server.close();`;
+  const run = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', prelude + code], {
     encoding: 'utf8',
     timeout: 30_000,
   });
   assert.equal(run.signal, null, 'the process was still running after 30 s');
   assert.equal(run.status, 0, run.stderr);
-  assert.match(run.stdout, /done 200/);
+  return run.stdout;
+}
+
+test('an idle sender thread never holds the process open', () => {
+  // Started, a request made, never closed: the process ends by itself.
+  assert.match(runChild(`console.log('done', r.statusCode);`), /done 200/);
+});
+
+test('closing waits for the thread even in a process with nothing else to do', () => {
+  // The code after `close()` runs: the process did not end while close() waited on the thread.
+  assert.match(runChild(`await s.close(); console.log('closed', r.statusCode);`), /closed 200/);
 });
