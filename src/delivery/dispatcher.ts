@@ -66,6 +66,8 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     cfg.maxInFlightPerEndpoint,
     (d) => startWaiting(d),
     (tenantId) => handoffRoom.tenantRoom(tenantId),
+    // A raised limit never starts more than the process's concurrency allows (HERALD_CONCURRENCY).
+    () => cfg.concurrency - inFlight.size,
   );
   // Claimed or handed over, not sent yet: ready to start, or waiting for an endpoint slot.
   const held = createHeldClaims({ leaseMs: cfg.leaseMs, maxBytes: cfg.maxHeldBytes, slots });
@@ -329,7 +331,10 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         if (next) {
           if (state === 'running') send(next);
           else release(next, 0);
-        } else if (state === 'running') slots.resume(d.tenantId);
+        } else if (state === 'running') {
+          slots.resume(d.tenantId);
+          slots.resumeProcess();
+        }
         if (inFlight.size === 0) for (const resolve of idleWaiters.splice(0)) resolve();
         pump();
       });

@@ -33,8 +33,8 @@ export interface EndpointSlots {
   /**
    * The endpoint's limit changed (adaptive concurrency, circuit); null = the configured maximum.
    * The waiting deliveries a raised limit lets start go to `start`, their slots already taken — as
-   * many as their tenant's room allows (`tenantRoom`): a raised limit must not carry a tenant past
-   * its own. (A callback, not an answer: a caller that ignored the answer once left them claimed
+   * many as their tenant's room (`tenantRoom`) and the process's (`processRoom`) allow: a raised
+   * limit must carry neither past its own. (A callback, not an answer: a caller that ignored the answer once left them claimed
    * and unsent until their lease ran out.)
    */
   setLimit(endpointId: string, limit: number | null): void;
@@ -53,6 +53,11 @@ export interface EndpointSlots {
    * waiting for the tenant's room (not their own) when their limits were raised.
    */
   resume(tenantId: string): void;
+  /**
+   * A request finished and the process has room again: start what endpoints left waiting for the
+   * process's room (`processRoom`) when their limits were raised, as far as that room goes.
+   */
+  resumeProcess(): void;
   /** Everything waiting (on drain), slots untouched. */
   takeWaiting(): ClaimedDelivery[];
   /** One endpoint's waiting deliveries (its circuit opened), slots untouched. */
@@ -82,6 +87,8 @@ export function createEndpointSlots(
   start: (d: ClaimedDelivery) => void,
   /** How many more requests the tenant may have in flight here; default: no tenant limit. */
   tenantRoom: (tenantId: string) => number = () => Number.POSITIVE_INFINITY,
+  /** How many more requests this process may have in flight; default: no process limit. */
+  processRoom: () => number = () => Number.POSITIVE_INFINITY,
 ): EndpointSlots {
   const inFlight = new Map<string, number>();
   const lines = new Map<string, Line>();
@@ -89,8 +96,10 @@ export function createEndpointSlots(
   const limits = new Map<string, number>();
   let waiting = 0;
   let waitingBehind = 0;
-  // Endpoints below their limit whose line waits for its tenant's room, by tenant (`resume`).
+  // Endpoints below their limit whose line waits for its tenant's room, by tenant (`resume`)...
   const stalled = new Map<string, Set<string>>();
+  // ... or for the process's (`resumeProcess`).
+  const processStalled = new Set<string>();
   /** `d` left the waiting lines. */
   const left = (d: ClaimedDelivery) => {
     waiting--;
@@ -123,14 +132,19 @@ export function createEndpointSlots(
     const started: ClaimedDelivery[] = [];
     // One endpoint's deliveries share a tenant.
     const first = line.fresh[0] ?? line.claimed[0];
-    const room = first ? tenantRoom(first.tenantId) : 0;
+    const ofTenant = first ? tenantRoom(first.tenantId) : 0;
+    const ofProcess = processRoom();
+    const room = Math.min(ofTenant, ofProcess);
     while (lengthOf(line) > 0 && n < l && started.length < room) {
       started.push(next(endpointId, line));
       n++;
     }
     if (first && lengthOf(line) > 0 && n < l) {
-      const ids = stalled.get(first.tenantId) ?? new Set<string>();
-      stalled.set(first.tenantId, ids.add(endpointId));
+      if (ofProcess < ofTenant) processStalled.add(endpointId);
+      else {
+        const ids = stalled.get(first.tenantId) ?? new Set<string>();
+        stalled.set(first.tenantId, ids.add(endpointId));
+      }
     }
     if (started.length === 0) return;
     inFlight.set(endpointId, n);
@@ -174,6 +188,15 @@ export function createEndpointSlots(
       // Re-applying an endpoint's limit starts what its tenant's room allows, and marks it again
       // if that was not all.
       for (const id of ids) setLimit(id, limitOf(id));
+    },
+    resumeProcess() {
+      if (processStalled.size === 0) return;
+      const ids = [...processStalled];
+      processStalled.clear();
+      for (const id of ids) {
+        if (processRoom() <= 0) processStalled.add(id);
+        else setLimit(id, limitOf(id));
+      }
     },
     room(endpointId, limits = 1) {
       const used = (inFlight.get(endpointId) ?? 0) + lengthOf(lines.get(endpointId));

@@ -144,6 +144,38 @@ test('slots: a raised limit starts no more waiting deliveries than their tenant 
   assert.deepEqual(started, ['a2', 'a4'], 'nothing left waiting');
 });
 
+test('slots: a raised limit starts no more waiting deliveries than the process has room for; room freed anywhere starts them', () => {
+  const started: string[] = [];
+  let processRoom = 1;
+  const slots = createEndpointSlots(
+    8,
+    (d) => {
+      started.push(d.id);
+      processRoom--;
+    },
+    () => 100,
+    () => processRoom,
+  );
+  const of = (id: string, endpointId: string, tenantId: string) =>
+    ({ ...delivery(id, endpointId, 1), tenantId }) as ClaimedDelivery;
+  assert.equal(slots.admit(of('a1', 'A', 't1')), 'start');
+  assert.equal(slots.admit(of('b1', 'B', 't2')), 'start');
+  for (const id of ['a2', 'a3']) assert.equal(slots.admit(of(id, 'A', 't1')), 'queued');
+  assert.equal(slots.admit(of('b2', 'B', 't2')), 'queued');
+  // Both endpoints may now have 8 out, their tenants 100 more, the process one more.
+  slots.setLimit('A', 8);
+  slots.setLimit('B', 8);
+  assert.deepEqual(started, ['a2']);
+  assert.equal(slots.waiting, 2);
+  slots.resumeProcess();
+  assert.deepEqual(started, ['a2'], 'no room yet: nothing more starts');
+  // Requests finished elsewhere (another tenant's, say): two more may start, whichever endpoints.
+  processRoom = 2;
+  slots.resumeProcess();
+  assert.deepEqual(started, ['a2', 'a3', 'b2']);
+  assert.equal(slots.waiting, 0);
+});
+
 test('slots: an endpoint whose circuit opened gives back its waiting deliveries, others keep theirs', () => {
   const slots = createEndpointSlots(1, () => assert.fail('nothing raised a limit'));
   slots.admit(delivery('a1', 'A'));
