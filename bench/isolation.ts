@@ -45,7 +45,7 @@ const MB = 1024 * 1024;
 
 /** The dispatcher's in-flight count, if the running Herald exposes its dispatcher. */
 function dispatcherInFlight(h: BenchHerald): (() => number) | undefined {
-  const exposed = (h.herald as { dispatcher?: { inFlight?: unknown } }).dispatcher;
+  const exposed = (h.herald.ctx as { dispatcher?: { inFlight?: unknown } }).dispatcher;
   if (typeof exposed?.inFlight !== 'number') return undefined;
   return () => Number(exposed.inFlight);
 }
