@@ -244,4 +244,48 @@ forEachStorage('per-endpoint concurrency cap', (kind) => {
       await r.close();
     }
   });
+  test('raised endpoint limits never take the process past its concurrency, and every delivery arrives', async () => {
+    const held: ServerResponse[] = [];
+    let out = 0;
+    let most = 0;
+    const r = await startReceiver((_req, res) => {
+      out++;
+      most = Math.max(most, out);
+      held.push(res);
+      res.on('finish', () => out--);
+    });
+    // Two endpoints (two tenants) whose adaptive limits start at 1: each success raises them, and
+    // each raise starts deliveries waiting here — together up to 16, against a process cap of 4.
+    const ids: string[] = [];
+    for (let e = 0; e < 2; e++) {
+      const tenant = await insertTenant(t.db);
+      const ep = await insertEndpoint(t.db, tenant, { url: r.url, concurrencyLimit: 1 });
+      for (let i = 0; i < 12; i++) ids.push((await publishOne(t.db, tenant, ep.id)).deliveryId);
+    }
+    const d = createDispatcher({
+      db: t.db,
+      secretBox: testSecretBox,
+      agent,
+      config: { concurrency: 4, maxInFlightPerEndpoint: 8, pollIntervalMs: 20, flushDelayMs: 1 },
+    });
+    await d.start();
+    try {
+      let answered = 0;
+      while (answered < ids.length) {
+        await waitFor('a request held', () => held.length > 0);
+        for (const res of held.splice(0)) {
+          res.end('ok');
+          answered++;
+        }
+      }
+      for (const id of ids) {
+        await waitFor('succeeded', async () => (await deliveryState(t.db, id)).status === 'succeeded');
+      }
+      assert.ok(most <= 4, `${most} requests out at once, above the process's 4`);
+      assert.equal(r.requests.length, ids.length);
+    } finally {
+      await d.stop({ graceMs: 100 });
+      await r.close();
+    }
+  });
 });

@@ -5,7 +5,7 @@
  *
  * The hanging endpoints' timeout (60 s) is far beyond the wait here, so the healthy deliveries can
  * only arrive if nothing of theirs waits on a hanging request: not a slot, not claim room, not a
- * batch. (Before the claim went by endpoint, a hanging endpoint's older backlog was claimed into
+ * batch — and never more requests are out at once than the dispatcher's concurrency. (Before the claim went by endpoint, a hanging endpoint's older backlog was claimed into
  * memory and held the dispatcher's claim room until its leases ran out.)
  */
 import assert from 'node:assert/strict';
@@ -79,8 +79,14 @@ forEachStorage('isolation property', (kind) => {
       fc.asyncProperty(mix, async ({ noisy, healthy }) => {
         const hung: ServerResponse[] = [];
         const receivers: Receiver[] = [];
+        // Requests open at the receivers, and the most at once: never above the concurrency.
+        let open = 0;
+        let peakOpen = 0;
         const receiver = async (behaviour: Behaviour | 'fast') => {
           const r = await startReceiver((_req, res) => {
+            open++;
+            peakOpen = Math.max(peakOpen, open);
+            res.once('close', () => open--);
             if (behaviour === 'hanging') hung.push(res);
             else if (behaviour === 'slow') setTimeout(() => res.end('ok'), 50);
             else if (behaviour === 'failing') res.writeHead(500).end('no');
@@ -139,6 +145,7 @@ forEachStorage('isolation property', (kind) => {
           // The hanging requests are still out: the healthy ones did not wait for them.
           const hanging = noisy.filter((n) => n.behaviour === 'hanging').length;
           if (hanging > 0) assert.ok(hung.some((res) => !res.writableEnded));
+          assert.ok(peakOpen <= CONCURRENCY, `${peakOpen} requests open at once, above ${CONCURRENCY}`);
         } finally {
           await dispatcher.stop({ graceMs: 0 });
           for (const r of receivers) await r.close();
