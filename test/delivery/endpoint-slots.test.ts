@@ -193,6 +193,19 @@ test('slots: an endpoint whose circuit opened gives back its waiting deliveries,
   assert.equal(slots.finish('B')?.id, 'b2');
 });
 
+/** A receiver holding every request until the test answers it, counting those out and the most at once. */
+async function holdingReceiver() {
+  const held: ServerResponse[] = [];
+  const counts = { out: 0, most: 0 };
+  const r = await startReceiver((_req, res) => {
+    counts.out++;
+    counts.most = Math.max(counts.most, counts.out);
+    held.push(res);
+    res.on('finish', () => counts.out--);
+  });
+  return { r, held, counts };
+}
+
 forEachStorage('per-endpoint concurrency cap', (kind) => {
   let t: TestDb;
   const agent = new Agent({ connect: { timeout: 1000 } });
@@ -205,15 +218,7 @@ forEachStorage('per-endpoint concurrency cap', (kind) => {
   });
 
   test('an endpoint never has more requests out than its cap, and every delivery arrives', async () => {
-    const held: ServerResponse[] = [];
-    let out = 0;
-    let most = 0;
-    const r = await startReceiver((_req, res) => {
-      out++;
-      most = Math.max(most, out);
-      held.push(res);
-      res.on('finish', () => out--);
-    });
+    const { r, held, counts } = await holdingReceiver();
     const tenant = await insertTenant(t.db);
     const ep = await insertEndpoint(t.db, tenant, { url: r.url });
     const ids: string[] = [];
@@ -230,14 +235,14 @@ forEachStorage('per-endpoint concurrency cap', (kind) => {
       while (answered < 7) {
         await waitFor('a request held', () => held.length > 0);
         // Let the dispatcher try to exceed the cap before answering.
-        await waitFor('the cap reached or the rest answered', () => out === Math.min(2, 7 - answered));
+        await waitFor('the cap reached or the rest answered', () => counts.out === Math.min(2, 7 - answered));
         held.shift()!.end('ok');
         answered++;
       }
       for (const id of ids) {
         await waitFor('succeeded', async () => (await deliveryState(t.db, id)).status === 'succeeded');
       }
-      assert.equal(most, 2);
+      assert.equal(counts.most, 2);
       assert.equal(r.requests.length, 7);
     } finally {
       await d.stop({ graceMs: 100 });
@@ -245,15 +250,7 @@ forEachStorage('per-endpoint concurrency cap', (kind) => {
     }
   });
   test('raised endpoint limits never take the process past its concurrency, and every delivery arrives', async () => {
-    const held: ServerResponse[] = [];
-    let out = 0;
-    let most = 0;
-    const r = await startReceiver((_req, res) => {
-      out++;
-      most = Math.max(most, out);
-      held.push(res);
-      res.on('finish', () => out--);
-    });
+    const { r, held, counts } = await holdingReceiver();
     // Two endpoints (two tenants) whose adaptive limits start at 1: each success raises them, and
     // each raise starts deliveries waiting here — together up to 16, against a process cap of 4.
     const ids: string[] = [];
@@ -281,7 +278,7 @@ forEachStorage('per-endpoint concurrency cap', (kind) => {
       for (const id of ids) {
         await waitFor('succeeded', async () => (await deliveryState(t.db, id)).status === 'succeeded');
       }
-      assert.ok(most <= 4, `${most} requests out at once, above the process's 4`);
+      assert.ok(counts.most <= 4, `${counts.most} requests out at once, above the process's 4`);
       assert.equal(r.requests.length, ids.length);
     } finally {
       await d.stop({ graceMs: 100 });
