@@ -1,13 +1,13 @@
 /**
- * The dispatcher's webhook requests on a thread of their own (docs/decisions.md, "Requests on a
- * sender thread"): the main thread keeps every decision — what to send, when, the slots, the
+ * The dispatcher's webhook requests on a thread of their own (docs/decisions.md, "Webhook requests
+ * on a sender thread"): the main thread keeps every decision — what to send, when, the slots, the
  * records — and hands the thread finished requests (URL, headers, body, timeouts); the thread's own
  * SSRF-guarded agents make them and answer each with the same SendResult `send` gives in place.
  * Socket writes, undici's parsing and the response's excerpt then cost the API's event loop nothing.
  *
  * Requests and results cross in batches, one message per event-loop turn each way. A thread that
- * ends unasked fails the requests out (as a network error: each retries on its schedule) and every
- * later one, and calls `onLost` so the process can be restarted by its supervisor.
+ * ends unasked answers the requests out and every later one as network errors, and calls `onLost`:
+ * `herald serve` then exits for its supervisor, and what was out is sent again after its lease.
  */
 import type { Worker, WorkerOptions } from 'node:worker_threads';
 import { startModuleWorker } from '../core/module-worker.ts';
