@@ -11,7 +11,7 @@
  */
 import type { Worker, WorkerOptions } from 'node:worker_threads';
 import { startModuleWorker } from '../core/module-worker.ts';
-import type { Cancellation, SendResult } from './sender.ts';
+import { ABORTED_MESSAGE, type Cancellation, type SendResult } from './sender.ts';
 import type { FromSender, SenderThreadData, ToSender, WireSend } from './sender-thread-protocol.ts';
 
 /** What `send` takes, but with the connect timeout instead of an agent (the thread holds those). */
@@ -43,17 +43,10 @@ export function startSenderWorker(options: WorkerOptions): Worker {
   return startModuleWorker(import.meta.url, './sender-thread-worker', options);
 }
 
-const failed = (message: string): SendResult => ({
-  errorKind: 'network_error',
-  errorMessage: message,
-  durationMs: 0,
-  excerpt: '',
-  responseHeaders: {},
-});
-
-const abortedResult = (): SendResult => ({
-  errorKind: 'aborted',
-  errorMessage: 'aborted: Herald is stopping',
+/** A request's answer when it never reached the thread, or the thread never answered it. */
+const unsent = (errorKind: 'network_error' | 'aborted', errorMessage: string): SendResult => ({
+  errorKind,
+  errorMessage,
   durationMs: 0,
   excerpt: '',
   responseHeaders: {},
@@ -106,7 +99,7 @@ export async function startSenderThread(
   const fail = (err: Error) => {
     if (lost) return;
     lost = err;
-    for (const done of waiting.values()) done(failed(`sender thread ended: ${err.message}`));
+    for (const done of waiting.values()) done(unsent('network_error', `sender thread ended: ${err.message}`));
     waiting.clear();
     closed?.();
     if (!closing) options.onLost?.(err);
@@ -130,8 +123,8 @@ export async function startSenderThread(
   return {
     send(request) {
       const c = request.cancellation;
-      if (lost) return Promise.resolve(failed(`sender thread ended: ${lost.message}`));
-      if (c?.cancelled) return Promise.resolve(abortedResult());
+      if (lost) return Promise.resolve(unsent('network_error', `sender thread ended: ${lost.message}`));
+      if (c?.cancelled) return Promise.resolve(unsent('aborted', ABORTED_MESSAGE));
       const id = nextId++;
       const wire: WireSend = [
         id,

@@ -66,6 +66,9 @@ export interface SendResult {
 
 export const DEFAULT_MAX_EXCERPT_BYTES = 64 * 1024;
 
+/** What a request abandoned on drain answers (`aborted`). */
+export const ABORTED_MESSAGE = 'aborted: Herald is stopping';
+
 const CONNECT_CODES = new Set([
   'ECONNREFUSED',
   'ENOTFOUND',
@@ -209,7 +212,7 @@ class Exchange implements Dispatcher.DispatchHandler {
     if (this.statusCode !== 0) {
       this.finishResponse();
     } else if (this.input.cancellation?.cancelled) {
-      this.finishError('aborted', 'aborted: Herald is stopping');
+      this.finishError('aborted', ABORTED_MESSAGE);
     } else {
       const { kind, message } = classify(err);
       this.finishError(kind, cleanText(message));
@@ -260,7 +263,7 @@ export function send(input: SendInput): Promise<SendResult> {
     exchange.resolve = resolve;
   });
   const outside = input.cancellation;
-  const onAbort = () => exchange.finishError('aborted', 'aborted: Herald is stopping');
+  const onAbort = () => exchange.finishError('aborted', ABORTED_MESSAGE);
   if (outside?.cancelled) {
     onAbort();
     return result;
