@@ -39,7 +39,7 @@ function fakeDb(failures = 0) {
         throw Object.assign(new Error('connection terminated'), { code: '57P01' });
       }
       const name = typeof sql === 'string' ? sql : (sql.name ?? '');
-      if (name === 'herald_record_attempts') {
+      if (name === 'herald_record_attempts' || name === 'herald_record_successes') {
         const batch = JSON.parse(params[2] as string) as Array<{ delivery_id: string }>;
         writes.push({ statement: 'record', ids: batch.map((r) => r.delivery_id) });
       } else {
