@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { newId } from '../../src/core/ids.ts';
 import type { Queryable, Sql } from '../../src/db/db.ts';
 import { claimDeliveries } from '../../src/queue/claim-deliveries.ts';
 import { type AttemptRecord, recordAttempts, recordStatement } from '../../src/queue/record-outcomes.ts';
@@ -13,6 +12,7 @@ import {
   manualClock,
   publishOne,
 } from '../support/delivery-fixtures.ts';
+import { attemptOf } from '../support/scheduling.ts';
 import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
 const URL = 'http://127.0.0.1:9/hook';
@@ -66,28 +66,8 @@ forEachStorage('recording successes on healthy endpoints', (kind) => {
     return { endpointId: ep.id, claimed: mine };
   }
 
-  const success = (
-    d: { id: string; tenantId: string; endpointId: string; attemptNumber: number },
-    o: Partial<AttemptRecord> = {},
-  ): AttemptRecord => ({
-    attemptId: newId('atm'),
-    deliveryId: d.id,
-    tenantId: d.tenantId,
-    endpointId: d.endpointId,
-    attemptNumber: d.attemptNumber,
-    status: 'succeeded',
-    retryInMs: null,
-    startedAt: clock.now(),
-    durationMs: 3,
-    statusCode: 200,
-    errorKind: null,
-    errorMessage: null,
-    requestHeaders: { 'webhook-id': 'x' },
-    responseHeaders: { 'content-type': 'text/plain' },
-    responseExcerpt: 'ok',
-    endpointGone: false,
-    ...o,
-  });
+  const success = (d: Parameters<typeof attemptOf>[0], o: Partial<AttemptRecord> = {}) =>
+    attemptOf(d, clock.now(), o);
 
   const endpointRow = async (id: string) =>
     (

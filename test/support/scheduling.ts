@@ -117,7 +117,11 @@ export const outcome = {
 } satisfies Record<string, Partial<AttemptRecord> | ((kind: string) => Partial<AttemptRecord>)>;
 
 /** The attempt record a dispatcher would write for claimed delivery `d`, started at `at`. */
-export function attemptOf(d: ClaimedDelivery, at: Date, o: Partial<AttemptRecord> = {}): AttemptRecord {
+export function attemptOf(
+  d: Pick<ClaimedDelivery, 'id' | 'tenantId' | 'endpointId' | 'attemptNumber'>,
+  at: Date,
+  o: Partial<AttemptRecord> = {},
+): AttemptRecord {
   return {
     attemptId: newId('atm'),
     deliveryId: d.id,
