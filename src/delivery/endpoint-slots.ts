@@ -21,6 +21,7 @@
  * room (`heldBehind`, src/delivery/handoff-room.ts) are backlog too: they join the claimed line,
  * and are counted apart (`waitingBehind`) because they have a budget of their own.
  */
+import { Fifo } from '../core/fifo.ts';
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 
 export type Admission = 'start' | 'queued';
@@ -74,8 +75,8 @@ export interface EndpointSlots {
 
 /** An endpoint's waiting deliveries: handed-over ones first, then claimed ones, each in arrival order. */
 interface Line {
-  fresh: ClaimedDelivery[];
-  claimed: ClaimedDelivery[];
+  fresh: Fifo<ClaimedDelivery>;
+  claimed: Fifo<ClaimedDelivery>;
 }
 
 const lengthOf = (line: Line | undefined) => (line ? line.fresh.length + line.claimed.length : 0);
@@ -118,7 +119,7 @@ export function createEndpointSlots(
 
   /** The endpoint's next waiting delivery, taken off its line (which goes once empty). */
   function next(endpointId: string, line: Line): ClaimedDelivery {
-    const d = line.fresh.length > 0 ? line.fresh.shift()! : line.claimed.shift()!;
+    const d = (line.fresh.length > 0 ? line.fresh.shift() : line.claimed.shift())!;
     left(d);
     if (lengthOf(line) === 0) lines.delete(endpointId);
     return d;
@@ -131,7 +132,7 @@ export function createEndpointSlots(
     let n = inFlight.get(endpointId) ?? 0;
     const started: ClaimedDelivery[] = [];
     // One endpoint's deliveries share a tenant.
-    const first = line.fresh[0] ?? line.claimed[0];
+    const first = line.fresh.peek() ?? line.claimed.peek();
     const ofTenant = first ? tenantRoom(first.tenantId) : 0;
     const ofProcess = processRoom();
     const room = Math.min(ofTenant, ofProcess);
@@ -163,7 +164,7 @@ export function createEndpointSlots(
       }
       let line = lines.get(d.endpointId);
       if (!line) {
-        line = { fresh: [], claimed: [] };
+        line = { fresh: new Fifo(), claimed: new Fifo() };
         lines.set(d.endpointId, line);
       }
       (d.handedOver && !d.heldBehind ? line.fresh : line.claimed).push(d);
@@ -207,7 +208,7 @@ export function createEndpointSlots(
       return Math.max(0, limitOf(endpointId) * limits - used);
     },
     takeWaiting() {
-      const all = [...lines.values()].flatMap((line) => [...line.fresh, ...line.claimed]);
+      const all = [...lines.values()].flatMap((line) => [...line.fresh.toArray(), ...line.claimed.toArray()]);
       lines.clear();
       waiting = 0;
       waitingBehind = 0;
@@ -217,7 +218,7 @@ export function createEndpointSlots(
       const line = lines.get(endpointId);
       if (!line) return [];
       lines.delete(endpointId);
-      const taken = [...line.fresh, ...line.claimed];
+      const taken = [...line.fresh.toArray(), ...line.claimed.toArray()];
       for (const d of taken) left(d);
       return taken;
     },
