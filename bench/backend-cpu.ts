@@ -23,22 +23,26 @@ function ticksOf(pid: string, children: boolean): { name: string; ticks: number 
 }
 
 /**
- * CPU used so far by every process named `postgres` on this machine. A backend that exited
- * meanwhile counts in the postmaster's children's time, so the sum never goes down.
+ * CPU used so far by every process named `name` on this machine (`postgres`, `redis-server`). A
+ * PostgreSQL backend that exited meanwhile counts in the postmaster's children's time, so the sum
+ * never goes down.
  */
-export function postgresCpuMicros(): number {
+export function processCpuMicros(name: string): number {
   let ticks = 0;
   try {
     for (const pid of readdirSync('/proc')) {
       if (!/^\d+$/.test(pid)) continue;
       const t = ticksOf(pid, true);
-      if (t?.name === 'postgres') ticks += t.ticks;
+      if (t?.name === name) ticks += t.ticks;
     }
   } catch {
     return 0;
   }
   return ticks * TICK_MICROS;
 }
+
+/** CPU used so far by every PostgreSQL process on this machine. */
+export const postgresCpuMicros = (): number => processCpuMicros('postgres');
 
 const PID = 'SELECT pg_backend_pid() AS pid';
 /** The backend of the main connection, and of the connection of each plan mode (src/db/db.ts). */

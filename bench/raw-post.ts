@@ -50,25 +50,54 @@ export function invoiceData(n: number): Record<string, unknown> {
 }
 
 /** One delivery as a sender without a database makes it: fresh body, fresh signature, POST. */
-export async function signedPost(agent: Agent, url: string, key: Buffer, n: number): Promise<void> {
-  const id = `msg_${n}`;
-  const timestamp = String(Math.floor(Date.now() / 1000));
-  const body = JSON.stringify({
-    type: 'invoice.created',
-    timestamp: new Date().toISOString(),
-    data: invoiceData(n),
-  });
-  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
-  const res = await request(url, {
-    method: 'POST',
-    body,
-    dispatcher: agent,
-    headers: {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': timestamp,
-      'webhook-signature': `v1,${signature}`,
-    },
-  });
+export function signedPost(agent: Agent, url: string, key: Buffer, n: number): Promise<void> {
+  return signedPostData(agent, url, key, `msg_${n}`, invoiceData(n));
+}
+
+/** What a sender keeps of a delivery's attempt (the hand-rolled queue's attempt row: bench/queues/). */
+export interface PostOutcome {
+  statusCode: number;
+  requestHeaders: Record<string, string>;
+  responseHeaders: Record<string, string | string[] | undefined>;
+  /** The start of the response body. */
+  excerpt: string;
+}
+
+/** The same for an event whose id and data came from elsewhere (a queue's job: bench/queues/). */
+export async function signedPostData(
+  agent: Agent,
+  url: string,
+  key: Buffer,
+  id: string,
+  data: unknown,
+): Promise<void> {
+  const res = await request(url, { method: 'POST', dispatcher: agent, ...signedRequest(key, id, data) });
   await res.body.dump();
+}
+
+/** {@link signedPostData}, answering what an attempt log keeps of it. */
+export async function signedPostRecorded(
+  agent: Agent,
+  url: string,
+  key: Buffer,
+  id: string,
+  data: unknown,
+): Promise<PostOutcome> {
+  const { body, headers } = signedRequest(key, id, data);
+  const res = await request(url, { method: 'POST', dispatcher: agent, body, headers });
+  const excerpt = (await res.body.text()).slice(0, 1024);
+  return { statusCode: res.statusCode, requestHeaders: headers, responseHeaders: res.headers, excerpt };
+}
+
+function signedRequest(key: Buffer, id: string, data: unknown) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const body = JSON.stringify({ type: 'invoice.created', timestamp: new Date().toISOString(), data });
+  const signature = createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64');
+  const headers: Record<string, string> = {
+    'content-type': 'application/json',
+    'webhook-id': id,
+    'webhook-timestamp': timestamp,
+    'webhook-signature': `v1,${signature}`,
+  };
+  return { body, headers };
 }

@@ -34,16 +34,20 @@
  * and tenants' deliveries (bench/isolation.ts); `BENCH_ONLY=isolation` runs that group alone.
  * `publishLatency` (PostgreSQL, and PGlite once): single-event publish call times and publish →
  * receipt, sequential, paced and after a burst (bench/publish-latency.ts); `BENCH_ONLY=publishLatency`.
+ * `queues`: Herald on PostgreSQL against general-purpose job queues delivering the same webhooks in
+ * the same run — graphile-worker (batching settings and defaults), a hand-rolled SKIP LOCKED queue,
+ * BullMQ on Redis (skipped without one) — (bench/queues/compare.ts); `BENCH_ONLY=queues`.
  *
  * Options (environment): BENCH_MODES=postgres,pglite  BENCH_EVENTS=20000  BENCH_FUTURE=1000000
  *   BENCH_LATENCY_SECONDS=10  TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test
- *   BENCH_ONLY=throughput|isolation|publishLatency (throughput: the ceilings and the modes only;
+ *   BENCH_ONLY=throughput|isolation|publishLatency|queues (throughput: the ceilings and the modes only;
  *   endToEnd: the ceilings, then per mode the cold and warm end to end and the durable loop only)
  *   HERALD_* settings in the environment apply to the Herald under test (e.g.
  *   HERALD_MAX_IN_FLIGHT_PER_ENDPOINT), to compare settings in runs of the same shape.
+ *   BENCH_QUEUE_ROUNDS=3 (the comparison's rounds), BENCH_REDIS_PORT=6379 (BullMQ's Redis).
  * Loopback only; every loop is bounded in count and time.
  */
-import { type ChildProcess, fork, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,11 +59,13 @@ import { DELIVERY_CHANNEL_SQL } from '../src/queue/notify.ts';
 import { generateEncryptionKey } from '../src/security/secret-box.ts';
 import { type RunningHerald, startHerald } from '../src/server/start.ts';
 import { postgresCpuMicros } from './backend-cpu.ts';
+import { type Child, forkBenchChild } from './child.ts';
 import { measureDatabasePhases } from './database-phases.ts';
 import { runDurableLoop } from './durable-loop.ts';
 import { insertDueDeliveries, insertFutureDeliveries, measureFutureClaims } from './future-claims.ts';
 import { runIsolation } from './isolation.ts';
 import { runPublishLatency } from './publish-latency.ts';
+import { runQueueComparison } from './queues/compare.ts';
 import { BENCH_SECRET, benchKey, rawAgent, rawBody, rawPost, signedPost } from './raw-post.ts';
 
 const EVENTS = Number(process.env['BENCH_EVENTS'] ?? 20_000);
@@ -81,37 +87,8 @@ interface Receiver {
   close(): void;
 }
 
-/** A child process of the bench spoken to over IPC: a message out, the first answer holding `key` back. */
-interface Child {
-  ask<T>(msg: object, key: string): Promise<T>;
-  close(): void;
-}
-
 /** Forks bench/`file` and waits for its first message (its hello). */
-async function forkChild(file: string): Promise<{ child: Child; hello: Record<string, unknown> }> {
-  const proc: ChildProcess = fork(join(import.meta.dirname, file), [], {
-    execArgv: ['--import', 'tsx'],
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
-  const hello = await new Promise<Record<string, unknown>>((resolve) =>
-    proc.once('message', (m) => resolve(m as Record<string, unknown>)),
-  );
-  const ask = <T>(msg: object, key: string) =>
-    new Promise<T>((resolve, reject) => {
-      const on = (m: Record<string, unknown>) => {
-        if ('error' in m) {
-          proc.off('message', on);
-          reject(new Error(String(m['error'])));
-        } else if (key in m) {
-          proc.off('message', on);
-          resolve(m as T);
-        }
-      };
-      proc.on('message', on);
-      proc.send(msg);
-    });
-  return { child: { ask, close: () => proc.kill() }, hello };
-}
+const forkChild = (file: string) => forkBenchChild(join(import.meta.dirname, file));
 
 async function startReceiver(): Promise<Receiver> {
   const { child, hello } = await forkChild('receiver.ts');
@@ -473,9 +450,9 @@ async function benchMode(mode: string, rx: Receiver, firstCeiling: number): Prom
 }
 
 async function main(): Promise<void> {
-  if (!['', 'isolation', 'publishLatency', 'throughput', 'endToEnd'].includes(ONLY))
+  if (!['', 'isolation', 'publishLatency', 'throughput', 'endToEnd', 'queues'].includes(ONLY))
     throw new Error(
-      `BENCH_ONLY=${ONLY}: the groups are 'throughput' ('endToEnd' its first part), 'isolation' and 'publishLatency'`,
+      `BENCH_ONLY=${ONLY}: the groups are 'throughput' ('endToEnd' its first part), 'isolation', 'publishLatency' and 'queues'`,
     );
   if (ONLY === 'isolation') {
     const isolation = await runIsolation(DB_URL);
@@ -486,6 +463,12 @@ async function main(): Promise<void> {
   if (ONLY === 'publishLatency') {
     const publishLatency = await runPublishLatency(DB_URL);
     process.stdout.write(`${JSON.stringify({ node: process.version, publishLatency }, null, 2)}\n`);
+    await apiAgent.close();
+    return;
+  }
+  if (ONLY === 'queues') {
+    const queues = await compareQueues();
+    process.stdout.write(`${JSON.stringify({ node: process.version, queues }, null, 2)}\n`);
     await apiAgent.close();
     return;
   }
@@ -525,12 +508,55 @@ async function main(): Promise<void> {
     if (ONLY === '') {
       result['isolation'] = await runIsolation(DB_URL);
       result['publishLatency'] = await runPublishLatency(DB_URL);
+      result['queues'] = await compareQueues();
     }
     process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
   } finally {
     rx.close();
     publisher?.close();
     await apiAgent.close();
+  }
+}
+
+/**
+ * Herald (`serve` on PostgreSQL, in this process, published to by the publisher) against the
+ * general-purpose queues of bench/queues/, in turns in one run.
+ */
+async function compareQueues(): Promise<Record<string, unknown>> {
+  const rx = await startReceiver();
+  const outer = publisher;
+  publisher = (await forkChild('publisher.ts')).child;
+  const { herald, cleanup } = await startMode('postgres');
+  try {
+    await rawCeiling(rx, 5000);
+    await api(herald, 'POST', '/v1/tenants', { id: 'bench', name: 'Bench' });
+    await api(herald, 'POST', '/v1/tenants/bench/endpoints', {
+      url: `http://127.0.0.1:${rx.port}/hook`,
+      eventTypes: ['invoice.*'],
+      secret: BENCH_SECRET,
+    });
+    return {
+      events: EVENTS,
+      concurrency: CONCURRENCY,
+      ...(await runQueueComparison({
+        databaseUrl: DB_URL,
+        receiverUrl: `http://127.0.0.1:${rx.port}/queue`,
+        events: EVENTS,
+        rounds: Number(process.env['BENCH_QUEUE_ROUNDS'] ?? 3),
+        reset: () => rx.reset(),
+        waitForCount: (n) => waitForCount(rx, n),
+        ceiling: (n) => rawCeiling(rx, n),
+        heraldPublish: async (n) => {
+          await publishBatches(herald, 'bench', n, 4);
+        },
+      })),
+    };
+  } finally {
+    await herald.stop();
+    await cleanup();
+    rx.close();
+    publisher?.close();
+    publisher = outer;
   }
 }
 
@@ -562,6 +588,7 @@ async function modesApart(): Promise<Record<string, unknown>> {
   if (ONLY === '') {
     result!['isolation'] = await runIsolation(DB_URL);
     result!['publishLatency'] = await runPublishLatency(DB_URL);
+    result!['queues'] = await compareQueues();
   }
   return result!;
 }
