@@ -15,11 +15,13 @@
  */
 import { systemClock } from '../core/clock.ts';
 import { ALL_PROFILES } from '../profiles/index.ts';
-import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
 import { deliveryChannel, needsClaim } from '../queue/notify.ts';
 import type { EndpointHealth } from '../queue/record-outcomes.ts';
-import { MAX_ATTEMPT_TIMEOUT_MS, profileBudgets } from '../rules/attempt-budget.ts';
+import { profileBudgets } from '../rules/attempt-budget.ts';
 import { nextStepLabel } from '../rules/delivery-status.ts';
+import { createClaimPump } from './claim-pump.ts';
+import { createClaimRoom } from './claim-room.ts';
 import { createDeliverContext } from './deliver-context.ts';
 import { deliverOne, type Settlement } from './deliver-one.ts';
 import {
@@ -74,11 +76,6 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   let idleWaiters: Array<() => void> = [];
   let state: 'new' | 'running' | 'stopping' | 'stopped' = 'new';
   let stopping: Promise<void> | undefined;
-  let claiming: Promise<void> | undefined;
-  let moreDue = true;
-  // Endpoints the last claim left waiting for room: a recorded outcome may free some.
-  let limitedEndpoints: string[] = [];
-  const budgets = profileBudgets(options.profiles ?? ALL_PROFILES);
   const timer = createWakeTimer(() => wake());
   let unlisten: (() => Promise<void>) | undefined;
 
@@ -97,10 +94,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     logger: log,
     onFlushed({ soonestDueInMs, fifoFinished, endpoints }) {
       for (const e of endpoints) endpointChanged(e);
-      if (limitedEndpoints.length > 0 && worthClaiming()) {
-        limitedEndpoints = [];
-        wake();
-      }
+      if (state === 'running') claims.outcomesRecorded();
       if (fifoFinished || (soonestDueInMs !== null && soonestDueInMs <= 0)) wake();
       else if (soonestDueInMs !== null) armTimer(soonestDueInMs);
     },
@@ -126,44 +120,35 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     slots.setLimit(e.endpointId, e.circuitState === 'open' ? 1 : e.concurrencyLimit);
   }
 
-  /**
-   * Whether a claim could now find room worth a round trip for an endpoint the last claim left
-   * waiting: one that holds less than a limit's worth claimed ahead here (none, if its room was
-   * taken by its tenant or another worker). While every such endpoint still has that much waiting
-   * here, its finished requests start those, and claiming again would take a few rows for the
-   * price of a batch (docs/isolation.md, "Claiming ahead").
-   */
-  function worthClaiming(): boolean {
-    return limitedEndpoints.some((id) => slots.waitingOf(id) < slots.limitOf(id));
-  }
-
-  /** Left waiting for room by the last claim, and still a limit's worth waiting here (needsClaim). */
-  const holdsEnough = (id: string) =>
-    limitedEndpoints.includes(id) && slots.waitingOf(id) >= slots.limitOf(id);
-
-  /**
-   * Deliveries waiting behind their endpoint's own requests (claimed ahead) are not requests in
-   * flight, so they do not take the claim room of other endpoints: endpoints that hang with their
-   * deliveries held ahead must not starve the rest (test/delivery/isolation.property.test.ts). They
-   * have a budget of their own, `concurrency` deliveries; beyond it claims and handoffs take only
-   * what can start, and what still waits counts against the room.
-   */
-  const aheadBudget = cfg.concurrency;
-  // Held behind by the handoff (handoff-room.ts) has a budget of its own, and takes no room.
-  const waitingAhead = () => slots.waiting - slots.waitingBehind;
-  const aheadNow = () => (waitingAhead() < aheadBudget ? cfg.claimAhead : 1);
-  const behindBudget = cfg.concurrency * cfg.claimAhead;
-  // Each endpoint's share of that, by how fast its requests finish (endpoint-pace.ts): a delivery
-  // held ahead should start well within the hold limit (held-claims.ts), not be given back unsent.
+  // Each endpoint's share of what is held ahead, by how fast its requests finish: a delivery held
+  // ahead should start well within the hold limit (held-claims.ts), not be given back unsent.
   const pace = createEndpointPace({ maxAhead: cfg.claimAhead, holdMs: held.maxHoldMs / 3 });
-  const aheadOf = (endpointId: string) => (aheadNow() > 1 ? pace.aheadFor(endpointId) : 1);
-  const overAhead = () => Math.max(0, waitingAhead() - aheadBudget);
-  /**
-   * Requests this process could still start: its concurrency less those out, those claimed and
-   * ready to start, what waits beyond the ahead budget and what publishes have reserved. The
-   * handoff takes at most this; a claim up to a batch more (see pump).
-   */
-  const freeRoom = () => cfg.concurrency - inFlight.size - held.ready - overAhead() - handoffRoom.reserved;
+  const room = createClaimRoom({
+    concurrency: cfg.concurrency,
+    claimAhead: cfg.claimAhead,
+    inFlight: () => inFlight.size,
+    slots,
+    held,
+    handoffRoom,
+    pace,
+  });
+  const claims = createClaimPump({
+    db,
+    cfg,
+    workerId,
+    queueNow,
+    budgets: profileBudgets(options.profiles ?? ALL_PROFILES),
+    room,
+    pace,
+    held,
+    slots,
+    inFlight: () => inFlight.size,
+    begin: (d) => begin(d),
+    running: () => state === 'running',
+    armTimer: (delayMs) => armTimer(delayMs),
+    log,
+  });
+  const pump = () => claims.pump();
 
   /** A waiting delivery a raised limit lets start, its slot taken (endpoint-slots.ts). */
   function startWaiting(d: ClaimedDelivery): void {
@@ -186,54 +171,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   }
 
   function wake(): void {
-    if (state !== 'running') return;
-    moreDue = true;
-    pump();
-  }
-
-  function pump(): void {
-    while (held.ready > 0 && inFlight.size < cfg.concurrency) begin(held.nextReady()!);
-    if (state !== 'running' || claiming || !moreDue) return;
-    // Claim ahead: up to one batch beyond the free slots, so a slot that frees finds work at once
-    // instead of waiting out a claim round trip. Still, a claim per finished request would cost a
-    // round trip each: wait for a worthwhile batch of room, unless nothing at all is held.
-    const room = freeRoom() + cfg.batchSize;
-    const worthwhile = Math.max(1, Math.floor(Math.min(cfg.batchSize, cfg.concurrency) / 4));
-    if (room <= 0 || (inFlight.size + held.ready > 0 && room < worthwhile)) return;
-    const limit = Math.min(cfg.batchSize, room);
-    moreDue = false;
-    // Before the statement: the lease starts no earlier than this.
-    const claimedAt = performance.now();
-    claiming = claimDeliveries(db, {
-      workerId,
-      limit,
-      leaseMs: cfg.leaseMs,
-      defaultTotalTimeoutMs: cfg.defaultTotalTimeoutMs,
-      maxAttemptMs: MAX_ATTEMPT_TIMEOUT_MS,
-      profileBudgets: budgets,
-      maxInFlightPerEndpoint: cfg.maxInFlightPerEndpoint,
-      maxInFlightPerTenant: cfg.maxInFlightPerTenant,
-      claimAhead: aheadNow(),
-      aheadByEndpoint: aheadNow() > 1 ? pace.reduced() : undefined,
-      now: queueNow(),
-    })
-      .then(
-        ({ deliveries, moreDue: more, limitedEndpoints: limited }) => {
-          if (more) moreDue = true;
-          // Endpoints waited for room: the next recorded outcomes free some.
-          limitedEndpoints = limited;
-          held.hold(deliveries, claimedAt);
-          if (!moreDue) armTimer(cfg.pollIntervalMs);
-        },
-        (err: unknown) => {
-          log.error({ err }, 'claiming deliveries failed');
-          armTimer(cfg.claimErrorBackoffMs);
-        },
-      )
-      .finally(() => {
-        claiming = undefined;
-        pump();
-      });
+    if (state === 'running') claims.wake();
   }
 
   /** An attempt's effects here: the endpoint's pace, metrics, logs. */
@@ -353,7 +291,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     const stopListening = unlisten;
     unlisten = undefined;
     await stopListening?.().catch((err: unknown) => log.warn({ err }, 'UNLISTEN failed'));
-    await claiming;
+    await claims.claiming;
     if (inFlight.size > 0) {
       let graceTimer: NodeJS.Timeout | undefined;
       await Promise.race([
@@ -386,7 +324,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       if (options.listen !== false) {
         try {
           const stop = await db.listen(await deliveryChannel(db), (payload) => {
-            if (needsClaim(payload, holdsEnough)) wake();
+            if (needsClaim(payload, claims.holdsEnough)) wake();
           });
           if (state === 'running') unlisten = stop;
           else await stop();
@@ -411,13 +349,13 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         if (state !== 'running' || !held.fits(bytes)) return wanted.map(() => false);
         for (const w of wanted) if (w.limit !== null) slots.setLimit(w.endpointId, w.limit);
         const taken = handoffRoom.reserve(wanted, {
-          free: freeRoom(),
+          free: room.free(),
           endpointRoom: (id) => slots.room(id),
           // Handed-over deliveries go before those claimed ahead (endpoint-slots.ts): only those
           // in flight and handed over before them count.
-          endpointAheadRoom: (id) => slots.freshRoom(id, aheadOf(id)),
+          endpointAheadRoom: (id) => slots.freshRoom(id, room.aheadOf(id)),
           endpointBehindRoom: (id) => slots.room(id, pace.behindFor(id)),
-          behindFree: behindBudget - slots.waitingBehind,
+          behindFree: room.behindFree(),
           circuitOpen: (id) => circuits.openFor(id) > 0,
         });
         if (taken.includes(true)) held.reserve(bytes);
