@@ -3,7 +3,7 @@
  * claiming the next batch while earlier requests are still out, and hands settlements (an attempt to
  * record, or a release) to a recorder that writes them in batches. No transaction is ever held across an HTTP request.
  *
- * When to claim:
+ * When to claim (how much, and the claims themselves: claim-pump.ts):
  * - at once while the last claim came back full (more is due) and enough slots are free;
  * - on NOTIFY (publishing, retry, recover) — only a nudge, everything below works without it;
  * - when a retry this dispatcher scheduled falls due (it knows the delay it wrote);
