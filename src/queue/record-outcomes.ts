@@ -9,6 +9,9 @@
  * A delivery is only moved on if this worker still holds the claim (`locked_by` and the attempt
  * number match): when a lease ran out and another worker re-claimed the row, the late result is kept
  * as an attempt but no longer decides the delivery's state.
+ *
+ * A batch of successes whose endpoints' rows none of them would change goes through a shorter
+ * statement first (record-successes.ts); the one here records everything else.
  */
 import { type PreparedSql, prepared, type Queryable } from '../db/db.ts';
 import {
