@@ -90,6 +90,9 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       circuitFailureThreshold: cfg.circuitFailureThreshold,
       circuitCooldownMs: cfg.circuitCooldownMs,
       circuitMaxCooldownMs: cfg.circuitMaxCooldownMs,
+      // Its limit below the cap here (still rising, or halved by congestion) or its circuit open:
+      // a success changes its row, so the short recording statement would be a wasted round trip.
+      mayBeSteady: (id) => slots.limitOf(id) >= cfg.maxInFlightPerEndpoint && circuits.openFor(id) <= 0,
     },
     logger: log,
     onFlushed({ soonestDueInMs, fifoFinished, endpoints }) {

@@ -37,7 +37,11 @@ export interface SettlementRecorderOptions {
   /** The adaptive limit's ceiling and the circuit's settings (record-outcomes.ts). */
   health?: Pick<
     RecordOptions,
-    'maxInFlightPerEndpoint' | 'circuitFailureThreshold' | 'circuitCooldownMs' | 'circuitMaxCooldownMs'
+    | 'maxInFlightPerEndpoint'
+    | 'circuitFailureThreshold'
+    | 'circuitCooldownMs'
+    | 'circuitMaxCooldownMs'
+    | 'mayBeSteady'
   >;
   logger: DeliveryLogger;
   onFlushed(summary: FlushSummary): void;

@@ -39,6 +39,12 @@ export interface RecordOptions {
   circuitCooldownMs?: number;
   /** The longest a circuit stays open before its next probe. Default 10 min. */
   circuitMaxCooldownMs?: number;
+  /**
+   * False for an endpoint whose row this process knows a success will change (its adaptive limit
+   * below the cap here): a batch holding one skips the short statement for successes, which would
+   * only find so and write nothing. Default: every endpoint may be steady.
+   */
+  mayBeSteady?: (endpointId: string) => boolean;
 }
 
 /** An endpoint's scheduling state after a batch changed it. */
@@ -282,7 +288,8 @@ export async function recordAttempts(
   opts: RecordOptions,
 ): Promise<RecordResult> {
   if (records.length === 0) return { moved: [], endpoints: [] };
-  if (plainSuccesses(records)) {
+  const steady = opts.mayBeSteady;
+  if (plainSuccesses(records) && (!steady || records.every((r) => steady(r.endpointId)))) {
     const moved = await recordSuccesses(q, records, opts);
     // Some endpoint's state has to change (a limit still rising, failures to forget, trouble to
     // report over): the whole statement below writes it.

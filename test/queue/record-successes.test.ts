@@ -168,6 +168,28 @@ forEachStorage('recording successes on healthy endpoints', (kind) => {
     assert.equal((await endpointRow(rising.endpointId))['concurrency_limit'], 9);
   });
 
+  test('an endpoint this process knows a success will change: straight to the whole statement', async () => {
+    const rising = await claimedFor('concurrency_limit = 8', 1);
+    const { q, names } = watched();
+    const result = await recordAttempts(q, [success(rising.claimed[0]!)], {
+      workerId: 'w1',
+      now: clock.now(),
+      mayBeSteady: (id) => id !== rising.endpointId,
+    });
+    assert.deepEqual(names, ['herald_record_attempts']);
+    assert.equal(result.moved.length, 1);
+    assert.equal((await endpointRow(rising.endpointId))['concurrency_limit'], 9);
+    // Endpoints it does not know of may be steady: the short statement is tried.
+    const healthy = await claimedFor('', 1);
+    const other = watched();
+    await recordAttempts(other.q, [success(healthy.claimed[0]!)], {
+      workerId: 'w1',
+      now: clock.now(),
+      mayBeSteady: (id) => id !== rising.endpointId,
+    });
+    assert.deepEqual(other.names, ['herald_record_successes']);
+  });
+
   test('a lost claim: the attempt is kept, the delivery not moved on', async () => {
     const { claimed } = await claimedFor('', 1);
     const [d] = claimed;
