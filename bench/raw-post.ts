@@ -50,8 +50,13 @@ export function invoiceData(n: number): Record<string, unknown> {
 }
 
 /** One delivery as a sender without a database makes it: fresh body, fresh signature, POST. */
-export function signedPost(agent: Agent, url: string, key: Buffer, n: number): Promise<void> {
-  return signedPostData(agent, url, key, `msg_${n}`, invoiceData(n));
+export async function signedPost(agent: Agent, url: string, key: Buffer, n: number): Promise<void> {
+  const res = await request(url, {
+    method: 'POST',
+    dispatcher: agent,
+    ...signedRequest(key, `msg_${n}`, invoiceData(n)),
+  });
+  await res.body.dump();
 }
 
 /** What a sender keeps of a delivery's attempt (the hand-rolled queue's attempt row: bench/queues/). */
@@ -63,19 +68,10 @@ export interface PostOutcome {
   excerpt: string;
 }
 
-/** The same for an event whose id and data came from elsewhere (a queue's job: bench/queues/). */
-export async function signedPostData(
-  agent: Agent,
-  url: string,
-  key: Buffer,
-  id: string,
-  data: unknown,
-): Promise<void> {
-  const res = await request(url, { method: 'POST', dispatcher: agent, ...signedRequest(key, id, data) });
-  await res.body.dump();
-}
-
-/** {@link signedPostData}, answering what an attempt log keeps of it. */
+/**
+ * The same for an event whose id and data came from elsewhere (a queue's job: bench/queues/),
+ * answering what an attempt log keeps of it.
+ */
 export async function signedPostRecorded(
   agent: Agent,
   url: string,

@@ -9,7 +9,7 @@
  */
 import pg from 'pg';
 import type { PostOutcome } from '../raw-post.ts';
-import type { QueueJob, StartQueueSystem } from './system.ts';
+import type { QueueJob, QueueSystemEntry, StartQueueSystem } from './system.ts';
 
 const CLAIM = `UPDATE jobs SET locked_until = now() + interval '5 minutes', attempts = attempts + 1
   WHERE id IN (SELECT id FROM jobs WHERE run_at <= now() AND (locked_until IS NULL OR locked_until < now())
@@ -33,7 +33,7 @@ interface Finished {
   excerpt?: string;
 }
 
-export const skipLocked: StartQueueSystem = async (o) => {
+const start: StartQueueSystem = async (o) => {
   const schema = `bench_sl_${o.tag}`;
   const url = new URL(o.databaseUrl);
   url.searchParams.set('options', `-c search_path=${schema}`);
@@ -127,3 +127,5 @@ export const skipLocked: StartQueueSystem = async (o) => {
     },
   };
 };
+
+export const skipLocked: QueueSystemEntry = { start };

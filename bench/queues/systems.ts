@@ -6,7 +6,7 @@ import type { QueueSystemEntry } from './system.ts';
 
 export const SYSTEMS: Record<string, QueueSystemEntry> = {
   graphileWorkerBatched: graphileWorker(true),
-  skipLocked: { start: skipLocked },
+  skipLocked,
   bullmq,
   graphileWorkerDefaults: graphileWorker(false),
 };

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { Queryable, Sql } from '../../src/db/db.ts';
-import { claimDeliveries } from '../../src/queue/claim-deliveries.ts';
 import { type AttemptRecord, recordAttempts, recordStatement } from '../../src/queue/record-outcomes.ts';
 import { plainSuccesses, successStatement } from '../../src/queue/record-successes.ts';
 import {
@@ -12,7 +11,7 @@ import {
   manualClock,
   publishOne,
 } from '../support/delivery-fixtures.ts';
-import { attemptOf } from '../support/scheduling.ts';
+import { attemptOf, claimAt } from '../support/scheduling.ts';
 import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
 const URL = 'http://127.0.0.1:9/hook';
@@ -54,14 +53,7 @@ forEachStorage('recording successes on healthy endpoints', (kind) => {
     const ids = new Set<string>();
     for (let i = 0; i < n; i++)
       ids.add((await publishOne(t.db, tenant, ep.id, {}, { nextAttemptAt: clock.now() })).deliveryId);
-    const { deliveries } = await claimDeliveries(t.db, {
-      workerId: 'w1',
-      limit: 100,
-      leaseMs: 30_000,
-      defaultTotalTimeoutMs: 15_000,
-      now: clock.now(),
-    });
-    const mine = deliveries.filter((d) => ids.has(d.id));
+    const mine = (await claimAt(t.db, clock.now())).filter((d) => ids.has(d.id));
     assert.equal(mine.length, n);
     return { endpointId: ep.id, claimed: mine };
   }
