@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 
 const ALPHABET = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
 
-export type IdPrefix = 'ten' | 'key' | 'ep' | 'msg' | 'dlv' | 'atm' | 'bat';
+export type IdPrefix = 'ten' | 'key' | 'ep' | 'msg' | 'dlv' | 'atm' | 'bat' | 'hof';
 
 // Random bytes are drawn in blocks: one syscall serves many ids on the publish hot path.
 let pool = Buffer.alloc(0);

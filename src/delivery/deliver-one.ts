@@ -33,6 +33,20 @@ import type { SendRequest } from './sender-thread.ts';
  * How a claim ends (docs/design.md, glossary): an attempt to record — its outcome and next step —
  * or a release, the delivery given back unsent (a rate limit, an open circuit, a stale claim).
  */
+/** Giving `d` back, due again in `delayMs`, without an attempt. */
+export function releaseOf(d: ClaimedDelivery, delayMs: number): Settlement {
+  return {
+    kind: 'release',
+    release: {
+      tenantId: d.tenantId,
+      deliveryId: d.id,
+      attemptNumber: d.attemptNumber,
+      delayMs,
+      ...(d.handoff ? { handoff: d.handoff } : {}),
+    },
+  };
+}
+
 export type Settlement =
   | { kind: 'attempt'; record: AttemptRecord; fifo: boolean }
   | { kind: 'release'; release: Release };
@@ -224,10 +238,7 @@ export async function deliverOne(
   const startedAt = ctx.clock.now();
   const began = performance.now();
   const nowMs = startedAt.getTime();
-  const release = (delayMs: number): Settlement => ({
-    kind: 'release',
-    release: { tenantId: d.tenantId, deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs },
-  });
+  const release = (delayMs: number): Settlement => releaseOf(d, delayMs);
 
   if (d.endpoint.rateLimitPerSecond) {
     const wait = ctx.limiter.take(d.endpointId, d.endpoint.rateLimitPerSecond, nowMs);
@@ -313,6 +324,7 @@ export async function deliverOne(
       responseExcerpt: result.statusCode === undefined ? null : result.excerpt,
       endpointGone: result.statusCode === 410,
       ...(sentNothing ? { sentNothing } : {}),
+      ...(d.handoff ? { handoff: d.handoff } : {}),
     },
   };
 }

@@ -116,7 +116,7 @@ export interface DeliveryDispatcher {
   stop(opts?: { graceMs?: number }): Promise<void>;
   /** Claims now if there is room (something may be due). */
   wake(): void;
-  /** For publishing in the same process: deliveries inserted claimed by this dispatcher. */
+  /** For publishing in the same process: new deliveries handed over to this dispatcher. */
   readonly handoff: DeliveryHandoff;
 }
 

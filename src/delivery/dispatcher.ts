@@ -16,6 +16,7 @@
 import { systemClock } from '../core/clock.ts';
 import { ALL_PROFILES } from '../profiles/index.ts';
 import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
+import { recoverHandoffs } from '../queue/handoff-recovery.ts';
 import { deliveryChannel, needsClaim } from '../queue/notify.ts';
 import type { EndpointHealth } from '../queue/record-outcomes.ts';
 import { profileBudgets } from '../rules/attempt-budget.ts';
@@ -23,7 +24,7 @@ import { nextStepLabel } from '../rules/delivery-status.ts';
 import { createClaimPump } from './claim-pump.ts';
 import { createClaimRoom } from './claim-room.ts';
 import { createDeliverContext } from './deliver-context.ts';
-import { deliverOne, type Settlement } from './deliver-one.ts';
+import { deliverOne, releaseOf, type Settlement } from './deliver-one.ts';
 import {
   DEFAULT_DISPATCHER_CONFIG,
   type DeliveryDispatcher,
@@ -37,6 +38,7 @@ import { createHandoffRoom } from './handoff-room.ts';
 import { createHeldClaims } from './held-claims.ts';
 import { createLocalCircuits } from './local-circuits.ts';
 import { silentLogger } from './logger.ts';
+import { periodicPass } from './periodic-pass.ts';
 import { type Cancellation, cancel, newCancellation } from './sender.ts';
 import { createSettlementRecorder } from './settlement-recorder.ts';
 import { createWakeTimer } from './wake-timer.ts';
@@ -102,6 +104,20 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       else if (soonestDueInMs !== null) armTimer(soonestDueInMs);
     },
   });
+
+  // Handoffs of a worker that stopped before recording all of them (src/queue/handoff-recovery.ts):
+  // their deliveries written due, for any worker to claim.
+  const recovery = periodicPass(
+    async () => {
+      const { deliveries } = await recoverHandoffs(db, { now: queueNow() });
+      if (deliveries > 0) {
+        log.info({ deliveries }, 'recovered handed-over deliveries whose lease ran out');
+        wake();
+      }
+    },
+    cfg.pollIntervalMs,
+    (err) => log.warn({ err }, 'recovering handoffs failed'),
+  );
 
   const circuits = createLocalCircuits(() => injected?.now().getTime() ?? Date.now());
 
@@ -201,10 +217,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
 
   const release = (d: ClaimedDelivery, delayMs: number) => {
     held.letGo(d);
-    recorder.add({
-      kind: 'release',
-      release: { tenantId: d.tenantId, deliveryId: d.id, attemptNumber: d.attemptNumber, delayMs },
-    });
+    recorder.add(releaseOf(d, delayMs));
   };
 
   // A stale claim (held-claims.ts) is given back rather than sent; one warning per burst.
@@ -289,6 +302,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   async function drain(graceMs: number): Promise<void> {
     state = 'stopping';
     timer.clear();
+    await recovery.stop();
     // Never sent: give them straight back.
     for (const d of held.takeAll()) release(d, 0);
     const stopListening = unlisten;
@@ -324,6 +338,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     async start() {
       if (state !== 'new') throw new Error('the dispatcher was already started');
       state = 'running';
+      recovery.start();
       if (options.listen !== false) {
         try {
           const stop = await db.listen(await deliveryChannel(db), (payload) => {
@@ -367,6 +382,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
       accept(deliveries, reserved, bytes) {
         handoffRoom.release(reserved);
         if (reserved.length > 0) held.reserve(-bytes);
+        for (const d of deliveries) if (d.handoff) recorder.expect(d.handoff.handoffId, 1);
         // The lease began one statement earlier; half a lease of margin (`stale`) covers that.
         held.hold(deliveries, performance.now(), { bytes });
         pump();

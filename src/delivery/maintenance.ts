@@ -3,7 +3,8 @@
  * taken by one instance at a time through the `maintenance` table (src/queue/maintenance-lock.ts),
  * so N processes do the work once.
  *
- * There is no lease reaper: a claim is a lease on `next_attempt_at`, so an expired one is simply due.
+ * There is no lease reaper: a claim is a lease on `next_attempt_at`, so an expired one is simply due;
+ * an expired handoff is recovered by the dispatchers themselves (src/queue/handoff-recovery.ts).
  *
  * Embedded mode adds a `vacuum` job: PGlite runs PostgreSQL's single-user backend, which has no
  * autovacuum, so without it the deliveries table (updated several times per delivery) would only
@@ -106,8 +107,11 @@ export function createMaintenance(opts: {
     jobs.push({
       job: 'vacuum',
       everyMs: cfg.vacuumEveryMs,
-      // operational_events: an outbox, every row of it inserted, claimed and deleted.
-      run: () => opts.db.exec('VACUUM (ANALYZE) deliveries, attempts, events, endpoints, operational_events'),
+      // operational_events and handoffs: every row of them inserted and soon deleted.
+      run: () =>
+        opts.db.exec(
+          'VACUUM (ANALYZE) deliveries, attempts, events, endpoints, operational_events, handoffs',
+        ),
     });
   }
 

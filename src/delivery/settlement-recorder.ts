@@ -8,6 +8,7 @@
  * leases run out and the deliveries are sent again: at-least-once holds either way.
  */
 import type { Db } from '../db/db.ts';
+import { finishHandoffs } from '../queue/handoff-recovery.ts';
 import {
   type AttemptRecord,
   type EndpointHealth,
@@ -49,6 +50,11 @@ export interface SettlementRecorderOptions {
 
 export interface SettlementRecorder {
   add(settlement: Settlement): void;
+  /**
+   * `count` deliveries of handoff `handoffId` were handed over (src/queue/handoff.ts): the write that
+   * settles the last of them deletes the handoff row.
+   */
+  expect(handoffId: string, count: number): void;
   /** Writes everything buffered; gives up (logging) after `maxFailures` failed writes in a row. */
   flush(maxFailures?: number): Promise<void>;
   readonly buffered: number;
@@ -61,21 +67,51 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
   let timer: NodeJS.Timeout | undefined;
   let writing: Promise<void> | undefined;
   let failures = 0;
+  // Handed-over deliveries not settled yet, by handoff.
+  const outstanding = new Map<string, number>();
 
   async function write(items: Settlement[]): Promise<EndpointHealth[]> {
     const records: AttemptRecord[] = [];
     const releases: Release[] = [];
+    // This write's settlements of each handoff: [recorded, released].
+    const handoffs = new Map<string, [number, number]>();
     for (const o of items) {
+      const settled = o.kind === 'attempt' ? o.record : o.release;
       if (o.kind === 'attempt') records.push(o.record);
       else releases.push(o.release);
+      if (!settled.handoff) continue;
+      const n = handoffs.get(settled.handoff.handoffId) ?? [0, 0];
+      n[o.kind === 'attempt' ? 0 : 1]++;
+      handoffs.set(settled.handoff.handoffId, n);
+    }
+    // A handoff whose last deliveries this write settles is deleted by the statement writing them,
+    // so it never goes before a row it stands in for; split between both statements (they run
+    // side by side), once both are written.
+    const byRecord: string[] = [];
+    const byRelease: string[] = [];
+    const afterBoth: string[] = [];
+    for (const [id, [recorded, released]] of handoffs) {
+      if (outstanding.get(id) !== recorded + released) continue;
+      (released === 0 ? byRecord : recorded === 0 ? byRelease : afterBoth).push(id);
     }
     const now = opts.now();
     const [recorded, released] = await Promise.allSettled([
-      recordAttempts(opts.db, records, { ...opts.health, workerId: opts.workerId, now }),
-      releaseDeliveries(opts.db, releases, { workerId: opts.workerId, now }),
+      recordAttempts(opts.db, records, {
+        ...opts.health,
+        workerId: opts.workerId,
+        now,
+        finishedHandoffs: byRecord,
+      }),
+      releaseDeliveries(opts.db, releases, { workerId: opts.workerId, now, finishedHandoffs: byRelease }),
     ]);
     if (recorded.status === 'rejected') throw recorded.reason;
     if (released.status === 'rejected') throw released.reason;
+    await finishHandoffs(opts.db, afterBoth);
+    for (const [id, [r, l]] of handoffs) {
+      const left = (outstanding.get(id) ?? 0) - r - l;
+      if (left > 0) outstanding.set(id, left);
+      else outstanding.delete(id);
+    }
     return recorded.value.endpoints;
   }
 
@@ -138,6 +174,9 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
     add(settlement) {
       buffer.push(settlement);
       schedule();
+    },
+    expect(handoffId, count) {
+      outstanding.set(handoffId, (outstanding.get(handoffId) ?? 0) + count);
     },
     async flush(maxFailures = 3) {
       const startFailures = failures;

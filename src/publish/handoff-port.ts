@@ -1,7 +1,7 @@
 /**
- * Publishing's side of the direct handoff (src/queue/handoff.ts): which new deliveries go in claimed
- * by this process's dispatcher, and the claimed deliveries it is then given, built from what
- * publishing already holds — no read of the rows just written.
+ * Publishing's side of the direct handoff (src/queue/handoff.ts): which new deliveries are handed
+ * over to this process's dispatcher, and the claimed deliveries it is then given, built from what
+ * publishing already holds — no read of what was just written.
  */
 
 import { PROFILES } from '../profiles/index.ts';
@@ -14,7 +14,7 @@ import type { InsertedDelivery, NewDelivery, StoredTimes } from './publish-sql.t
 import type { PublishedEvent } from './types.ts';
 
 /**
- * Marks the planned deliveries the handoff has room for to be inserted claimed by it; answers the
+ * Marks the planned deliveries the handoff has room for to be handed over to it; answers the
  * reservations. fifo deliveries, inactive endpoints and open circuits keep to the claim's rules.
  */
 export function reserveHandoff(
@@ -81,9 +81,11 @@ export function handedOver(
     }
     return c;
   };
-  return inserted
-    .filter((d) => d.claimed)
-    .map((d) => ({
+  const handed: ClaimedDelivery[] = [];
+  for (const d of inserted) {
+    if (d.handoffId === null) continue;
+    const first = stored.get(d.eventIds[0]!)!;
+    handed.push({
       id: d.id,
       tenantId,
       endpointId: d.endpointId,
@@ -107,5 +109,15 @@ export function handedOver(
       }),
       // A delivery's events come from one call, which has one trace context (publish-events.ts).
       traceContext: events.get(d.eventIds[0]!)?.traceContext ?? null,
-    }));
+      handoff: {
+        handoffId: d.handoffId,
+        endpointId: d.endpointId,
+        eventIds: d.eventIds,
+        eventType: d.eventType,
+        sequence: d.sequence,
+        createdMs: first.created_at.getTime(),
+      },
+    });
+  }
+  return handed;
 }

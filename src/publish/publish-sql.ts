@@ -7,9 +7,12 @@
  * it to one statement (or, with no caller-chosen ids, one statement for the whole publish, events
  * included, in autocommit) keeps that lock for one round trip instead of several.
  *
- * A delivery with `leaseMs` is inserted already claimed by `workerId` (see src/queue/handoff.ts).
+ * Deliveries with `leaseMs` are handed over to `workerId` (see src/queue/handoff.ts): no row is
+ * written for them now, but one `handoffs` row for all of them, under the lease; their rows are
+ * written once, with their outcomes.
  */
 import { HeraldError } from '../core/errors.ts';
+import { newId } from '../core/ids.ts';
 import { prepared, type Queryable } from '../db/db.ts';
 import { DELIVERY_CHANNEL_SQL, NOTIFY_PAYLOAD_MAX } from '../queue/notify.ts';
 import { nowParam, nowSql } from '../queue/queue-time.ts';
@@ -21,8 +24,8 @@ export type { NewDelivery };
 /** A delivery to create; its sequence is taken from the endpoint when it is inserted. */
 export interface InsertedDelivery extends NewDelivery {
   sequence: number;
-  /** Inserted claimed by the handoff's worker. */
-  claimed: boolean;
+  /** Handed over to this process's dispatcher: the handoff row standing in for its row; else null. */
+  handoffId: string | null;
 }
 
 export interface ClaimAs {
@@ -44,53 +47,64 @@ export interface NewEventRow {
   trace_context?: string;
 }
 
-// $1 tenant, $2 per-endpoint counts, $3 deliveries, $4 worker id, $5 injected now;
-// `only` a condition every delivery waits on (the publish statement's freshness check).
+// $1 tenant, $2 per-endpoint counts (all, and handed over), $3 deliveries, $4 worker id, $5 injected
+// now, $6 the handoff's id (null: none handed over), $7 its lease (ms); `only` a condition every
+// delivery waits on (the publish statement's freshness check).
 const deliveryCtes = (only = 'true') => `
-c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8, lease_ms float8) WHERE ${only}),
+c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8, leased int8) WHERE ${only}),
+-- NO KEY UPDATE, the lock the UPDATE below takes anyway: every writer of endpoint rows takes it in
+-- id order, and it leaves alone the key-share lock that inserting a delivery row takes on its
+-- endpoint (the foreign key) — recording a handed-over delivery inserts its row while publishes to
+-- the same endpoint hold this one.
 locked AS (
-  SELECT e.id FROM endpoints e JOIN c ON c.id = e.id WHERE e.tenant_id = $1 ORDER BY e.id FOR UPDATE OF e
+  SELECT e.id FROM endpoints e JOIN c ON c.id = e.id WHERE e.tenant_id = $1 ORDER BY e.id FOR NO KEY UPDATE OF e
 ),
 seq AS (
-  -- The endpoint's next due time comes down to its new deliveries' (claim-deliveries.ts): now for
-  -- due ones, the lease's end when all were handed over claimed. last_sequence changing is what
-  -- tells a concurrent claim not to raise it past them.
+  -- The endpoint's next due time comes down to now when it gets due rows (claim-deliveries.ts);
+  -- handed-over deliveries have no row to claim. last_sequence changing is what tells a concurrent
+  -- claim not to raise next_due_at past new rows.
   UPDATE endpoints e SET last_sequence = e.last_sequence + c.n,
-    next_due_at = least(e.next_due_at, CASE WHEN c.lease_ms IS NULL THEN now()
-      ELSE ${nowSql('$5')} + c.lease_ms * interval '1 millisecond' END)
+    next_due_at = CASE WHEN c.n > c.leased THEN least(e.next_due_at, now()) ELSE e.next_due_at END
   FROM c JOIN locked l ON l.id = c.id
   WHERE e.id = c.id
   RETURNING e.id, e.last_sequence - c.n AS base
 ),
+-- Rows only for the deliveries not handed over: a handed-over one's row is written once, with its
+-- outcome (src/queue/attempt-rows.ts), and the handoff row stands in for it until then.
 ins AS (
   INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, status,
-    fifo, attempt_count, locked_by, next_attempt_at)
+    fifo, next_attempt_at)
   SELECT d.id, $1, d.endpoint_id, d.event_ids[1], d.event_ids, d.event_type, seq.base + d.k, 'pending',
-    d.fifo,
-    CASE WHEN d.lease_ms IS NULL THEN 0 ELSE 1 END,
-    CASE WHEN d.lease_ms IS NULL THEN NULL ELSE $4::text END,
-    CASE WHEN d.lease_ms IS NULL THEN now()
-      ELSE ${nowSql('$5')} + d.lease_ms * interval '1 millisecond' END
-  FROM jsonb_to_recordset($3::jsonb)
+    d.fifo, now()
+  FROM jsonb_to_recordset($3::text::jsonb)
     AS d(id text, endpoint_id text, event_ids text[], event_type text, k int8, fifo boolean, lease_ms float8)
   JOIN seq ON seq.id = d.endpoint_id
+  WHERE d.lease_ms IS NULL
+),
+handed AS (
+  INSERT INTO handoffs (id, tenant_id, worker_id, lease_until, bases, counts, deliveries)
+  SELECT $6::text, $1, $4::text, ${nowSql('$5')} + $7::float8 * interval '1 millisecond',
+    (SELECT jsonb_object_agg(seq.id, seq.base) FROM seq),
+    (SELECT jsonb_object_agg(c.id, c.leased) FROM c WHERE c.leased > 0),
+    $3::text
+  WHERE $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM seq JOIN c ON c.id = seq.id WHERE c.leased > 0)
 )`;
 const DELIVERY_CTES = deliveryCtes();
 
 // Dispatchers only need waking for rows they can claim: handed-off rows are already taken. The
 // payload names the endpoints of those rows — those given a delivery without a lease, whose
-// `lease_ms` in \`c\` is then NULL (comma-separated; '' when too many for a NOTIFY's 8,000 bytes: any
+// count in \`c\` is then above the handed-over one (comma-separated; '' when too many for a NOTIFY's 8,000 bytes: any
 // endpoint), so a dispatcher that already holds a limit's worth of each one's deliveries need not
 // claim (`needsClaim`, src/queue/notify.ts).
 const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL::timestamptz, NULL::timestamptz
   FROM (SELECT pg_notify(${DELIVERY_CHANNEL_SQL}, CASE WHEN length(u.ids) <= ${NOTIFY_PAYLOAD_MAX} THEN u.ids ELSE '' END)
-    FROM (SELECT string_agg(DISTINCT seq.id, ',') AS ids FROM seq JOIN c ON c.id = seq.id WHERE c.lease_ms IS NULL) u
+    FROM (SELECT string_agg(DISTINCT seq.id, ',') AS ids FROM seq JOIN c ON c.id = seq.id WHERE c.n > c.leased) u
     WHERE u.ids IS NOT NULL) AS notified`;
 
 // What the deliveries' statements answer: not a row per delivery but one per endpoint given some,
 // with the endpoint's last sequence before them ('q': id, base). The rest follows from what was
 // sent — a delivery's sequence is that base plus its \`k\` (1, 2, … per endpoint), and it went in
-// claimed exactly when it had a lease — and an endpoint deleted since it was read has no row, and
+// was handed over exactly when it had a lease — and an endpoint deleted since it was read has no row, and
 // got nothing.
 const BASE_ROWS = `SELECT 'q', id, base, NULL::timestamptz, NULL::timestamptz FROM seq`;
 
@@ -133,18 +147,18 @@ SELECT 'e' AS kind, id, created_at, occurred_at FROM ins
 UNION ALL SELECT 't', NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM tenant)`,
 );
 
-// The whole publish in one statement: $6 the events. $7/$8: the tenant's endpoints version and the
+// The whole publish in one statement: $8 the events. $9/$10: the tenant's endpoints version and the
 // catalog's that the caller planned with (src/publish/candidate-cache.ts); when either moved, the
 // statement writes nothing and answers a 'stale' row. NULL: no check.
 const PUBLISH_SQL = prepared(
   'herald_publish',
   `WITH ${TENANT_LOCK},
 fresh AS MATERIALIZED (
-  SELECT EXISTS (SELECT 1 FROM tenant) AND ($7::int8 IS NULL OR EXISTS (SELECT 1 FROM tenants t, catalog_version v
-    WHERE t.id = $1 AND t.endpoints_version = $7::int8 AND v.version = $8::int8)) AS ok
+  SELECT EXISTS (SELECT 1 FROM tenant) AND ($9::int8 IS NULL OR EXISTS (SELECT 1 FROM tenants t, catalog_version v
+    WHERE t.id = $1 AND t.endpoints_version = $9::int8 AND v.version = $10::int8)) AS ok
 ),
 ev AS (
-  ${insertEventsFrom('$6')}
+  ${insertEventsFrom('$8')}
   WHERE (SELECT ok FROM fresh)
   RETURNING id, created_at, occurred_at
 ),
@@ -175,17 +189,22 @@ function deliveryParams(
   tenantId: string,
   deliveries: NewDelivery[],
   claimAs: ClaimAs | undefined,
-): unknown[] {
-  // Per endpoint: how many deliveries, and the shortest lease among them (null: some go in due).
-  const counts = new Map<string, { n: number; lease_ms: number | null }>();
+): { params: unknown[]; handoffId: string | null } {
+  // Per endpoint: how many deliveries, and how many of them are handed over.
+  const counts = new Map<string, { n: number; leased: number }>();
+  let longestLease: number | null = null;
   const rows = deliveries.map((d) => {
     const leaseMs = claimAs && d.leaseMs !== undefined ? d.leaseMs : null;
-    const c = counts.get(d.endpointId);
-    const k = (c?.n ?? 0) + 1;
-    counts.set(d.endpointId, {
-      n: k,
-      lease_ms: !c ? leaseMs : c.lease_ms === null || leaseMs === null ? null : Math.min(c.lease_ms, leaseMs),
-    });
+    let c = counts.get(d.endpointId);
+    if (!c) {
+      c = { n: 0, leased: 0 };
+      counts.set(d.endpointId, c);
+    }
+    const k = ++c.n;
+    if (leaseMs !== null) {
+      c.leased++;
+      if (longestLease === null || leaseMs > longestLease) longestLease = leaseMs;
+    }
     return {
       id: d.id,
       endpoint_id: d.endpointId,
@@ -196,20 +215,27 @@ function deliveryParams(
       lease_ms: leaseMs,
     };
   });
-  return [
-    tenantId,
-    JSON.stringify([...counts].map(([id, c]) => ({ id, n: c.n, lease_ms: c.lease_ms }))),
-    JSON.stringify(rows),
-    claimAs?.workerId ?? null,
-    nowParam(claimAs?.now),
-  ];
+  // The handoff's lease is its longest delivery's: recovery must not take over one still out.
+  const handoffId = longestLease === null ? null : newId('hof');
+  return {
+    params: [
+      tenantId,
+      JSON.stringify([...counts].map(([id, c]) => ({ id, n: c.n, leased: c.leased }))),
+      JSON.stringify(rows),
+      claimAs?.workerId ?? null,
+      nowParam(claimAs?.now),
+      handoffId,
+      longestLease,
+    ],
+    handoffId,
+  };
 }
 
 /** The deliveries written, in the order given, from the endpoints' base rows ({@link BASE_ROWS}). */
 function inserted(
   deliveries: NewDelivery[],
   rows: ResultRow[],
-  claimAs: ClaimAs | undefined,
+  handoffId: string | null,
 ): InsertedDelivery[] {
   const next = new Map<string, number>();
   for (const r of rows) if (r.kind === 'q') next.set(r.id, r.sequence + 1);
@@ -219,7 +245,8 @@ function inserted(
     const sequence = next.get(d.endpointId);
     if (sequence === undefined) continue;
     next.set(d.endpointId, sequence + 1);
-    out.push({ ...d, sequence, claimed: claimAs !== undefined && d.leaseMs !== undefined });
+    const handedOver = handoffId !== null && d.leaseMs !== undefined;
+    out.push({ ...d, sequence, handoffId: handedOver ? handoffId : null });
   }
   return out;
 }
@@ -254,11 +281,9 @@ export async function insertDeliveries(
   claimAs?: ClaimAs,
 ): Promise<InsertedDelivery[]> {
   if (deliveries.length === 0) return [];
-  const rows = await tx.query<ResultRow>(
-    INSERT_DELIVERIES_SQL,
-    deliveryParams(tenantId, deliveries, claimAs),
-  );
-  return inserted(deliveries, rows, claimAs);
+  const { params, handoffId } = deliveryParams(tenantId, deliveries, claimAs);
+  const rows = await tx.query<ResultRow>(INSERT_DELIVERIES_SQL, params);
+  return inserted(deliveries, rows, handoffId);
 }
 
 /**
@@ -278,8 +303,9 @@ export async function insertEventsAndDeliveries(
   /** The versions the deliveries were planned with: written only if they are still current. */
   plannedWith?: CandidateVersions,
 ): Promise<{ deliveries: InsertedDelivery[]; stored: StoredTimes; stale: boolean }> {
+  const { params, handoffId } = deliveryParams(tenantId, deliveries, claimAs);
   const rows = await q.query<ResultRow>(PUBLISH_SQL, [
-    ...deliveryParams(tenantId, deliveries, claimAs),
+    ...params,
     eventsJson,
     plannedWith?.endpoints ?? null,
     plannedWith?.catalog ?? null,
@@ -297,5 +323,5 @@ export async function insertEventsAndDeliveries(
   if (createdAt)
     for (const id of eventIds)
       stored.set(id, { created_at: createdAt, occurred_at: occurred.get(id) ?? null });
-  return { deliveries: inserted(deliveries, rows, claimAs), stored, stale };
+  return { deliveries: inserted(deliveries, rows, handoffId), stored, stale };
 }

@@ -6,6 +6,7 @@
  * batch ({@link attemptRows}).
  */
 import type { DeliveryStatus } from '../rules/delivery-status.ts';
+import { type HandedOverRow, handedOverFields } from './handed-over-row.ts';
 import { nowSql } from './queue-time.ts';
 
 export interface AttemptRecord {
@@ -33,6 +34,8 @@ export interface AttemptRecord {
    * used up): whatever its kind, it says nothing of the receiver's health.
    */
   sentNothing?: boolean;
+  /** Handed over by publishing: its row is written now, once, in the state this attempt leaves it. */
+  handoff?: HandedOverRow;
 }
 
 export const RECORD_NOW = nowSql('$1');
@@ -57,11 +60,20 @@ export const INPUT_CTE = `input AS MATERIALIZED (
   FROM json_to_recordset($3::json) AS t(attempt_id text, delivery_id text, tenant_id text,
     endpoint_id text, attempt_number int, status text, retry_in_ms float8, started_ms float8,
     duration_ms int, status_code int, error_kind text, error_message text, request_headers json,
-    response_headers json, response_excerpt text)
+    response_headers json, response_excerpt text,
+    handoff_id text, event_ids text[], event_type text, sequence int8, created_ms float8)
 )`;
 
-/** CTE `updated`: the deliveries this worker still held, moved on; `only` a condition on the whole write. */
-export const updatedCte = (only = 'true') => `updated AS (
+// What an operational event about a delivery exhausted says (operational-outbox.ts).
+const returned = (d: string) => `${d}id, ${d}tenant_id, ${d}endpoint_id, ${d}status, ${d}event_id,
+    ${d}event_type, ${d}attempt_count, ${d}last_status_code, ${d}last_error, ${d}next_attempt_at`;
+
+/**
+ * CTE `updated`: the deliveries this worker still held, moved on — the rows it had claimed
+ * (`moved`), and the handed-over ones whose rows are written now (`created`); `only` a condition on
+ * the whole write.
+ */
+export const updatedCte = (only = 'true') => `moved AS (
   UPDATE deliveries d SET
     status = i.status,
     next_attempt_at = CASE WHEN i.status = 'pending'
@@ -78,9 +90,28 @@ export const updatedCte = (only = 'true') => `updated AS (
   WHERE d.ctid = ANY (ARRAY(SELECT row_ctid FROM input WHERE row_ctid IS NOT NULL))
     AND d.id = i.delivery_id AND d.locked_by IS NOT DISTINCT FROM i.claimed_by AND d.attempt_count = i.attempt_number
     AND d.status = i.claimed_status AND ${only}
-  -- What an operational event about a delivery exhausted says (operational-outbox.ts).
-  RETURNING d.id, d.tenant_id, d.endpoint_id, d.status, d.event_id, d.event_type, d.attempt_count,
-    d.last_status_code, d.last_error, d.next_attempt_at
+  RETURNING ${returned('d.')}
+),
+created AS (
+  INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, status,
+    attempt_count, next_attempt_at, last_status_code, last_error, last_attempt_at, created_at, completed_at)
+  SELECT i.delivery_id, i.tenant_id, i.endpoint_id, i.event_ids[1], i.event_ids, i.event_type, i.sequence,
+    i.status, i.attempt_number,
+    CASE WHEN i.status = 'pending' THEN ${RECORD_NOW} + i.retry_in_ms * interval '1 millisecond' END,
+    i.status_code, i.error_message, i.started_at, to_timestamp(i.created_ms / 1000),
+    CASE WHEN i.status <> 'pending' THEN ${RECORD_NOW} END
+  FROM input i
+  WHERE i.handoff_id IS NOT NULL AND i.row_ctid IS NULL AND ${only}
+    AND EXISTS (SELECT 1 FROM endpoints ep WHERE ep.id = i.endpoint_id)
+  -- Recovery wrote the row in the meantime (by id, or its endpoint's sequence): a late result.
+  ON CONFLICT DO NOTHING
+  RETURNING ${returned('')}
+),
+updated AS (SELECT * FROM moved UNION ALL SELECT * FROM created)`;
+
+/** CTE `finished`: deletes the handoff rows ($n, text[]) whose last delivery this write records or releases. */
+export const finishedHandoffsCte = (param: string, only = 'true') => `finished AS (
+  DELETE FROM handoffs h WHERE h.id = ANY (${param}::text[]) AND ${only}
 )`;
 
 /**
@@ -95,7 +126,7 @@ export const attemptCtes = (only = 'true') => `inserted AS (
     i.duration_ms, i.status_code, i.error_kind, i.error_message, i.request_headers,
     i.response_headers, i.response_excerpt, ${RECORD_NOW}
   FROM input i
-  WHERE i.row_ctid IS NOT NULL AND ${only}
+  WHERE (i.row_ctid IS NOT NULL OR i.delivery_id IN (SELECT id FROM created)) AND ${only}
   -- A batch whose first write failed half-way is written again: the attempt is then already there.
   ON CONFLICT (delivery_id, attempt_number, id) DO NOTHING
 ),
@@ -128,6 +159,7 @@ export function attemptRows(records: readonly AttemptRecord[]): string {
       request_headers: r.requestHeaders,
       response_headers: r.responseHeaders,
       response_excerpt: r.responseExcerpt,
+      ...handedOverFields(r.handoff),
     })),
   );
 }

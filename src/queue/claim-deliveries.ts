@@ -27,6 +27,7 @@
  *   spending no attempt.
  */
 import { prepared, type Queryable } from '../db/db.ts';
+import type { HandedOverRow } from './handed-over-row.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 export interface ClaimOptions {
@@ -117,6 +118,8 @@ export interface ClaimedDelivery {
    * against the budget of deliveries held behind, not against the claim room (src/delivery/handoff-room.ts).
    */
   heldBehind?: boolean;
+  /** Handed over by publishing: its row is not written yet (src/queue/handed-over-row.ts). */
+  handoff?: HandedOverRow;
   /** Set by the dispatcher for handed-over deliveries: their share of the publish's event bytes. */
   heldBytes?: number;
   /** Set by the dispatcher: handed over by publishing in its process (fresh: it goes first). */
@@ -209,6 +212,10 @@ interface Row {
 
 const NOW = nowSql('$1');
 
+/** What an `interrupted` attempt says (no quotes: it is spliced into SQL). */
+export const INTERRUPTED_MESSAGE =
+  'the worker that claimed this attempt stopped before recording its outcome (its lease ran out); the request may or may not have reached the receiver';
+
 // Prepared, planned `custom` (src/db/db.ts): parsed once per connection (it is the longest statement
 // Herald has; parsing was ~25 % of a claim), planned on every call so its plans follow the tables'
 // sizes and what is due. A generic plan made while the tables were small scans them whole once they
@@ -221,14 +228,21 @@ const NOW = nowSql('$1');
 const CLAIM_SQL = prepared(
   'herald_claim',
   `
--- Requests in flight, cluster-wide: rows under an unexpired lease (held by any worker, including
--- deliveries handed over in memory). O(in flight), from the partial leased index.
+-- Requests in flight, cluster-wide: rows under an unexpired lease (held by any worker), from the
+-- partial leased index, and deliveries handed over in memory, from their handoffs' counts (each
+-- counted until its handoff's last delivery is recorded: src/queue/handoff.ts). O(in flight).
 WITH leased AS MATERIALIZED (
-  SELECT l.tenant_id, l.endpoint_id, count(*)::int AS n,
-    count(*) FILTER (WHERE l.locked_by <> $3)::int AS others
-  FROM deliveries l
-  WHERE l.locked_by IS NOT NULL AND l.next_attempt_at > ${NOW}
-  GROUP BY l.tenant_id, l.endpoint_id
+  SELECT u.tenant_id, u.endpoint_id, sum(u.n)::int AS n, sum(u.others)::int AS others FROM (
+    SELECT l.tenant_id, l.endpoint_id, count(*) AS n, count(*) FILTER (WHERE l.locked_by <> $3) AS others
+    FROM deliveries l
+    WHERE l.locked_by IS NOT NULL AND l.next_attempt_at > ${NOW}
+    GROUP BY l.tenant_id, l.endpoint_id
+    UNION ALL
+    SELECT h.tenant_id, c.key, c.value::int8, CASE WHEN h.worker_id <> $3 THEN c.value::int8 ELSE 0 END
+    FROM handoffs h CROSS JOIN LATERAL jsonb_each_text(h.counts) AS c
+    WHERE h.lease_until > ${NOW}
+  ) u
+  GROUP BY u.tenant_id, u.endpoint_id
 ),
 -- A tenant's load is what its endpoints can have in flight: an endpoint sends at most its limit at
 -- once, whatever its worker holds claimed ahead (below), so each counts at most that.
@@ -379,8 +393,7 @@ interrupted AS (
   INSERT INTO attempts (id, delivery_id, tenant_id, endpoint_id, attempt_number, started_at, duration_ms,
     error_kind, error_message, created_at)
   SELECT 'atm_int_' || k.id || '_' || k.prev_attempt, k.id, k.tenant_id, k.endpoint_id, k.prev_attempt,
-    k.lease_end - k.lease_ms * interval '1 millisecond', 0, 'interrupted',
-    'the worker that claimed this attempt stopped before recording its outcome (its lease ran out); the request may or may not have reached the receiver',
+    k.lease_end - k.lease_ms * interval '1 millisecond', 0, 'interrupted', '${INTERRUPTED_MESSAGE}',
     ${NOW}
   FROM picked k WHERE k.expired AND k.prev_attempt > 0
   ON CONFLICT (delivery_id, attempt_number, id) DO NOTHING

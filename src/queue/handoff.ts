@@ -1,12 +1,20 @@
 /**
  * Direct handoff: when the API and a dispatcher run in one process (`herald serve`), publishing
- * inserts the new deliveries already claimed by that dispatcher and gives them to it in memory after
- * the commit. A fresh delivery then costs no claim statement, no claim UPDATE (which rewrites every
- * index of the row) and no NOTIFY round trip — the dispatcher sends it at once.
+ * gives the new deliveries to that dispatcher in memory after the commit. A fresh delivery then
+ * costs no claim statement and no NOTIFY round trip — the dispatcher sends it at once — and its row
+ * is written once, with its outcome (docs/decisions.md, "A handed-over delivery's row is written
+ * once"):
  *
- * Nothing about durability changes: the rows are committed before the API answers, and they carry
- * an ordinary lease (`locked_by`, `attempt_count = 1`, `next_attempt_at = now + lease`). If the
- * process dies before sending, the lease runs out and any worker claims them as usual.
+ * - The publish statement writes no rows for the deliveries it hands over, but one `handoffs` row
+ *   (migration 023) naming them — ids, endpoints, events, reserved sequence numbers — under the
+ *   worker's lease. It is committed before the API answers, like every row.
+ * - Recording an attempt inserts the delivery's row in the state the attempt leaves it, beside the
+ *   attempt row (attempt-rows.ts); a release inserts it pending (release-deliveries.ts). The write
+ *   that settles a handoff's last delivery deletes the handoff (settlement-recorder.ts).
+ * - If the process dies first, the lease runs out and any worker's recovery writes the rows not yet
+ *   written, pending with an `interrupted` attempt (handoff-recovery.ts); they are claimed as usual.
+ * - Reads see handed-over deliveries as pending, in flight under the worker (the `all_deliveries`
+ *   view); claims count them as in flight for their endpoints until the handoff is deleted.
  *
  * A dispatcher only takes what it has room for (`reserve`: its free room, each endpoint's local room
  * under its limit, and a memory budget); the rest is inserted due and unclaimed, for whichever
@@ -31,7 +39,7 @@ export interface HandoffWanted {
 }
 
 export interface DeliveryHandoff {
-  /** The claim token the rows are inserted with. */
+  /** The worker the handoff row is written under. */
   readonly workerId: string;
   /** The lease's margin on top of the attempt's budget, as a claim sets it (src/rules/attempt-budget.ts). */
   readonly leaseMs: number;
@@ -45,7 +53,7 @@ export interface DeliveryHandoff {
    */
   reserve(wanted: readonly HandoffWanted[], bytes: number): boolean[];
   /**
-   * After the commit: the deliveries inserted claimed by `workerId` (at most those reserved), the
+   * After the commit: the deliveries handed over to `workerId` (at most those reserved), the
    * reservations (those `reserve` took) and the same `bytes`, so unused room is given back. Called
    * with `[]` when the publish failed.
    */

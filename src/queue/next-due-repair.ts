@@ -32,7 +32,7 @@ WITH wrong AS (
   WHERE e.active AND x.at IS NOT NULL AND (e.next_due_at IS NULL OR e.next_due_at > x.at)
   -- Locked in id order, as every writer of endpoint rows locks them.
   ORDER BY e.id
-  FOR UPDATE OF e
+  FOR NO KEY UPDATE OF e
 )
 UPDATE endpoints e SET next_due_at = least(e.next_due_at, w.at), due_version = e.due_version + 1
 FROM wrong w WHERE e.id = w.id

@@ -18,6 +18,7 @@ import {
   type AttemptRecord,
   attemptCtes,
   attemptRows,
+  finishedHandoffsCte,
   INPUT_CTE,
   RECORD_NOW,
   updatedCte,
@@ -45,6 +46,8 @@ export interface RecordOptions {
    * only find so and write nothing. Default: every endpoint may be steady.
    */
   mayBeSteady?: (endpointId: string) => boolean;
+  /** Handoff rows whose last delivery this batch records (src/queue/handoff.ts): deleted with it. */
+  finishedHandoffs?: readonly string[];
 }
 
 /** An endpoint's scheduling state after a batch changed it. */
@@ -94,6 +97,7 @@ const RECORD_SQL = prepared(
 WITH ${INPUT_CTE},
 ${updatedCte()},
 ${attemptCtes()},
+${finishedHandoffsCte('$9')},
 -- From JSON, not unnest() of arrays: the planner sizes unnest() by the arrays a custom plan sees, so
 -- a generic plan looked dearer and every call was planned afresh (~0.8 ms, more than the rest of
 -- the statement); json_to_recordset is sized alike in both, and the prepared plan is reused.
@@ -121,7 +125,7 @@ endpoint_locks AS MATERIALIZED (
     OR (e.trouble_reported_at IS NULL AND ${EXHAUSTED_HERE})
     OR ${RETRY_DUE_HERE} IS NOT NULL)
   ORDER BY e.id
-  FOR UPDATE OF e
+  FOR NO KEY UPDATE OF e
 ),
 endpoint_state AS (
   UPDATE endpoints e SET
@@ -264,6 +268,7 @@ export function recordStatement(
       opts.circuitFailureThreshold ?? 20,
       opts.circuitCooldownMs ?? 30_000,
       opts.circuitMaxCooldownMs ?? 600_000,
+      opts.finishedHandoffs ?? [],
     ],
   };
 }

@@ -12,7 +12,14 @@
  * find nothing. Batches of hundreds spread that thin and gain nothing measurable.
  */
 import { prepared, type Queryable } from '../db/db.ts';
-import { type AttemptRecord, attemptCtes, attemptRows, INPUT_CTE, updatedCte } from './attempt-rows.ts';
+import {
+  type AttemptRecord,
+  attemptCtes,
+  attemptRows,
+  finishedHandoffsCte,
+  INPUT_CTE,
+  updatedCte,
+} from './attempt-rows.ts';
 import { nowParam } from './queue-time.ts';
 
 // Every endpoint of the batch ($4, a JSON array of ids) is in the state a success leaves as it is:
@@ -33,7 +40,8 @@ const SUCCESS_SQL = prepared(
   `WITH ${HEALTHY},
 ${INPUT_CTE},
 ${updatedCte(ONLY_HEALTHY)},
-${attemptCtes(ONLY_HEALTHY)}
+${attemptCtes(ONLY_HEALTHY)},
+${finishedHandoffsCte('$5', ONLY_HEALTHY)}
 SELECT 'd' AS kind, id FROM updated
 UNION ALL SELECT 'x', NULL FROM healthy WHERE NOT ok`,
   { plan: 'scan-free' },
@@ -48,12 +56,18 @@ export function plainSuccesses(records: readonly AttemptRecord[]): boolean {
 /** The statement and its parameters (exported for plan tests). */
 export function successStatement(
   records: readonly AttemptRecord[],
-  opts: { workerId: string; now?: Date | null },
+  opts: { workerId: string; now?: Date | null; finishedHandoffs?: readonly string[] },
 ) {
   const endpoints = [...new Set(records.map((r) => r.endpointId))];
   return {
     sql: SUCCESS_SQL,
-    params: [nowParam(opts.now), opts.workerId, attemptRows(records), JSON.stringify(endpoints)],
+    params: [
+      nowParam(opts.now),
+      opts.workerId,
+      attemptRows(records),
+      JSON.stringify(endpoints),
+      opts.finishedHandoffs ?? [],
+    ],
   };
 }
 
@@ -65,7 +79,7 @@ export function successStatement(
 export async function recordSuccesses(
   q: Queryable,
   records: readonly AttemptRecord[],
-  opts: { workerId: string; now?: Date | null },
+  opts: { workerId: string; now?: Date | null; finishedHandoffs?: readonly string[] },
 ): Promise<string[] | undefined> {
   const { sql, params } = successStatement(records, opts);
   const rows = await q.query<{ kind: 'd' | 'x'; id: string }>(sql, params);

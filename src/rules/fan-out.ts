@@ -19,7 +19,7 @@ export interface NewDelivery {
   eventIds: string[];
   eventType: string;
   fifo: boolean;
-  /** Set: insert it claimed by the handoff's worker, with this lease (ms). */
+  /** Set: hand it over to the handoff's worker, under this lease (ms). */
   leaseMs?: number;
   /** Set with `leaseMs`: handed over to wait in its endpoint's backlog line (src/queue/handoff.ts). */
   heldBehind?: boolean;

@@ -1,7 +1,8 @@
 /**
  * Deliveries as the API sees them: listing and reading them with their attempts, and putting them
  * back in the queue (retry, recover). Creating them is src/publish/publish-sql.ts; the dispatcher's own
- * queue SQL (claim, record attempt) lives in src/queue/.
+ * queue SQL (claim, record attempt) lives in src/queue/. Reads go through the `all_deliveries` view
+ * (migration 023): the rows, and the deliveries handed over whose rows are not written yet.
  */
 
 import { type ErrorCode, HeraldError } from '../core/errors.ts';
@@ -142,13 +143,13 @@ export async function listDeliveries(
   if (opts.before !== undefined)
     where.push(
       endpoint
-        ? `d.sequence < (SELECT c.sequence FROM deliveries c
+        ? `d.sequence < (SELECT c.sequence FROM all_deliveries c
             WHERE c.tenant_id = $1 AND c.id = ${param(opts.before)} AND c.endpoint_id = ${endpoint})`
         : `d.id < ${param(opts.before)}`,
     );
   const order = endpoint ? 'd.sequence DESC' : 'd.id DESC';
   const rows = await q.query<DeliveryRow>(
-    `SELECT ${COLUMNS} FROM deliveries d WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${param(opts.limit)}`,
+    `SELECT ${COLUMNS} FROM all_deliveries d WHERE ${where.join(' AND ')} ORDER BY ${order} LIMIT ${param(opts.limit)}`,
     params,
   );
   if (rows.length === 0 && !(await tenantExists(q, tenantId))) throw new HeraldError('TENANT_NOT_FOUND');
@@ -162,7 +163,7 @@ export async function deliveriesOfEvent(
   eventId: string,
 ): Promise<Delivery[]> {
   const rows = await q.query<DeliveryRow>(
-    `SELECT ${COLUMNS} FROM deliveries d
+    `SELECT ${COLUMNS} FROM all_deliveries d
      WHERE d.tenant_id = $1 AND ${holdsEvent('$2')}
      ORDER BY d.endpoint_id, d.id`,
     [tenantId, eventId],
@@ -204,7 +205,7 @@ export async function getDelivery(
 ): Promise<Delivery & { attempts: Attempt[] }> {
   const row = await one<DeliveryRow>(
     q,
-    `SELECT ${COLUMNS} FROM deliveries d WHERE d.tenant_id = $1 AND d.id = $2`,
+    `SELECT ${COLUMNS} FROM all_deliveries d WHERE d.tenant_id = $1 AND d.id = $2`,
     [tenantId, id],
   );
   if (!row) return notFoundUnder(q, tenantId, 'DELIVERY_NOT_FOUND');
@@ -242,7 +243,7 @@ export async function retryDelivery(q: Queryable, tenantId: string, id: string):
   }
   const inFlight = await one<DeliveryRow>(
     q,
-    `SELECT ${COLUMNS} FROM deliveries d WHERE d.tenant_id = $1 AND d.id = $2`,
+    `SELECT ${COLUMNS} FROM all_deliveries d WHERE d.tenant_id = $1 AND d.id = $2`,
     [tenantId, id],
   );
   if (!inFlight) return notFoundUnder(q, tenantId, 'DELIVERY_NOT_FOUND');

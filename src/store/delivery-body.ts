@@ -63,7 +63,7 @@ export async function deliveryBody(
        e.updated_at AS endpoint_updated_at,
        (SELECT min(a.started_at) FROM attempts a WHERE a.delivery_id = d.id) AS first_attempt_at,
        l.attempt_number AS last_attempt_number, l.started_at AS last_attempt_at
-     FROM deliveries d
+     FROM all_deliveries d
      LEFT JOIN endpoints e ON e.id = d.endpoint_id AND e.tenant_id = d.tenant_id
      LEFT JOIN LATERAL (
        SELECT a.attempt_number, a.started_at FROM attempts a WHERE a.delivery_id = d.id

@@ -115,5 +115,7 @@ export async function deleteTenant(db: Db, id: string): Promise<void> {
     // After the tenant row: a publish holds a key-share lock on it until it commits, so by now
     // every event that will ever be written for it is (migration 022: no cascade from the row).
     await tx.query('DELETE FROM events WHERE tenant_id = $1', [id]);
+    // And its handoffs (migration 023): a worker still sending one records nothing, its endpoints gone.
+    await tx.query('DELETE FROM handoffs WHERE tenant_id = $1', [id]);
   });
 }

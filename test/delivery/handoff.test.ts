@@ -1,7 +1,8 @@
 /**
- * Direct handoff (src/queue/handoff.ts): publishing in the dispatcher's process inserts deliveries
- * already claimed by it and gives them over in memory; nothing is lost when that process dies, and
- * what does not fit or must keep to the claim's rules goes through the queue as usual.
+ * Direct handoff (src/queue/handoff.ts): publishing in the dispatcher's process hands deliveries
+ * over to it in memory, under a handoff row that stands in for their rows until their outcomes are
+ * recorded (each row written once); nothing is lost when that process dies, and what does not fit
+ * or must keep to the claim's rules goes through the queue as usual.
  */
 import assert from 'node:assert/strict';
 import { after, afterEach, before, beforeEach, test } from 'node:test';
@@ -55,6 +56,7 @@ forEachStorage('direct handoff', (kind) => {
       maxHeldBytes?: number;
       claimAhead?: number;
       maxInFlightPerEndpoint?: number;
+      pollIntervalMs?: number;
       logger?: DeliveryLogger;
     } = {},
   ): DeliveryDispatcher {
@@ -68,7 +70,7 @@ forEachStorage('direct handoff', (kind) => {
       // No LISTEN and a long poll: only the handoff can make these deliveries go out quickly.
       listen: false,
       config: {
-        pollIntervalMs: 60_000,
+        pollIntervalMs: opts.pollIntervalMs ?? 60_000,
         ...(opts.concurrency ? { concurrency: opts.concurrency } : {}),
         ...(opts.leaseMs ? { leaseMs: opts.leaseMs } : {}),
         ...(opts.maxHeldBytes ? { maxHeldBytes: opts.maxHeldBytes } : {}),
@@ -97,7 +99,7 @@ forEachStorage('direct handoff', (kind) => {
       return s.status === 'succeeded' && s;
     });
 
-  test('a published delivery is inserted claimed and sent from memory, signed, and recorded', async () => {
+  test('a published delivery is handed over and sent from memory, signed, and its row written once', async () => {
     const r = await receiver();
     const ep = await endpoint(r);
     const d = dispatcher();
@@ -119,6 +121,14 @@ forEachStorage('direct handoff', (kind) => {
       assert.equal(s.locked_by, null);
       assert.equal((await attemptsOf(t.db, id)).length, 1);
     }
+    // Inserted with its outcome, never updated; the handoff row went with the last record.
+    const [row] = await t.db.query<{ written_once: number; handoffs: number }>(
+      `SELECT (SELECT count(*) FROM deliveries WHERE id = ANY($1::text[]) AND created_at IS NOT NULL
+          AND status = 'succeeded' AND xmax = 0)::int AS written_once,
+        (SELECT count(*) FROM handoffs WHERE tenant_id = $2)::int AS handoffs`,
+      [deliveries.map((x) => x.id), tenant],
+    );
+    assert.deepEqual(row, { written_once: 3, handoffs: 0 });
   });
 
   test('fifo endpoints and what exceeds the room go through the queue, unclaimed', async () => {
@@ -142,14 +152,22 @@ forEachStorage('direct handoff', (kind) => {
     assert.equal(deliveries.length, 6);
     assert.equal(accepted.length, 2);
     assert.deepEqual(reservations, [2]);
+    // As the API shows them: the two handed over in flight under the handoff's worker.
     const rows = await t.db.query<{ endpoint_id: string; locked_by: string | null; attempt_count: number }>(
-      'SELECT endpoint_id, locked_by, attempt_count FROM deliveries WHERE id = ANY($1::text[]) ORDER BY sequence',
+      'SELECT endpoint_id, locked_by, attempt_count FROM all_deliveries WHERE id = ANY($1::text[]) ORDER BY sequence',
       [deliveries.map((x) => x.id)],
     );
+    assert.equal(rows.length, 6);
     const claimed = rows.filter((x) => x.locked_by === 'w-handoff');
     assert.equal(claimed.length, 2);
     assert.ok(claimed.every((x) => x.endpoint_id === plain.id && x.attempt_count === 1));
     assert.ok(rows.filter((x) => x.endpoint_id === fifo.id).every((x) => x.locked_by === null));
+    // Only the four not handed over have rows yet.
+    const [stored] = await t.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM deliveries WHERE id = ANY($1::text[])',
+      [deliveries.map((x) => x.id)],
+    );
+    assert.equal(stored!.n, 4);
   });
 
   test('a failed publish hands nothing over and gives the room back', async () => {
@@ -216,7 +234,7 @@ forEachStorage('direct handoff', (kind) => {
     const { deliveries } = await publishEvents(t.db, tenant, events(40), { handoff: d.handoff });
     assert.equal(given.length, 40);
     const rows = await t.db.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM deliveries WHERE id = ANY($1::text[]) AND locked_by IS NULL',
+      `SELECT count(*)::int AS n FROM deliveries WHERE id = ANY($1::text[]) AND status = 'pending' AND locked_by IS NULL`,
       [deliveries.map((x) => x.id)],
     );
     assert.equal(rows[0]!.n, 0, 'none inserted due for a claim');
@@ -259,13 +277,9 @@ forEachStorage('direct handoff', (kind) => {
     const { deliveries: handed } = await publishEvents(t.db, tenant, [small], { handoff: d.handoff });
     assert.deepEqual(given, [handed[0]!.id], 'only the small one was handed over, not the large one');
     assert.notEqual(deliveries[0]!.id, handed[0]!.id);
-    const rows = await t.db.query<{ id: string; locked_by: string | null }>(
-      'SELECT id, locked_by FROM deliveries WHERE id = $1',
-      [handed[0]!.id],
-    );
-    assert.equal(rows[0]!.locked_by, d.workerId, 'the small one was inserted claimed');
     d.wake(); // no LISTEN here: the unclaimed one waits for a claim
     await waitFor('both delivered', () => r.requests.length === 2);
+    assert.equal((await succeeded(handed[0]!.id)).attempt_count, 1, 'the small one sent as handed over');
   });
 
   test('a claim held unsent past half its lease is given back and claimed afresh, not sent late', async () => {
@@ -301,7 +315,7 @@ forEachStorage('direct handoff', (kind) => {
     assert.ok(warnings.some((w) => (w as { released?: number }).released === 1));
   });
 
-  test('deliveries handed to a process that died are claimed by another after the lease', async () => {
+  test('deliveries handed to a process that died are recovered and claimed by another after the lease', async () => {
     const r = await receiver();
     await endpoint(r);
     const clock = manualClock();
@@ -315,15 +329,31 @@ forEachStorage('direct handoff', (kind) => {
       accept: () => {},
     };
     const { deliveries } = await publishEvents(t.db, tenant, events(2), { handoff: dead });
-    const d = dispatcher({ clock });
+    // Recovery looks for expired handoffs at each poll.
+    const d = dispatcher({ clock, pollIntervalMs: 20 });
     await d.start();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    assert.equal(r.requests.length, 0, 'not before the lease ends');
+    assert.equal((await deliveryState(t.db, deliveries[0]!.id)).locked_by, 'w-dead');
     clock.advance(30_000 + 15_000 + 1);
-    d.wake();
     await waitFor('both delivered', () => r.requests.length === 2);
     for (const { id } of deliveries) {
       const s = await succeeded(id);
-      // The dead worker's claim counted as attempt 1; the new claim made attempt 2.
+      // The dead worker's attempt 1 is recorded as interrupted; the new claim made attempt 2.
       assert.equal(s.attempt_count, 2);
+      const attempts = await attemptsOf(t.db, id);
+      assert.deepEqual(
+        attempts.map((a) => [a.attempt_number, a.error_kind]),
+        [
+          [1, 'interrupted'],
+          [2, null],
+        ],
+      );
     }
+    const [left] = await t.db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM handoffs WHERE tenant_id = $1',
+      [tenant],
+    );
+    assert.equal(left!.n, 0);
   });
 });

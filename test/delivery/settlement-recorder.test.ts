@@ -28,9 +28,13 @@ const release = (id: string, delayMs: number): Settlement => ({
   release: { tenantId: 't', deliveryId: id, attemptNumber: 1, delayMs },
 });
 
-/** A Db whose statements record the delivery ids they carried; the first `failures` calls throw. */
+/**
+ * A Db whose statements record the delivery ids they carried (and the handoffs they finish, in
+ * `finished`); the first `failures` calls throw.
+ */
 function fakeDb(failures = 0) {
-  const writes: Array<{ statement: 'record' | 'release'; ids: string[] }> = [];
+  const writes: Array<{ statement: 'record' | 'release' | 'finish'; ids: string[] }> = [];
+  const finished: Array<{ statement: 'record' | 'release' | 'finish'; handoffs: string[] }> = [];
   let left = failures;
   const db = {
     async query(sql: { name?: string } | string, params: unknown[] = []) {
@@ -42,13 +46,20 @@ function fakeDb(failures = 0) {
       if (name === 'herald_record_attempts' || name === 'herald_record_successes') {
         const batch = JSON.parse(params[2] as string) as Array<{ delivery_id: string }>;
         writes.push({ statement: 'record', ids: batch.map((r) => r.delivery_id) });
+        const handoffs = params[name === 'herald_record_attempts' ? 8 : 4] as string[];
+        if (handoffs.length > 0) finished.push({ statement: 'record', handoffs });
+      } else if (name.startsWith('DELETE FROM handoffs')) {
+        finished.push({ statement: 'finish', handoffs: params[0] as string[] });
       } else {
-        writes.push({ statement: 'release', ids: params[2] as string[] });
+        const batch = JSON.parse(params[2] as string) as Array<{ id: string }>;
+        writes.push({ statement: 'release', ids: batch.map((r) => r.id) });
+        const handoffs = params[3] as string[];
+        if (handoffs.length > 0) finished.push({ statement: 'release', handoffs });
       }
       return [];
     },
   } as unknown as Db;
-  return { db, writes };
+  return { db, writes, finished };
 }
 
 function recorder(db: Db, flushed: FlushSummary[], o: { maxItems?: number; delayMs?: number } = {}) {
@@ -120,4 +131,63 @@ test('a finished fifo delivery is reported, so its successor is claimed at once'
   r.add({ ...attempt('f1'), fifo: true } as Settlement);
   await waitFor('flushed', () => flushed.length === 1);
   assert.equal(flushed[0]!.fifoFinished, true);
+});
+
+test('a handoff row is deleted by the write that settles its last delivery, never before', async () => {
+  const { db, finished } = fakeDb();
+  const flushed: FlushSummary[] = [];
+  const r = recorder(db, flushed);
+  const handoff = (id: string) => ({
+    handoffId: id,
+    endpointId: 'ep',
+    eventIds: [`evt_${id}`],
+    eventType: 'a.b',
+    sequence: 1,
+    createdMs: 0,
+  });
+  const handed = (id: string, h: string): Settlement => attempt(id, { handoff: handoff(h) });
+  const handedRelease = (id: string, h: string): Settlement => ({
+    kind: 'release',
+    release: { tenantId: 't', deliveryId: id, attemptNumber: 1, delayMs: 0, handoff: handoff(h) },
+  });
+  r.expect('h1', 3);
+  r.expect('h2', 1);
+  r.expect('h3', 2);
+  r.add(handed('a', 'h1'));
+  r.add(handed('b', 'h1'));
+  await waitFor('first flush', () => flushed.length === 1);
+  assert.deepEqual(finished, [], 'h1 has one delivery out still');
+  // h1's last by a record, h2's only one by a release, h3 split between both statements.
+  r.add(handed('c', 'h1'));
+  r.add(handedRelease('d', 'h2'));
+  r.add(handed('e', 'h3'));
+  r.add(handedRelease('f', 'h3'));
+  await waitFor('second flush', () => flushed.length === 2);
+  assert.deepEqual(finished, [
+    { statement: 'record', handoffs: ['h1'] },
+    { statement: 'release', handoffs: ['h2'] },
+    // After both statements are written: neither alone holds all of h3's rows.
+    { statement: 'finish', handoffs: ['h3'] },
+  ]);
+});
+
+test('a failed write settles none of its handoffs: the retry finishes them', async () => {
+  const { db, finished } = fakeDb(1);
+  const flushed: FlushSummary[] = [];
+  const r = recorder(db, flushed);
+  r.expect('h1', 1);
+  r.add(
+    attempt('a', {
+      handoff: {
+        handoffId: 'h1',
+        endpointId: 'ep',
+        eventIds: ['e'],
+        eventType: 'a.b',
+        sequence: 1,
+        createdMs: 0,
+      },
+    }),
+  );
+  await waitFor('written after a retry', () => flushed.length === 1);
+  assert.deepEqual(finished, [{ statement: 'record', handoffs: ['h1'] }]);
 });

@@ -10,6 +10,7 @@ import pg from 'pg';
 import { newId } from '../../src/core/ids.ts';
 import { insertDeliveries } from '../../src/publish/publish-sql.ts';
 import { type ClaimedDelivery, claimDeliveries } from '../../src/queue/claim-deliveries.ts';
+import { recoverHandoffs } from '../../src/queue/handoff-recovery.ts';
 import { repairNextDue } from '../../src/queue/next-due-repair.ts';
 import { type AttemptRecord, recordAttempts } from '../../src/queue/record-outcomes.ts';
 import { releaseDeliveries } from '../../src/queue/release-deliveries.ts';
@@ -167,12 +168,13 @@ forEachStorage('next_due_at', (kind) => {
     assert.equal((await deliveryState(t.db, failed.id)).status, 'failed');
   });
 
-  test('deliveries handed over already claimed (publishing in `herald serve`): lowered to the lease end', async () => {
+  test('deliveries handed over (publishing in `herald serve`): no row, no due time, until recovery writes them due', async () => {
     await settle(t.db);
     clock.advance(3_600_000);
     const tenant = await insertTenant(t.db);
     const ep = (await insertEndpoint(t.db, tenant, { url: URL })).id;
     const eventId = await insertEvent(t.db, tenant);
+    const before = await nextDue(ep);
     const [handed] = await insertDeliveries(
       t.db,
       tenant,
@@ -188,12 +190,16 @@ forEachStorage('next_due_at', (kind) => {
       ],
       { workerId: 'serve', now: clock.now() },
     );
-    assert.equal(handed!.claimed, true);
+    assert.notEqual(handed!.handoffId, null);
     await assertNextDueInvariant(t.db, 'a handed-over delivery');
-    assert.deepEqual(await nextDue(ep), plus(clock.now(), 20_000));
+    assert.deepEqual(await nextDue(ep), before, 'nothing of it is due');
     assert.equal((await claim()).length, 0, 'in flight');
-    // The process died with it: due at the lease's end.
-    clock.advance(20_000);
+    // The process died with it: recovery writes it due at the lease's end, not before.
+    clock.advance(19_999);
+    assert.deepEqual(await recoverHandoffs(t.db, { now: clock.now() }), { handoffs: 0, deliveries: 0 });
+    clock.advance(1);
+    assert.deepEqual(await recoverHandoffs(t.db, { now: clock.now() }), { handoffs: 1, deliveries: 1 });
+    await assertNextDueInvariant(t.db, 'recovering it');
     assert.deepEqual(ids(await claim()), [handed!.id]);
     await assertNextDueInvariant(t.db, 'taking it over');
   });

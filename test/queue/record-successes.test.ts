@@ -199,7 +199,9 @@ forEachStorage('recording successes on healthy endpoints', (kind) => {
     const records = [success(claimed[0]!), success({ ...claimed[0]!, id: 'dlv_gone' })];
     const { sql, params } = successStatement(records, { workerId: 'w1', now: clock.now() });
     const quote = (v: unknown) =>
-      v === null ? 'NULL' : `'${(v instanceof Date ? v.toISOString() : String(v)).replaceAll("'", "''")}'`;
+      v === null
+        ? 'NULL'
+        : `'${(v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.join(',')}}` : String(v)).replaceAll("'", "''")}'`;
     const plan = await t.db.transaction(async (tx) => {
       await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off');
       await tx.exec(`PREPARE success_plan AS ${sql.text}`);

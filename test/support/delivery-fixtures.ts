@@ -181,7 +181,7 @@ export interface DeliveryState {
 export async function deliveryState(q: Queryable, id: string): Promise<DeliveryState> {
   const [row] = await q.query<DeliveryState>(
     `SELECT id, status, attempt_count, next_attempt_at, locked_by, last_status_code, last_error, completed_at
-     FROM deliveries WHERE id = $1`,
+     FROM all_deliveries WHERE id = $1`,
     [id],
   );
   if (!row) throw new Error(`no delivery ${id}`);

@@ -118,11 +118,12 @@ export const outcome = {
 
 /** The attempt record a dispatcher would write for claimed delivery `d`, started at `at`. */
 export function attemptOf(
-  d: Pick<ClaimedDelivery, 'id' | 'tenantId' | 'endpointId' | 'attemptNumber'>,
+  d: Pick<ClaimedDelivery, 'id' | 'tenantId' | 'endpointId' | 'attemptNumber' | 'handoff'>,
   at: Date,
   o: Partial<AttemptRecord> = {},
 ): AttemptRecord {
   return {
+    ...(d.handoff ? { handoff: d.handoff } : {}),
     attemptId: newId('atm'),
     deliveryId: d.id,
     tenantId: d.tenantId,
@@ -143,12 +144,16 @@ export function attemptOf(
   };
 }
 
-/** Takes every pending delivery out of the way (succeeded, lease dropped): each test starts from an empty due set. */
+/**
+ * Takes every pending delivery out of the way (succeeded, lease dropped; handed-over ones dropped
+ * with their handoffs): each test starts from an empty due set.
+ */
 export async function settle(q: Queryable): Promise<void> {
   await q.query(
     `UPDATE deliveries SET status = 'succeeded', next_attempt_at = NULL, locked_by = NULL, completed_at = now()
      WHERE status = 'pending'`,
   );
+  await q.query('DELETE FROM handoffs');
 }
 
 /** Requests in flight at `now`, cluster-wide: deliveries under an unexpired lease, per endpoint. */

@@ -1,0 +1,242 @@
+/**
+ * A handed-over delivery's row is written once (src/queue/handoff.ts, migration 023): publishing
+ * writes a `handoffs` row in its place; the record inserts the row in its final state beside the
+ * attempt; a release inserts it pending; recovery writes the rows of an expired handoff pending with
+ * an `interrupted` attempt. Reads see handed-over deliveries throughout (the `all_deliveries` view).
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { publishEvents } from '../../src/publish/publish-events.ts';
+import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
+import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
+import { recoverHandoffs } from '../../src/queue/handoff-recovery.ts';
+import { recordAttempts } from '../../src/queue/record-outcomes.ts';
+import { releaseDeliveries } from '../../src/queue/release-deliveries.ts';
+import { deliveriesOfEvent, getDelivery, listDeliveries } from '../../src/store/deliveries.ts';
+import { deleteEndpoint } from '../../src/store/endpoints.ts';
+import { purgeExpired } from '../../src/store/retention.ts';
+import {
+  attemptsOf,
+  deliveryState,
+  insertEndpoint,
+  insertTenant,
+  manualClock,
+} from '../support/delivery-fixtures.ts';
+import { assertNextDueInvariant, attemptOf, claimAt, outcome, settle } from '../support/scheduling.ts';
+import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
+
+const URL = 'http://127.0.0.1:9/hook';
+const LEASE = 45_000;
+
+forEachStorage('handed-over deliveries written once', (kind) => {
+  let t: TestDb;
+  let tenant: string;
+  const clock = manualClock();
+  before(async () => {
+    t = await freshDb(kind);
+  });
+  beforeEach(async () => {
+    await settle(t.db);
+    tenant = await insertTenant(t.db);
+  });
+  after(() => t.close());
+
+  /** Publishes `n` events to a fresh endpoint, handing every delivery over to worker w1. */
+  async function handOver(n: number) {
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const given: ClaimedDelivery[] = [];
+    const handoff: DeliveryHandoff = {
+      workerId: 'w1',
+      leaseMs: 30_000,
+      defaultTotalTimeoutMs: 15_000,
+      queueNow: () => clock.now(),
+      reserve: (wanted) => wanted.map(() => true),
+      accept: (deliveries) => given.push(...deliveries),
+    };
+    const events = Array.from({ length: n }, (_, i) => ({ type: 'invoice.paid', data: { i } }));
+    const published = await publishEvents(t.db, tenant, events, { handoff });
+    assert.equal(given.length, n);
+    return { endpointId: ep.id, given, published };
+  }
+
+  const rowsOf = async (ids: readonly string[]) =>
+    t.db.query<{ id: string; status: string; sequence: number; attempt_count: number }>(
+      'SELECT id, status, sequence::int, attempt_count FROM deliveries WHERE id = ANY($1::text[]) ORDER BY sequence',
+      [ids],
+    );
+  const handoffCount = async () =>
+    (
+      await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM handoffs WHERE tenant_id = $1', [
+        tenant,
+      ])
+    )[0]!.n;
+
+  test('publishing writes one handoff row and no delivery rows; reads show the deliveries in flight', async () => {
+    const { endpointId, given, published } = await handOver(3);
+    const ids = given.map((d) => d.id);
+    assert.deepEqual(await rowsOf(ids), []);
+    assert.equal(await handoffCount(), 1);
+    assert.ok(given.every((d) => d.handoff?.handoffId === given[0]!.handoff!.handoffId));
+
+    const one = await getDelivery(t.db, tenant, ids[1]!);
+    assert.equal(one.status, 'pending');
+    assert.equal(one.sequence, 2);
+    assert.equal(one.attemptCount, 1);
+    assert.deepEqual(one.attempts, []);
+    const listed = await listDeliveries(t.db, tenant, { limit: 10 });
+    assert.deepEqual(listed.map((d) => d.id).sort(), [...ids].sort());
+    const byEndpoint = await listDeliveries(t.db, tenant, { endpointId, limit: 2 });
+    assert.deepEqual(
+      byEndpoint.map((d) => d.sequence),
+      [3, 2],
+    );
+    const next = await listDeliveries(t.db, tenant, { endpointId, limit: 2, before: byEndpoint[1]!.id });
+    assert.deepEqual(
+      next.map((d) => d.sequence),
+      [1],
+    );
+    const ofEvent = await deliveriesOfEvent(t.db, tenant, published.events[0]!.id);
+    assert.deepEqual(
+      ofEvent.map((d) => d.id),
+      [ids[0]],
+    );
+    // Nothing to claim: they are in flight, and count as such for the endpoint.
+    assert.deepEqual(await claimAt(t.db, clock.now()), []);
+    await assertNextDueInvariant(t.db, 'handed over');
+  });
+
+  test('recording writes each row once in its final state; the last record deletes the handoff', async () => {
+    const { given } = await handOver(2);
+    const [a, b] = given;
+    const handoffId = a!.handoff!.handoffId;
+    await recordAttempts(t.db, [attemptOf(a!, clock.now())], { workerId: 'w1', now: clock.now() });
+    assert.equal(await handoffCount(), 1, 'one delivery still out');
+    assert.equal((await deliveryState(t.db, b!.id)).locked_by, 'w1', 'the other still shows in flight');
+    await recordAttempts(t.db, [attemptOf(b!, clock.now(), outcome.unavailable)], {
+      workerId: 'w1',
+      now: clock.now(),
+      finishedHandoffs: [handoffId],
+    });
+    assert.equal(await handoffCount(), 0);
+    const rows = await rowsOf([a!.id, b!.id]);
+    assert.deepEqual(
+      rows.map((r) => [r.status, r.sequence, r.attempt_count]),
+      [
+        ['succeeded', 1, 1],
+        ['pending', 2, 1],
+      ],
+    );
+    const retry = await deliveryState(t.db, b!.id);
+    assert.equal(retry.locked_by, null);
+    assert.equal(retry.next_attempt_at?.getTime(), clock.now().getTime() + outcome.unavailable.retryInMs);
+    assert.equal((await attemptsOf(t.db, a!.id)).length, 1);
+    assert.equal((await attemptsOf(t.db, b!.id))[0]!.status_code, 503);
+    await assertNextDueInvariant(t.db, 'a retry written with its row');
+    // Its publish's time, to the millisecond the handoff carried.
+    const [created] = await t.db.query<{ apart: number }>(
+      `SELECT abs(extract(epoch FROM d.created_at - e.created_at) * 1000)::float8 AS apart
+       FROM deliveries d JOIN events e ON e.tenant_id = d.tenant_id AND e.id = d.event_id WHERE d.id = $1`,
+      [a!.id],
+    );
+    assert.ok(created!.apart < 1, JSON.stringify(created));
+  });
+
+  test('a release writes the row pending, its attempt not spent', async () => {
+    const { given } = await handOver(1);
+    const [d] = given;
+    const released = await releaseDeliveries(
+      t.db,
+      [{ tenantId: tenant, deliveryId: d!.id, attemptNumber: 1, delayMs: 0, handoff: d!.handoff! }],
+      { workerId: 'w1', now: clock.now(), finishedHandoffs: [d!.handoff!.handoffId] },
+    );
+    assert.deepEqual(released, [d!.id]);
+    assert.equal(await handoffCount(), 0);
+    const s = await deliveryState(t.db, d!.id);
+    assert.equal(s.status, 'pending');
+    assert.equal(s.attempt_count, 0);
+    assert.equal(s.locked_by, null);
+    await assertNextDueInvariant(t.db, 'released');
+    const [again] = await claimAt(t.db, clock.now());
+    assert.equal(again?.id, d!.id);
+    assert.equal(again?.attemptNumber, 1);
+    assert.equal(again?.handoff, undefined, 'claimed from its row');
+  });
+
+  test('an expired handoff is recovered: rows pending with an interrupted attempt, recorded ones left', async () => {
+    const { given } = await handOver(3);
+    const [a, b, c] = given;
+    await recordAttempts(t.db, [attemptOf(a!, clock.now())], { workerId: 'w1', now: clock.now() });
+    assert.deepEqual(await recoverHandoffs(t.db, { now: clock.now() }), { handoffs: 0, deliveries: 0 });
+    clock.advance(LEASE);
+    assert.deepEqual(await recoverHandoffs(t.db, { now: clock.now() }), { handoffs: 1, deliveries: 2 });
+    assert.equal(await handoffCount(), 0);
+    assert.equal((await deliveryState(t.db, a!.id)).status, 'succeeded');
+    for (const d of [b!, c!]) {
+      const s = await deliveryState(t.db, d.id);
+      assert.deepEqual([s.status, s.attempt_count, s.locked_by], ['pending', 1, null]);
+      assert.deepEqual(
+        (await attemptsOf(t.db, d.id)).map((x) => x.error_kind),
+        ['interrupted'],
+      );
+    }
+    await assertNextDueInvariant(t.db, 'recovered');
+    // The old worker's late result for b: kept in place of the interrupted attempt, the row unchanged.
+    const late = await recordAttempts(t.db, [attemptOf(b!, clock.now())], {
+      workerId: 'w1',
+      now: clock.now(),
+    });
+    assert.deepEqual(late.moved, []);
+    assert.equal((await deliveryState(t.db, b!.id)).status, 'pending');
+    assert.deepEqual(
+      (await attemptsOf(t.db, b!.id)).map((x) => [x.attempt_number, x.error_kind, x.status_code]),
+      [[1, null, 200]],
+    );
+    // Claimed again as attempt 2.
+    const claimed = await claimAt(t.db, clock.now());
+    assert.deepEqual(
+      claimed.map((x) => [x.id, x.attemptNumber]).sort(),
+      [
+        [b!.id, 2],
+        [c!.id, 2],
+      ].sort(),
+    );
+  });
+
+  test('an endpoint deleted while its deliveries are out: recording and recovery write nothing for it', async () => {
+    const { endpointId, given } = await handOver(2);
+    await deleteEndpoint(t.db, tenant, endpointId);
+    assert.deepEqual(await listDeliveries(t.db, tenant, { limit: 10 }), []);
+    const result = await recordAttempts(t.db, [attemptOf(given[0]!, clock.now())], {
+      workerId: 'w1',
+      now: clock.now(),
+    });
+    assert.deepEqual(result.moved, []);
+    assert.deepEqual(await attemptsOf(t.db, given[0]!.id), []);
+    clock.advance(LEASE);
+    assert.deepEqual(await recoverHandoffs(t.db, { now: clock.now() }), { handoffs: 1, deliveries: 0 });
+    assert.deepEqual(await rowsOf(given.map((d) => d.id)), []);
+  });
+
+  test('retention keeps the payload of an event a handoff still holds', async () => {
+    const { given, published } = await handOver(1);
+    // Long past the retention window, with the handoff still out (a worker stuck for days).
+    const later = new Date(clock.now().getTime() + 3 * 86_400_000);
+    await purgeExpired(t.db, { now: later, retentionDays: 1 });
+    const [event] = await t.db.query<{ kept: boolean }>(
+      'SELECT data IS NOT NULL AS kept FROM events WHERE tenant_id = $1 AND id = $2',
+      [tenant, published.events[0]!.id],
+    );
+    assert.equal(event!.kept, true);
+    await recordAttempts(t.db, [attemptOf(given[0]!, clock.now())], {
+      workerId: 'w1',
+      now: clock.now(),
+      finishedHandoffs: [given[0]!.handoff!.handoffId],
+    });
+    await purgeExpired(t.db, { now: later, retentionDays: 1 });
+    const [purged] = await t.db.query<{ kept: boolean }>(
+      'SELECT data IS NOT NULL AS kept FROM events WHERE tenant_id = $1 AND id = $2',
+      [tenant, published.events[0]!.id],
+    );
+    assert.equal(purged!.kept, false, 'purged once its delivery is written');
+  });
+});
