@@ -47,8 +47,9 @@ export interface NewEventRow {
   trace_context?: string;
 }
 
-// $1 tenant, $2 per-endpoint counts (all, and handed over), $3 deliveries, $4 worker id, $5 injected
-// now, $6 the handoff's id (null: none handed over), $7 its lease (ms); `only` a condition every
+// $1 tenant, $2 per-endpoint counts (all, and handed over), $3 the deliveries not handed over,
+// $4 worker id, $5 injected now, $6 the handoff's id (null: none handed over), $7 its lease (ms), $8
+// the deliveries handed over (never parsed here: kept as text in the handoff row); `only` a condition every
 // delivery waits on (the publish statement's freshness check).
 const deliveryCtes = (only = 'true') => `
 c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8, leased int8) WHERE ${only}),
@@ -76,17 +77,16 @@ ins AS (
     fifo, next_attempt_at)
   SELECT d.id, $1, d.endpoint_id, d.event_ids[1], d.event_ids, d.event_type, seq.base + d.k, 'pending',
     d.fifo, now()
-  FROM jsonb_to_recordset($3::text::jsonb)
-    AS d(id text, endpoint_id text, event_ids text[], event_type text, k int8, fifo boolean, lease_ms float8)
+  FROM jsonb_to_recordset($3::jsonb)
+    AS d(id text, endpoint_id text, event_ids text[], event_type text, k int8, fifo boolean)
   JOIN seq ON seq.id = d.endpoint_id
-  WHERE d.lease_ms IS NULL
 ),
 handed AS (
   INSERT INTO handoffs (id, tenant_id, worker_id, lease_until, bases, counts, deliveries)
   SELECT $6::text, $1, $4::text, ${nowSql('$5')} + $7::float8 * interval '1 millisecond',
     (SELECT jsonb_object_agg(seq.id, seq.base) FROM seq),
     (SELECT jsonb_object_agg(c.id, c.leased) FROM c WHERE c.leased > 0),
-    $3::text
+    $8::text
   WHERE $6::text IS NOT NULL AND EXISTS (SELECT 1 FROM seq JOIN c ON c.id = seq.id WHERE c.leased > 0)
 )`;
 const DELIVERY_CTES = deliveryCtes();
@@ -147,18 +147,18 @@ SELECT 'e' AS kind, id, created_at, occurred_at FROM ins
 UNION ALL SELECT 't', NULL, NULL, NULL WHERE NOT EXISTS (SELECT 1 FROM tenant)`,
 );
 
-// The whole publish in one statement: $8 the events. $9/$10: the tenant's endpoints version and the
+// The whole publish in one statement: $9 the events. $10/$11: the tenant's endpoints version and the
 // catalog's that the caller planned with (src/publish/candidate-cache.ts); when either moved, the
 // statement writes nothing and answers a 'stale' row. NULL: no check.
 const PUBLISH_SQL = prepared(
   'herald_publish',
   `WITH ${TENANT_LOCK},
 fresh AS MATERIALIZED (
-  SELECT EXISTS (SELECT 1 FROM tenant) AND ($9::int8 IS NULL OR EXISTS (SELECT 1 FROM tenants t, catalog_version v
-    WHERE t.id = $1 AND t.endpoints_version = $9::int8 AND v.version = $10::int8)) AS ok
+  SELECT EXISTS (SELECT 1 FROM tenant) AND ($10::int8 IS NULL OR EXISTS (SELECT 1 FROM tenants t, catalog_version v
+    WHERE t.id = $1 AND t.endpoints_version = $10::int8 AND v.version = $11::int8)) AS ok
 ),
 ev AS (
-  ${insertEventsFrom('$8')}
+  ${insertEventsFrom('$9')}
   WHERE (SELECT ok FROM fresh)
   RETURNING id, created_at, occurred_at
 ),
@@ -193,7 +193,9 @@ function deliveryParams(
   // Per endpoint: how many deliveries, and how many of them are handed over.
   const counts = new Map<string, { n: number; leased: number }>();
   let longestLease: number | null = null;
-  const rows = deliveries.map((d) => {
+  const due: object[] = [];
+  const handed: object[] = [];
+  for (const d of deliveries) {
     const leaseMs = claimAs && d.leaseMs !== undefined ? d.leaseMs : null;
     let c = counts.get(d.endpointId);
     if (!c) {
@@ -205,7 +207,7 @@ function deliveryParams(
       c.leased++;
       if (longestLease === null || leaseMs > longestLease) longestLease = leaseMs;
     }
-    return {
+    const row = {
       id: d.id,
       endpoint_id: d.endpointId,
       event_ids: d.eventIds,
@@ -214,18 +216,20 @@ function deliveryParams(
       fifo: d.fifo,
       lease_ms: leaseMs,
     };
-  });
+    (leaseMs === null ? due : handed).push(row);
+  }
   // The handoff's lease is its longest delivery's: recovery must not take over one still out.
   const handoffId = longestLease === null ? null : newId('hof');
   return {
     params: [
       tenantId,
       JSON.stringify([...counts].map(([id, c]) => ({ id, n: c.n, leased: c.leased }))),
-      JSON.stringify(rows),
+      JSON.stringify(due),
       claimAs?.workerId ?? null,
       nowParam(claimAs?.now),
       handoffId,
       longestLease,
+      handoffId === null ? null : JSON.stringify(handed),
     ],
     handoffId,
   };

@@ -9,13 +9,22 @@
  * each other's (`SKIP LOCKED`). A record arriving late from the old worker finds the row written and
  * is kept as a late result (attempt-rows.ts).
  */
-import type { Queryable } from '../db/db.ts';
+import { prepared, type Queryable } from '../db/db.ts';
 import { INTERRUPTED_MESSAGE } from './claim-deliveries.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 const NOW = nowSql('$1');
 
-const RECOVER_SQL = `
+// Run at every poll of every dispatcher, so it is a prepared probe of the lease index; the recovery
+// itself (planned scan-free: the handoffs by the lease index, endpoints by key) only when it finds one.
+const EXPIRED_SQL = prepared(
+  'herald_handoffs_expired',
+  `SELECT EXISTS (SELECT 1 FROM handoffs h WHERE h.lease_until <= ${NOW}) AS expired`,
+);
+
+const RECOVER_SQL = prepared(
+  'herald_recover_handoffs',
+  `
 WITH expired AS MATERIALIZED (
   SELECT h.id FROM handoffs h WHERE h.lease_until <= ${NOW}
   ORDER BY h.lease_until LIMIT $2
@@ -62,7 +71,9 @@ lowered AS (
   FROM locked l
   WHERE e.id = l.id AND EXISTS (SELECT 1 FROM restored r WHERE r.endpoint_id = l.id)
 )
-SELECT (SELECT count(*) FROM expired)::int AS handoffs, (SELECT count(*) FROM restored)::int AS deliveries`;
+SELECT (SELECT count(*) FROM expired)::int AS handoffs, (SELECT count(*) FROM restored)::int AS deliveries`,
+  { plan: 'scan-free' },
+);
 
 /**
  * Recovers up to `limit` handoffs whose lease ran out; answers how many, and how many deliveries it
@@ -74,6 +85,8 @@ export async function recoverHandoffs(
   q: Queryable,
   opts: { now?: Date | null; limit?: number } = {},
 ): Promise<{ handoffs: number; deliveries: number }> {
+  const [probe] = await q.query<{ expired: boolean }>(EXPIRED_SQL, [nowParam(opts.now)]);
+  if (!probe?.expired) return { handoffs: 0, deliveries: 0 };
   const [row] = await q.query<{ handoffs: number; deliveries: number }>(RECOVER_SQL, [
     nowParam(opts.now),
     opts.limit ?? 100,

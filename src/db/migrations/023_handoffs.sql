@@ -3,9 +3,9 @@
 -- recorded. Until then one `handoffs` row per publish statement stands in for the rows not written
 -- yet, under the worker's lease (docs/decisions.md, "A handed-over delivery's row is written once").
 --
--- - `deliveries`: the publish statement's deliveries parameter as given (a JSON array; those with a
---   `lease_ms` were handed over, the others were inserted as rows), kept as text: nothing parses it
---   unless the handoff is read or recovered.
+-- - `deliveries`: the deliveries handed over, as the publish statement was given them (a JSON array
+--   of the rows of src/publish/publish-sql.ts, each with its `lease_ms`), kept as text: nothing
+--   parses it unless the handoff is read or recovered.
 -- - `bases`: each endpoint's last sequence before the statement (a delivery's sequence is its base
 --   plus its `k`); `counts`: how many deliveries each endpoint was handed, counted as in flight by
 --   claims until the handoff is deleted.
