@@ -42,7 +42,7 @@ export function releaseOf(d: ClaimedDelivery, delayMs: number): Settlement {
       deliveryId: d.id,
       attemptNumber: d.attemptNumber,
       delayMs,
-      ...(d.handoff ? { handoff: d.handoff } : {}),
+      handoff: d.handoff,
     },
   };
 }
@@ -324,7 +324,7 @@ export async function deliverOne(
       responseExcerpt: result.statusCode === undefined ? null : result.excerpt,
       endpointGone: result.statusCode === 410,
       ...(sentNothing ? { sentNothing } : {}),
-      ...(d.handoff ? { handoff: d.handoff } : {}),
+      handoff: d.handoff,
     },
   };
 }
