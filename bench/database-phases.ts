@@ -26,6 +26,8 @@ export interface PhaseCpu {
 /** What a successful attempt's record looks like when the standard profile sent it. */
 export function success(d: ClaimedDelivery): AttemptRecord {
   return {
+    // Handed over: the record writes its row (src/queue/handoff.ts).
+    handoff: d.handoff,
     attemptId: newId('atm'),
     deliveryId: d.id,
     tenantId: d.tenantId,

@@ -46,6 +46,9 @@ export async function runDurableLoop(
     for (const w of woken) w();
   };
   let published = false;
+  // Each handoff's deliveries not recorded yet: the write recording its last one deletes it, as
+  // src/delivery/settlement-recorder.ts does.
+  const outstanding = new Map<string, number>();
   const handoff: DeliveryHandoff = {
     workerId: WORKER,
     leaseMs: 600_000,
@@ -53,6 +56,8 @@ export async function runDurableLoop(
     queueNow: () => null,
     reserve: (wanted) => wanted.map(() => true),
     accept(deliveries) {
+      for (const d of deliveries)
+        if (d.handoff) outstanding.set(d.handoff.handoffId, (outstanding.get(d.handoff.handoffId) ?? 0) + 1);
       queue.push(...deliveries);
       wakeAll();
     },
@@ -69,6 +74,7 @@ export async function runDurableLoop(
   // waits 2 ms for company, a full batch of 500 goes at once, one write at a time while the next
   // batch gathers.
   const pending: AttemptRecord[] = [];
+  let written = 0;
   let writing: Promise<void> | undefined;
   let timer: NodeJS.Timeout | undefined;
   const flush = (): Promise<void> => {
@@ -76,7 +82,19 @@ export async function runDurableLoop(
     timer = undefined;
     writing ??= (async () => {
       while (pending.length > 0) {
-        await recordOutcomes(db, pending.splice(0, 500), { workerId: WORKER });
+        const batch = pending.splice(0, 500);
+        const finishedHandoffs: string[] = [];
+        for (const r of batch) {
+          const id = r.handoff?.handoffId;
+          if (id === undefined) continue;
+          const left = outstanding.get(id)! - 1;
+          if (left > 0) outstanding.set(id, left);
+          else {
+            outstanding.delete(id);
+            finishedHandoffs.push(id);
+          }
+        }
+        written += (await recordOutcomes(db, batch, { workerId: WORKER, finishedHandoffs })).length;
       }
       writing = undefined;
     })();
@@ -129,5 +147,7 @@ export async function runDurableLoop(
   await flush();
   const ms = performance.now() - start;
   await agent.close();
+  // A loop that skipped its writes would read fast and mean nothing.
+  if (written !== n) throw new Error(`durable loop: ${written} of ${n} outcomes written`);
   return ms;
 }
