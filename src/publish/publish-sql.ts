@@ -207,16 +207,18 @@ function deliveryParams(
       c.leased++;
       if (longestLease === null || leaseMs > longestLease) longestLease = leaseMs;
     }
-    const row = {
-      id: d.id,
-      endpoint_id: d.endpointId,
-      event_ids: d.eventIds,
-      event_type: d.eventType,
-      k,
-      fifo: d.fifo,
-      lease_ms: leaseMs,
-    };
-    (leaseMs === null ? due : handed).push(row);
+    if (leaseMs === null)
+      due.push({
+        id: d.id,
+        endpoint_id: d.endpointId,
+        event_ids: d.eventIds,
+        event_type: d.eventType,
+        k,
+        fifo: d.fifo,
+      });
+    // The handoff row keeps these as text (migration 023): short keys, as it is written and
+    // deleted for every publish — a batch's JSON is kept out of line, and its size is the cost.
+    else handed.push({ i: d.id, e: d.endpointId, v: d.eventIds, t: d.eventType, k });
   }
   // The handoff's lease is its longest delivery's: recovery must not take over one still out.
   const handoffId = longestLease === null ? null : newId('hof');

@@ -35,12 +35,12 @@ gone AS (
   RETURNING h.tenant_id, h.bases, h.deliveries, h.created_at
 ),
 x AS MATERIALIZED (
-  SELECT g.tenant_id, d.id, d.endpoint_id, d.event_ids, d.event_type,
-    (g.bases ->> d.endpoint_id)::int8 + d.k AS sequence, g.created_at
+  SELECT g.tenant_id, d.i AS id, d.e AS endpoint_id, d.v AS event_ids, d.t AS event_type,
+    (g.bases ->> d.e)::int8 + d.k AS sequence, g.created_at
   FROM gone g
-  CROSS JOIN LATERAL jsonb_to_recordset(g.deliveries::jsonb)
-    AS d(id text, endpoint_id text, event_ids text[], event_type text, k int8, lease_ms float8)
-  WHERE d.lease_ms IS NOT NULL AND g.bases ? d.endpoint_id
+  -- Its deliveries as migration 023 keeps them.
+  CROSS JOIN LATERAL jsonb_to_recordset(g.deliveries::jsonb) AS d(i text, e text, v text[], t text, k int8)
+  WHERE g.bases ? d.e
 ),
 -- Locked in id order, as every writer of endpoint rows locks them; a row deleted meanwhile drops
 -- out, and its deliveries with it.

@@ -43,9 +43,8 @@ SELECT count(*)::int AS n FROM deleted`;
 // The events of deliveries handed over and not recorded yet (their rows are not written: migration
 // 023). A handoff lives for a request's lease, so there are few; each is read whole.
 const HANDED_OVER_EVENTS = `SELECT h.tenant_id, x.id FROM handoffs h
-    CROSS JOIN LATERAL jsonb_to_recordset(h.deliveries::jsonb) AS d(event_ids text[], lease_ms float8)
-    CROSS JOIN LATERAL unnest(d.event_ids) AS x(id)
-    WHERE d.lease_ms IS NOT NULL`;
+    CROSS JOIN LATERAL jsonb_to_recordset(h.deliveries::jsonb) AS d(v text[])
+    CROSS JOIN LATERAL unnest(d.v) AS x(id)`;
 
 // Where a pass starts: the oldest event before the cutoff with a payload to purge — one that no
 // pending delivery holds, so that an event held for weeks (an endpoint disabled past the window) does
