@@ -91,9 +91,9 @@ handed AS (
 )`;
 const DELIVERY_CTES = deliveryCtes();
 
-// Dispatchers only need waking for rows they can claim: handed-off rows are already taken. The
-// payload names the endpoints of those rows — those given a delivery without a lease, whose
-// count in \`c\` is then above the handed-over one (comma-separated; '' when too many for a NOTIFY's 8,000 bytes: any
+// Dispatchers only need waking for rows they can claim: handed-over deliveries have none. The
+// payload names the endpoints given rows — those whose count in \`c\` is above the handed-over one
+// (comma-separated; '' when too many for a NOTIFY's 8,000 bytes: any
 // endpoint), so a dispatcher that already holds a limit's worth of each one's deliveries need not
 // claim (`needsClaim`, src/queue/notify.ts).
 const NOTIFY_ROW = `SELECT 'n', NULL, NULL, NULL::timestamptz, NULL::timestamptz
