@@ -70,10 +70,10 @@ const returned = (d: string) => `${d}id, ${d}tenant_id, ${d}endpoint_id, ${d}sta
 
 /**
  * CTE `updated`: the deliveries this worker still held, moved on — the rows it had claimed
- * (`moved`), and the handed-over ones whose rows are written now (`created`); `only` a condition on
+ * (`claimed_rows`), and the handed-over ones whose rows are written now (`created`); `only` a condition on
  * the whole write.
  */
-export const updatedCte = (only = 'true') => `moved AS (
+export const updatedCte = (only = 'true') => `claimed_rows AS (
   UPDATE deliveries d SET
     status = i.status,
     next_attempt_at = CASE WHEN i.status = 'pending'
@@ -107,7 +107,7 @@ created AS (
   ON CONFLICT DO NOTHING
   RETURNING ${returned('')}
 ),
-updated AS (SELECT * FROM moved UNION ALL SELECT * FROM created)`;
+updated AS (SELECT * FROM claimed_rows UNION ALL SELECT * FROM created)`;
 
 /** CTE `finished`: deletes the handoff rows ($n, text[]) whose last delivery this write records or releases. */
 export const finishedHandoffsCte = (param: string, only = 'true') => `finished AS (

@@ -33,7 +33,7 @@ WITH x AS MATERIALIZED (
   FROM json_to_recordset($3::json) AS u(id text, attempt_number int, delay_ms float8, tenant_id text,
     endpoint_id text, handoff_id text, event_ids text[], event_type text, sequence int8, created_ms float8)
 ),
-moved AS (
+claimed_rows AS (
   UPDATE deliveries d
   SET next_attempt_at = ${NOW} + x.delay_ms * interval '1 millisecond',
       locked_by = NULL,
@@ -57,7 +57,7 @@ created AS (
   ON CONFLICT DO NOTHING
   RETURNING id, endpoint_id, next_attempt_at
 ),
-released AS (SELECT * FROM moved UNION ALL SELECT * FROM created),
+released AS (SELECT * FROM claimed_rows UNION ALL SELECT * FROM created),
 ${finishedHandoffsCte('$4')},
 -- The released deliveries are due again: their endpoints' next due time comes down to them and
 -- due_version moves, so a claim that read an endpoint before cannot raise it past them
