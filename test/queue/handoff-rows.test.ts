@@ -6,6 +6,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
+import { releaseOf } from '../../src/delivery/deliver-one.ts';
+import { silentLogger } from '../../src/delivery/logger.ts';
+import { createSettlementRecorder } from '../../src/delivery/settlement-recorder.ts';
 import { publishEvents } from '../../src/publish/publish-events.ts';
 import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
 import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
@@ -22,7 +25,14 @@ import {
   insertTenant,
   manualClock,
 } from '../support/delivery-fixtures.ts';
-import { assertNextDueInvariant, attemptOf, claimAt, outcome, settle } from '../support/scheduling.ts';
+import {
+  assertNextDueInvariant,
+  attemptOf,
+  claimAt,
+  insertDue,
+  outcome,
+  settle,
+} from '../support/scheduling.ts';
 import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
 const URL = 'http://127.0.0.1:9/hook';
@@ -103,6 +113,27 @@ forEachStorage('handed-over deliveries written once', (kind) => {
     // Nothing to claim: they are in flight, and count as such for the endpoint.
     assert.deepEqual(await claimAt(t.db, clock.now()), []);
     await assertNextDueInvariant(t.db, 'handed over');
+  });
+
+  test('claims count handed-over deliveries as in flight: another worker keeps to the endpoint limit', async () => {
+    const { endpointId, given } = await handOver(3);
+    await insertDue(t.db, { tenantId: tenant, endpointId, count: 10, at: clock.now(), stepMs: 0 });
+    // A limit of 4: room for one beside w1's three.
+    const w2 = { workerId: 'w2', maxInFlightPerEndpoint: 4 };
+    assert.equal((await claimAt(t.db, clock.now(), w2)).length, 1);
+    // Counted until the handoff's last delivery is recorded.
+    await recordAttempts(
+      t.db,
+      given.slice(0, 2).map((d) => attemptOf(d, clock.now())),
+      { workerId: 'w1', now: clock.now() },
+    );
+    assert.equal((await claimAt(t.db, clock.now(), w2)).length, 0);
+    await recordAttempts(t.db, [attemptOf(given[2]!, clock.now())], {
+      workerId: 'w1',
+      now: clock.now(),
+      finishedHandoffs: [given[2]!.handoff!.handoffId],
+    });
+    assert.equal((await claimAt(t.db, clock.now(), w2)).length, 3);
   });
 
   test('recording writes each row once in its final state; the last record deletes the handoff', async () => {
@@ -215,6 +246,44 @@ forEachStorage('handed-over deliveries written once', (kind) => {
     clock.advance(LEASE);
     assert.deepEqual(await recoverHandoffs(t.db, { now: clock.now() }), { handoffs: 1, deliveries: 0 });
     assert.deepEqual(await rowsOf(given.map((d) => d.id)), []);
+  });
+
+  test('any mix of records and releases, in any batches, leaves every row written once and no handoff', async () => {
+    // A seeded generator: the same mixes every run.
+    let seed = 7;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
+    for (let round = 0; round < 6; round++) {
+      // Two handoffs (each publish its own tenant: a tenant's every endpoint gets its events).
+      tenant = await insertTenant(t.db);
+      const first = await handOver(2 + Math.floor(random() * 6));
+      tenant = await insertTenant(t.db);
+      const second = await handOver(1 + Math.floor(random() * 4));
+      const recorder = createSettlementRecorder({
+        db: t.db,
+        workerId: 'w1',
+        now: () => clock.now(),
+        maxItems: 1 + Math.floor(random() * 4),
+        delayMs: 0,
+        logger: silentLogger,
+        onFlushed: () => {},
+      });
+      const all = [...first.given, ...second.given];
+      for (const d of all) recorder.expect(d.handoff!.handoffId, 1);
+      for (const d of all.sort(() => random() - 0.5))
+        recorder.add(
+          random() < 0.3
+            ? releaseOf(d, 0)
+            : { kind: 'attempt', fifo: false, record: attemptOf(d, clock.now()) },
+        );
+      await recorder.flush();
+      const rows = await rowsOf(all.map((d) => d.id));
+      assert.equal(rows.length, all.length, `round ${round}: a row for each`);
+      const [left] = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM handoffs');
+      assert.equal(left!.n, 0, `round ${round}: no handoff left`);
+    }
   });
 
   test('retention keeps the payload of an event a handoff still holds', async () => {
