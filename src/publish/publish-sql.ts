@@ -251,8 +251,18 @@ function inserted(
     const sequence = next.get(d.endpointId);
     if (sequence === undefined) continue;
     next.set(d.endpointId, sequence + 1);
-    const handedOver = handoffId !== null && d.leaseMs !== undefined;
-    out.push({ ...d, sequence, handoffId: handedOver ? handoffId : null });
+    // A literal, not a spread of d: one per delivery on the publish path (a spread copies slowly).
+    out.push({
+      id: d.id,
+      endpointId: d.endpointId,
+      eventIds: d.eventIds,
+      eventType: d.eventType,
+      fifo: d.fifo,
+      leaseMs: d.leaseMs,
+      heldBehind: d.heldBehind,
+      sequence,
+      handoffId: handoffId !== null && d.leaseMs !== undefined ? handoffId : null,
+    });
   }
   return out;
 }
