@@ -16,13 +16,16 @@ import { nowParam, nowSql } from './queue-time.ts';
 const NOW = nowSql('$1');
 
 // Run at every poll of every dispatcher, so it is a prepared probe of the lease index; the recovery
-// itself (planned scan-free: the handoffs by the lease index, endpoints by key) only when it finds one.
-const EXPIRED_SQL = prepared(
+// itself (the handoffs by the lease index, endpoints by key) only when it finds one. Both planned
+// scan-free (test/queue/handoff-rows.test.ts checks their generic plans).
+export const EXPIRED_SQL = prepared(
   'herald_handoffs_expired',
   `SELECT EXISTS (SELECT 1 FROM handoffs h WHERE h.lease_until <= ${NOW}) AS expired`,
+  // The table churns (a row per publish statement, deleted soon after): never read whole.
+  { plan: 'scan-free' },
 );
 
-const RECOVER_SQL = prepared(
+export const RECOVER_SQL = prepared(
   'herald_recover_handoffs',
   `
 WITH expired AS MATERIALIZED (

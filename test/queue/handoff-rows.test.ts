@@ -12,7 +12,7 @@ import { createSettlementRecorder } from '../../src/delivery/settlement-recorder
 import { publishEvents } from '../../src/publish/publish-events.ts';
 import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
 import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
-import { recoverHandoffs } from '../../src/queue/handoff-recovery.ts';
+import { EXPIRED_SQL, RECOVER_SQL, recoverHandoffs } from '../../src/queue/handoff-recovery.ts';
 import { recordAttempts } from '../../src/queue/record-outcomes.ts';
 import { releaseDeliveries } from '../../src/queue/release-deliveries.ts';
 import { deliveriesOfEvent, getDelivery, listDeliveries } from '../../src/store/deliveries.ts';
@@ -283,6 +283,26 @@ forEachStorage('handed-over deliveries written once', (kind) => {
       assert.equal(rows.length, all.length, `round ${round}: a row for each`);
       const [left] = await t.db.query<{ n: number }>('SELECT count(*)::int AS n FROM handoffs');
       assert.equal(left!.n, 0, `round ${round}: no handoff left`);
+    }
+  });
+
+  test('recovery reads handoffs by the lease index and endpoints by key, whatever the statistics', async () => {
+    for (const [name, sql, params] of [
+      ['probe', EXPIRED_SQL, [clock.now().toISOString()]],
+      ['recovery', RECOVER_SQL, [clock.now().toISOString(), 100]],
+    ] as const) {
+      const plan = await t.db.transaction(async (tx) => {
+        // As the drivers plan a scan-free statement, on a generic plan (test/db/plan-modes.test.ts).
+        await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off');
+        await tx.exec(`PREPARE recovery_plan AS ${sql.text}`);
+        const rows = await tx.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN EXECUTE recovery_plan(${params.map((p) => `'${p}'`).join(', ')})`,
+        );
+        await tx.exec('DEALLOCATE recovery_plan');
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+      assert.match(plan, /handoffs_lease on handoffs/, name);
+      assert.doesNotMatch(plan, /Seq Scan on (handoffs|endpoints|deliveries)/, `${name}:\n${plan}`);
     }
   });
 
