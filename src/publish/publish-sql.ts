@@ -54,9 +54,8 @@ export interface NewEventRow {
 const deliveryCtes = (only = 'true') => `
 c AS (SELECT * FROM jsonb_to_recordset($2::jsonb) AS c(id text, n int8, leased int8) WHERE ${only}),
 -- NO KEY UPDATE, the lock the UPDATE below takes anyway: every writer of endpoint rows takes it in
--- id order, and it leaves alone the key-share lock that inserting a delivery row takes on its
--- endpoint (the foreign key) — recording a handed-over delivery inserts its row while publishes to
--- the same endpoint hold this one.
+-- id order, and it leaves alone the key-share lock recording takes on the endpoints of the
+-- handed-over rows it writes (src/queue/attempt-rows.ts) while publishes to them hold this one.
 locked AS (
   SELECT e.id FROM endpoints e JOIN c ON c.id = e.id WHERE e.tenant_id = $1 ORDER BY e.id FOR NO KEY UPDATE OF e
 ),

@@ -45,15 +45,21 @@ claimed_rows AS (
   RETURNING d.id, d.endpoint_id, d.next_attempt_at
 ),
 -- Handed over: no row yet unless recovery wrote one (the handoff's lease ran out), and none for an
--- endpoint deleted meanwhile.
+-- endpoint deleted meanwhile (key-share locked as recording locks them: attempt-rows.ts).
+live AS MATERIALIZED (
+  SELECT ep.id FROM endpoints ep
+  JOIN (SELECT DISTINCT x.endpoint_id FROM x WHERE x.handoff_id IS NOT NULL AND x.row_ctid IS NULL) h
+    ON h.endpoint_id = ep.id
+  ORDER BY ep.id
+  FOR KEY SHARE OF ep
+),
 created AS (
   INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, status,
     attempt_count, next_attempt_at, created_at)
   SELECT x.id, x.tenant_id, x.endpoint_id, x.event_ids[1], x.event_ids, x.event_type, x.sequence, 'pending',
     x.attempt_number - 1, ${NOW} + x.delay_ms * interval '1 millisecond', to_timestamp(x.created_ms / 1000)
   FROM x
-  WHERE x.handoff_id IS NOT NULL AND x.row_ctid IS NULL
-    AND EXISTS (SELECT 1 FROM endpoints e WHERE e.id = x.endpoint_id)
+  WHERE x.handoff_id IS NOT NULL AND x.row_ctid IS NULL AND x.endpoint_id IN (SELECT id FROM live)
   ON CONFLICT DO NOTHING
   RETURNING id, endpoint_id, next_attempt_at
 ),

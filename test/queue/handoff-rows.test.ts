@@ -16,6 +16,7 @@ import { EXPIRED_SQL, RECOVER_SQL, recoverHandoffs } from '../../src/queue/hando
 import { recordAttempts } from '../../src/queue/record-outcomes.ts';
 import { releaseDeliveries } from '../../src/queue/release-deliveries.ts';
 import { deliveriesOfEvent, getDelivery, listDeliveries } from '../../src/store/deliveries.ts';
+import { removeEndpoints } from '../../src/store/endpoint-removal.ts';
 import { deleteEndpoint } from '../../src/store/endpoints.ts';
 import { purgeExpired } from '../../src/store/retention.ts';
 import {
@@ -24,6 +25,7 @@ import {
   insertEndpoint,
   insertTenant,
   manualClock,
+  waitFor,
 } from '../support/delivery-fixtures.ts';
 import {
   assertNextDueInvariant,
@@ -246,6 +248,30 @@ forEachStorage('handed-over deliveries written once', (kind) => {
     clock.advance(LEASE);
     assert.deepEqual(await recoverHandoffs(t.db, { now: clock.now() }), { handoffs: 1, deliveries: 0 });
     assert.deepEqual(await rowsOf(given.map((d) => d.id)), []);
+  });
+
+  test('an endpoint deleted while a record of its handed-over deliveries runs: the record waits, no row is left', async (c) => {
+    if (kind === 'pglite') return c.skip('one connection: no concurrent transactions');
+    const { endpointId, given } = await handOver(2);
+    let recorded: Promise<unknown> | undefined;
+    await t.db.transaction(async (tx) => {
+      await removeEndpoints(tx, [endpointId]);
+      // The record, on another connection, waits for the deletion (its key-share lock).
+      recorded = recordAttempts(
+        t.db,
+        given.map((d) => attemptOf(d, clock.now())),
+        { workerId: 'w1', now: clock.now() },
+      );
+      await waitFor('the record waiting on the endpoint row', async () => {
+        const [w] = await tx.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity
+           WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`,
+        );
+        return w!.n > 0;
+      });
+    });
+    await recorded;
+    assert.deepEqual(await rowsOf(given.map((d) => d.id)), [], 'no row outlives its endpoint');
   });
 
   test('any mix of records and releases, in any batches, leaves every row written once and no handoff', async () => {
