@@ -13,6 +13,9 @@
 -- - The worker deletes the row with the record of its last delivery. A row whose lease ran out (the
 --   worker died) is turned into pending rows for the deliveries not recorded yet, each with an
 --   `interrupted` attempt, and deleted (src/queue/handoff-recovery.ts).
+-- All Herald processes must run this version or later: an older one neither recovers an expired
+-- handoff (a process of this version dying while only older ones run would leave its deliveries
+-- unsent until one of this version starts) nor counts handoffs as requests in flight.
 CREATE TABLE handoffs (
   id          text COLLATE "C" PRIMARY KEY,
   tenant_id   text NOT NULL,
