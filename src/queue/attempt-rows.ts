@@ -6,7 +6,7 @@
  * batch ({@link attemptRows}).
  */
 import type { DeliveryStatus } from '../rules/delivery-status.ts';
-import { type HandedOverRow, handedOverFields } from './handed-over-row.ts';
+import { type HandedOverRow, handedOverFields, liveEndpointsCte } from './handed-over-row.ts';
 import { nowSql } from './queue-time.ts';
 
 export interface AttemptRecord {
@@ -92,17 +92,9 @@ export const updatedCte = (only = 'true') => `claimed_rows AS (
     AND d.status = i.claimed_status AND ${only}
   RETURNING ${returned('d.')}
 ),
--- The endpoints of the rows written below, key-share locked (deliveries have no foreign key:
--- migration 006): a deletion of one (src/store/endpoint-removal.ts) either committed first, and
--- its rows are not written, or waits for this statement and deletes them in its second pass. No
--- row outlives its endpoint. Publishing's lock on the same rows (NO KEY UPDATE) does not block it.
-live AS MATERIALIZED (
-  SELECT ep.id FROM endpoints ep
-  JOIN (SELECT DISTINCT i.endpoint_id FROM input i WHERE i.handoff_id IS NOT NULL AND i.row_ctid IS NULL
-    AND ${only}) x ON x.endpoint_id = ep.id
-  ORDER BY ep.id
-  FOR KEY SHARE OF ep
-),
+${liveEndpointsCte(
+  `SELECT DISTINCT i.endpoint_id FROM input i WHERE i.handoff_id IS NOT NULL AND i.row_ctid IS NULL AND ${only}`,
+)},
 created AS (
   INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, status,
     attempt_count, next_attempt_at, last_status_code, last_error, last_attempt_at, created_at, completed_at)

@@ -25,3 +25,18 @@ export function handedOverFields(h: HandedOverRow | undefined) {
         created_ms: h.createdMs,
       };
 }
+
+/**
+ * CTE `live`: the endpoints of the handed-over rows a statement writes (`endpointIds`: a query of
+ * their ids, one column), key-share locked in id order. Deliveries have no foreign key (migration
+ * 006): a deletion of one of these endpoints (src/store/endpoint-removal.ts) either committed
+ * first, and its rows are not written, or waits for the statement and deletes them in its second
+ * pass — no row outlives its endpoint. Publishing's lock on the same rows (NO KEY UPDATE) does not
+ * block it.
+ */
+export const liveEndpointsCte = (endpointIds: string) => `live AS MATERIALIZED (
+  SELECT ep.id FROM endpoints ep
+  JOIN (${endpointIds}) w(endpoint_id) ON w.endpoint_id = ep.id
+  ORDER BY ep.id
+  FOR KEY SHARE OF ep
+)`;

@@ -7,7 +7,7 @@
  */
 import type { Queryable } from '../db/db.ts';
 import { finishedHandoffsCte } from './attempt-rows.ts';
-import { type HandedOverRow, handedOverFields } from './handed-over-row.ts';
+import { type HandedOverRow, handedOverFields, liveEndpointsCte } from './handed-over-row.ts';
 import { nowParam, nowSql } from './queue-time.ts';
 
 export interface Release {
@@ -45,14 +45,8 @@ claimed_rows AS (
   RETURNING d.id, d.endpoint_id, d.next_attempt_at
 ),
 -- Handed over: no row yet unless recovery wrote one (the handoff's lease ran out), and none for an
--- endpoint deleted meanwhile (key-share locked as recording locks them: attempt-rows.ts).
-live AS MATERIALIZED (
-  SELECT ep.id FROM endpoints ep
-  JOIN (SELECT DISTINCT x.endpoint_id FROM x WHERE x.handoff_id IS NOT NULL AND x.row_ctid IS NULL) h
-    ON h.endpoint_id = ep.id
-  ORDER BY ep.id
-  FOR KEY SHARE OF ep
-),
+-- endpoint deleted meanwhile (handed-over-row.ts).
+${liveEndpointsCte('SELECT DISTINCT x.endpoint_id FROM x WHERE x.handoff_id IS NOT NULL AND x.row_ctid IS NULL')},
 created AS (
   INSERT INTO deliveries (id, tenant_id, endpoint_id, event_id, event_ids, event_type, sequence, status,
     attempt_count, next_attempt_at, created_at)
