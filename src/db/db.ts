@@ -22,6 +22,8 @@ export interface PreparedSql {
   readonly text: string;
   /** How it is planned; omitted = as PostgreSQL chooses (publishing's: their plans are safe). */
   readonly plan?: PlanMode;
+  /** How its commit waits; omitted = until the WAL is on disk. See {@link CommitMode}. */
+  readonly commit?: CommitMode;
 }
 
 /**
@@ -38,9 +40,29 @@ export const PLAN_SETTINGS: Readonly<Record<PlanMode, { name: string; value: str
   custom: { name: 'plan_cache_mode', value: 'force_custom_plan' },
 };
 
+/**
+ * `async`: run alone (not in a transaction), the statement's commit returns before its WAL is on
+ * disk (PostgreSQL's asynchronous commit, `synchronous_commit = off`). Only for statements whose loss
+ * in a database crash Herald already recovers from as if its own process had died just before them:
+ * recording outcomes (the handoff or the lease they would have ended is recovered, the delivery sent
+ * again: docs/decisions.md, "Outcomes are recorded with asynchronous commit"). A later synchronous
+ * commit flushes them with it, so what survives a crash is always a prefix. In a transaction the
+ * caller's commit decides; PGlite ignores it.
+ */
+export type CommitMode = 'async';
+
+/** The session setting each commit mode runs under (PostgreSQL). */
+export const COMMIT_SETTINGS: Readonly<Record<CommitMode, { name: string; value: string }>> = {
+  async: { name: 'synchronous_commit', value: 'off' },
+};
+
 /** @example const RECORD_SQL = prepared('herald_record_attempts', `WITH …`, { plan: 'scan-free' }) */
-export function prepared(name: string, text: string, opts: { plan?: PlanMode } = {}): PreparedSql {
-  return opts.plan ? { name, text, plan: opts.plan } : { name, text };
+export function prepared(
+  name: string,
+  text: string,
+  opts: { plan?: PlanMode; commit?: CommitMode } = {},
+): PreparedSql {
+  return { name, text, ...(opts.plan ? { plan: opts.plan } : {}), ...(opts.commit ? { commit: opts.commit } : {}) };
 }
 
 export type Sql = string | PreparedSql;

@@ -5,7 +5,15 @@
  */
 import pg from 'pg';
 import { fromDatabase, isDatabaseUnavailable } from './database-unavailable.ts';
-import { type Db, PLAN_SETTINGS, type PlanMode, type Queryable, type Sql } from './db.ts';
+import {
+  COMMIT_SETTINGS,
+  type CommitMode,
+  type Db,
+  PLAN_SETTINGS,
+  type PlanMode,
+  type Queryable,
+  type Sql,
+} from './db.ts';
 
 const INT8_OID = 20;
 const types = {
@@ -56,24 +64,33 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
   const pool = new pg.Pool({ ...clientConfig, max: poolSize, connectionTimeoutMillis: 10_000 });
   const onError = options.onError ?? (() => {});
   pool.on('error', onError);
-  // Connections of their own for the queue's statements of each plan mode (src/db/db.ts), its
-  // setting made for the whole session. Opened as needed, like the main pool's.
-  const planPools = new Map<PlanMode, pg.Pool>();
-  for (const mode of Object.keys(PLAN_SETTINGS) as PlanMode[]) {
-    const { name, value } = PLAN_SETTINGS[mode];
-    const modePool = new pg.Pool({
-      ...clientConfig,
-      ...withSessionOptions(options.url, clientConfig.options, `-c ${name}=${value}`),
-      max: Math.max(2, Math.ceil(poolSize / 2)),
-      connectionTimeoutMillis: 10_000,
-    });
-    modePool.on('error', onError);
-    planPools.set(mode, modePool);
-  }
-  const poolFor = (sql: Sql) => (typeof sql !== 'string' && sql.plan ? planPools.get(sql.plan)! : pool);
+  // Connections of their own for the queue's statements of each plan and commit mode (src/db/db.ts),
+  // their settings made for the whole session. Pools open connections as needed, and are made so.
+  const modePools = new Map<string, pg.Pool>();
+  const modePool = (plan: PlanMode | undefined, commit: CommitMode | undefined): pg.Pool => {
+    const key = `${plan ?? ''}/${commit ?? ''}`;
+    let found = modePools.get(key);
+    if (!found) {
+      const settings = [plan && PLAN_SETTINGS[plan], commit && COMMIT_SETTINGS[commit]]
+        .filter((s) => s !== undefined)
+        .map(({ name, value }) => `-c ${name}=${value}`);
+      found = new pg.Pool({
+        ...clientConfig,
+        ...withSessionOptions(options.url, clientConfig.options, settings.join(' ')),
+        max: Math.max(2, Math.ceil(poolSize / 2)),
+        connectionTimeoutMillis: 10_000,
+      });
+      found.on('error', onError);
+      modePools.set(key, found);
+    }
+    return found;
+  };
+  const poolFor = (sql: Sql) =>
+    typeof sql === 'string' || (!sql.plan && !sql.commit) ? pool : modePool(sql.plan, sql.commit);
+  const endAll = () => Promise.all([pool.end(), ...[...modePools.values()].map((p) => p.end())]);
   // Fail fast on a wrong URL instead of on the first request.
   const probe = await pool.connect().catch(async (err: unknown) => {
-    await Promise.all([pool.end(), ...[...planPools.values()].map((p) => p.end())]).catch(() => {});
+    await endAll().catch(() => {});
     throw fromDatabase(err);
   });
   probe.release();
@@ -152,7 +169,8 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
       const tx: Queryable = {
         async query<R>(sql: Sql, params?: readonly unknown[]): Promise<R[]> {
           if (typeof sql !== 'string' && sql.plan && !modesSet.has(sql.plan)) {
-            // For the rest of this transaction only; the connection goes back as it came.
+            // For the rest of this transaction only; the connection goes back as it came. (A commit
+            // mode is not applied: the transaction's commit is its caller's.)
             const { name, value } = PLAN_SETTINGS[sql.plan];
             await own(client.query(`SET LOCAL ${name} = ${value}`));
             modesSet.add(sql.plan);
@@ -206,7 +224,7 @@ export async function openPostgres(options: PostgresOptions): Promise<Db> {
     async close() {
       closed = true;
       await listenClient?.end().catch(() => {});
-      await Promise.all([pool.end(), ...[...planPools.values()].map((p) => p.end())]);
+      await endAll();
     },
   };
   return db;

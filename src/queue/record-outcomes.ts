@@ -179,7 +179,7 @@ SELECT 'd' AS kind, id, NULL::int AS concurrency_limit, NULL::text AS circuit_st
   NULL::timestamptz AS circuit_until
 FROM updated
 UNION ALL SELECT 'e', id, concurrency_limit, circuit_state, circuit_until FROM endpoint_state`,
-  { plan: 'scan-free' },
+  { plan: 'scan-free', commit: 'async' },
 );
 
 /** Error kinds of attempts that reached for the receiver (the others failed before any request). */

@@ -44,7 +44,7 @@ ${attemptCtes(ONLY_HEALTHY)},
 ${finishedHandoffsCte('$5', ONLY_HEALTHY)}
 SELECT 'd' AS kind, id FROM updated
 UNION ALL SELECT 'x', NULL FROM healthy WHERE NOT ok`,
-  { plan: 'scan-free' },
+  { plan: 'scan-free', commit: 'async' },
 );
 
 /** Every attempt of the batch succeeded: the batch may go through {@link recordSuccesses}. */

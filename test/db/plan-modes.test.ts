@@ -53,3 +53,36 @@ forEachStorage('plan modes', (storage) => {
     });
   }
 });
+
+const COMMIT = `SELECT current_setting('synchronous_commit') AS commit, current_setting('enable_seqscan') AS seqscan`;
+
+forEachStorage('commit modes', (storage) => {
+  let t: TestDb;
+  before(async () => {
+    t = await freshDb(storage);
+  });
+  after(() => t.close());
+
+  // PostgreSQL runs an `async` statement alone with asynchronous commit; PGlite ignores the mode.
+  const asyncCommit = storage === 'postgres' ? 'off' : 'on';
+  const ASYNC = prepared('test_commit_async', COMMIT, { commit: 'async' });
+  const ASYNC_SCAN_FREE = prepared('test_commit_async_scan_free', COMMIT, { plan: 'scan-free', commit: 'async' });
+  const SYNC = prepared('test_commit_sync', COMMIT);
+
+  test('an async statement alone commits asynchronously, with its plan mode; the others wait for the flush', async () => {
+    for (let i = 0; i < 3; i++) {
+      assert.deepEqual(await t.db.query(ASYNC), [{ commit: asyncCommit, seqscan: 'on' }]);
+      assert.deepEqual(await t.db.query(ASYNC_SCAN_FREE), [{ commit: asyncCommit, seqscan: 'off' }]);
+      assert.deepEqual(await t.db.query(SYNC), [{ commit: 'on', seqscan: 'on' }]);
+      assert.deepEqual(await t.db.query(COMMIT), [{ commit: 'on', seqscan: 'on' }]);
+    }
+  });
+
+  test('in a transaction an async statement leaves the commit to the transaction', async () => {
+    const seen = await t.db.transaction(async (tx) => [(await tx.query(ASYNC))[0], (await tx.query(COMMIT))[0]]);
+    assert.deepEqual(seen, [
+      { commit: 'on', seqscan: 'on' },
+      { commit: 'on', seqscan: 'on' },
+    ]);
+  });
+});
