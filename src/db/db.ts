@@ -62,7 +62,12 @@ export function prepared(
   text: string,
   opts: { plan?: PlanMode; commit?: CommitMode } = {},
 ): PreparedSql {
-  return { name, text, ...(opts.plan ? { plan: opts.plan } : {}), ...(opts.commit ? { commit: opts.commit } : {}) };
+  return {
+    name,
+    text,
+    ...(opts.plan ? { plan: opts.plan } : {}),
+    ...(opts.commit ? { commit: opts.commit } : {}),
+  };
 }
 
 export type Sql = string | PreparedSql;

@@ -66,7 +66,10 @@ forEachStorage('commit modes', (storage) => {
   // PostgreSQL runs an `async` statement alone with asynchronous commit; PGlite ignores the mode.
   const asyncCommit = storage === 'postgres' ? 'off' : 'on';
   const ASYNC = prepared('test_commit_async', COMMIT, { commit: 'async' });
-  const ASYNC_SCAN_FREE = prepared('test_commit_async_scan_free', COMMIT, { plan: 'scan-free', commit: 'async' });
+  const ASYNC_SCAN_FREE = prepared('test_commit_async_scan_free', COMMIT, {
+    plan: 'scan-free',
+    commit: 'async',
+  });
   const SYNC = prepared('test_commit_sync', COMMIT);
 
   test('an async statement alone commits asynchronously, with its plan mode; the others wait for the flush', async () => {
@@ -79,7 +82,10 @@ forEachStorage('commit modes', (storage) => {
   });
 
   test('in a transaction an async statement leaves the commit to the transaction', async () => {
-    const seen = await t.db.transaction(async (tx) => [(await tx.query(ASYNC))[0], (await tx.query(COMMIT))[0]]);
+    const seen = await t.db.transaction(async (tx) => [
+      (await tx.query(ASYNC))[0],
+      (await tx.query(COMMIT))[0],
+    ]);
     assert.deepEqual(seen, [
       { commit: 'on', seqscan: 'on' },
       { commit: 'on', seqscan: 'on' },
