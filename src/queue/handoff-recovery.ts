@@ -17,12 +17,16 @@ const NOW = nowSql('$1');
 
 // Run at every poll of every dispatcher, so it is a prepared probe of the lease index; the recovery
 // itself (the handoffs by the lease index, endpoints by key) only when it finds one. Both planned
-// scan-free (test/queue/handoff-rows.test.ts checks their generic plans).
+// scan-free (test/queue/handoff-rows.test.ts checks their generic plans), and committed as
+// recording is, asynchronously (src/db/db.ts): the probe writes nothing, and a recovery a database
+// crash loses is made again — its handoff is back — while the claim that sends what it restored
+// commits synchronously, which flushes the recovery first. (So every scan-free statement shares one
+// set of connections.)
 export const EXPIRED_SQL = prepared(
   'herald_handoffs_expired',
   `SELECT EXISTS (SELECT 1 FROM handoffs h WHERE h.lease_until <= ${NOW}) AS expired`,
   // The table churns (a row per publish statement, deleted soon after): never read whole.
-  { plan: 'scan-free' },
+  { plan: 'scan-free', commit: 'async' },
 );
 
 export const RECOVER_SQL = prepared(
@@ -75,7 +79,7 @@ lowered AS (
   WHERE e.id = l.id AND EXISTS (SELECT 1 FROM restored r WHERE r.endpoint_id = l.id)
 )
 SELECT (SELECT count(*) FROM expired)::int AS handoffs, (SELECT count(*) FROM restored)::int AS deliveries`,
-  { plan: 'scan-free' },
+  { plan: 'scan-free', commit: 'async' },
 );
 
 /**
