@@ -14,7 +14,8 @@ import type { Db } from '../src/db/db.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { openPostgres } from '../src/db/postgres-driver.ts';
 import { publishEvents } from '../src/publish/publish-events.ts';
-import { type ClaimedDelivery, claimDeliveries } from '../src/queue/claim-deliveries.ts';
+import { claimDeliveries } from '../src/queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../src/queue/claimed-delivery.ts';
 import { type AttemptRecord, recordOutcomes } from '../src/queue/record-outcomes.ts';
 import { backendCpu } from './backend-cpu.ts';
 

@@ -14,7 +14,7 @@
  */
 import type { Db } from '../src/db/db.ts';
 import { publishEvents } from '../src/publish/publish-events.ts';
-import type { ClaimedDelivery } from '../src/queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../src/queue/claimed-delivery.ts';
 import type { DeliveryHandoff } from '../src/queue/handoff.ts';
 import { type AttemptRecord, recordOutcomes } from '../src/queue/record-outcomes.ts';
 import { success } from './database-phases.ts';

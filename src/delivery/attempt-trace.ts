@@ -4,7 +4,7 @@
  * `forwardTraceparent` receives. deliver-one.ts calls these only when tracing is on, or the
  * endpoint forwards: an untraced attempt makes no span and allocates nothing here.
  */
-import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../queue/claimed-delivery.ts';
 import type { NextStepLabel } from '../rules/delivery-status.ts';
 import { endSpan, type Span, spanTraceContext, spanUrl, startClientSpan } from '../tracing/spans.ts';
 import { formatTraceparent, readStoredTraceContext } from '../tracing/trace-context.ts';

@@ -10,7 +10,8 @@
  * held a limit's worth of here need not (`holdsEnough`; docs/isolation.md, "Claiming ahead").
  */
 import type { Db } from '../db/db.ts';
-import { type ClaimedDelivery, claimDeliveries } from '../queue/claim-deliveries.ts';
+import { claimDeliveries } from '../queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../queue/claimed-delivery.ts';
 import { MAX_ATTEMPT_TIMEOUT_MS } from '../rules/attempt-budget.ts';
 import type { ClaimRoom } from './claim-room.ts';
 import type { DispatcherConfig } from './dispatcher-options.ts';

@@ -15,7 +15,7 @@ import type { Dispatcher as UndiciDispatcher } from 'undici';
 import type { Clock } from '../core/clock.ts';
 import { newId } from '../core/ids.ts';
 import type { EndpointSecrets, Profile } from '../profiles/profile.ts';
-import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../queue/claimed-delivery.ts';
 import type { AttemptRecord } from '../queue/record-outcomes.ts';
 import type { Release } from '../queue/release-deliveries.ts';
 import { attemptBudgetMs } from '../rules/attempt-budget.ts';

@@ -15,7 +15,7 @@
  */
 import { systemClock } from '../core/clock.ts';
 import { ALL_PROFILES } from '../profiles/index.ts';
-import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../queue/claimed-delivery.ts';
 import { recoverHandoffs } from '../queue/handoff-recovery.ts';
 import { deliveryChannel, needsClaim } from '../queue/notify.ts';
 import type { EndpointHealth } from '../queue/record-outcomes.ts';

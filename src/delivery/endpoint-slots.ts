@@ -22,7 +22,7 @@
  * and are counted apart (`waitingBehind`) because they have a budget of their own.
  */
 import { Fifo } from '../core/fifo.ts';
-import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../queue/claimed-delivery.ts';
 
 export type Admission = 'start' | 'queued';
 

@@ -13,7 +13,7 @@
  *
  * Sending, giving back and requests in flight stay with the dispatcher.
  */
-import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../queue/claimed-delivery.ts';
 import type { EndpointSlots } from './endpoint-slots.ts';
 
 export interface HeldClaims {

@@ -8,7 +8,7 @@ import { HeraldError } from '../core/errors.ts';
 import { isoOrNull } from '../core/iso.ts';
 import { type Db, prepared } from '../db/db.ts';
 import { type EventTypeSchema, validateEventData } from '../event-types/validate-event-data.ts';
-import { ENDPOINT_CONFIG_COLUMNS, type EndpointConfigRow } from '../queue/claim-deliveries.ts';
+import { ENDPOINT_CONFIG_COLUMNS, type EndpointConfigRow } from '../queue/claimed-delivery.ts';
 import type { FanOutEndpoint } from '../rules/fan-out.ts';
 import type { HeraldEvent } from '../store/events.ts';
 import type { InsertedDelivery, NewEventRow, StoredTimes } from './publish-sql.ts';

@@ -6,7 +6,7 @@
 
 import { PROFILES } from '../profiles/index.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
-import { type ClaimedDelivery, toClaimedEndpoint } from '../queue/claim-deliveries.ts';
+import { type ClaimedDelivery, toClaimedEndpoint } from '../queue/claimed-delivery.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { attemptBudgetMs, leaseFor } from '../rules/attempt-budget.ts';
 import type { Candidate } from './candidates.ts';

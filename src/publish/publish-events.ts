@@ -14,7 +14,7 @@
 import { HeraldError } from '../core/errors.ts';
 import { newId } from '../core/ids.ts';
 import type { Db } from '../db/db.ts';
-import type { ClaimedDelivery } from '../queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../queue/claimed-delivery.ts';
 import type { DeliveryHandoff, HandoffWanted } from '../queue/handoff.ts';
 import { planDeliveries } from '../rules/fan-out.ts';
 import { notFoundUnder } from '../store/deliveries.ts';

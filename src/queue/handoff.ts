@@ -23,7 +23,7 @@
  * An endpoint's cluster-wide limit is the claim's to keep: a handoff counts only this process's
  * requests, so with several workers it may overshoot an endpoint's limit as a concurrent claim can.
  */
-import type { ClaimedDelivery } from './claim-deliveries.ts';
+import type { ClaimedDelivery } from './claimed-delivery.ts';
 
 /** A new delivery publishing would hand over. */
 export interface HandoffWanted {

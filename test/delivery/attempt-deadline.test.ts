@@ -12,7 +12,7 @@ import { type DeliverContext, deliverOne, type Settlement } from '../../src/deli
 import { createRateLimiter } from '../../src/delivery/rate-limiter.ts';
 import { newCancellation, send } from '../../src/delivery/sender.ts';
 import { ALL_PROFILES } from '../../src/profiles/index.ts';
-import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../../src/queue/claimed-delivery.ts';
 import type { AttemptRecord } from '../../src/queue/record-outcomes.ts';
 import {
   manualClock,

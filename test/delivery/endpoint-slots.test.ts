@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { Agent } from 'undici';
 import { createDispatcher } from '../../src/delivery/dispatcher.ts';
 import { createEndpointSlots } from '../../src/delivery/endpoint-slots.ts';
-import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../../src/queue/claimed-delivery.ts';
 import {
   deliveryState,
   insertEndpoint,

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createEndpointSlots } from '../../src/delivery/endpoint-slots.ts';
 import { createHeldClaims } from '../../src/delivery/held-claims.ts';
-import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../../src/queue/claimed-delivery.ts';
 
 const delivery = (id: string, endpointId = 'ep_1') =>
   ({ id, endpointId, endpoint: {} }) as unknown as ClaimedDelivery;

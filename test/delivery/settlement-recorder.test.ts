@@ -9,7 +9,7 @@ import type { Db } from '../../src/db/db.ts';
 import type { Settlement } from '../../src/delivery/deliver-one.ts';
 import { silentLogger } from '../../src/delivery/logger.ts';
 import { createSettlementRecorder, type FlushSummary } from '../../src/delivery/settlement-recorder.ts';
-import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../../src/queue/claimed-delivery.ts';
 import type { AttemptRecord } from '../../src/queue/record-outcomes.ts';
 import { waitFor } from '../support/poll.ts';
 import { attemptOf } from '../support/scheduling.ts';

@@ -10,7 +10,7 @@ import { releaseOf } from '../../src/delivery/deliver-one.ts';
 import { silentLogger } from '../../src/delivery/logger.ts';
 import { createSettlementRecorder } from '../../src/delivery/settlement-recorder.ts';
 import { publishEvents } from '../../src/publish/publish-events.ts';
-import type { ClaimedDelivery } from '../../src/queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../../src/queue/claimed-delivery.ts';
 import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
 import { EXPIRED_SQL, RECOVER_SQL, recoverHandoffs } from '../../src/queue/handoff-recovery.ts';
 import { recordAttempts } from '../../src/queue/record-outcomes.ts';

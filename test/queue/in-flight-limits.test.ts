@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { type ClaimedDelivery, claimDeliveries } from '../../src/queue/claim-deliveries.ts';
+import { claimDeliveries } from '../../src/queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../../src/queue/claimed-delivery.ts';
 import { type AttemptRecord, recordAttempts } from '../../src/queue/record-outcomes.ts';
 import { insertEndpoint, insertTenant, manualClock } from '../support/delivery-fixtures.ts';
 import {

@@ -7,11 +7,8 @@
 import assert from 'node:assert/strict';
 import { newId } from '../../src/core/ids.ts';
 import type { Queryable } from '../../src/db/db.ts';
-import {
-  type ClaimedDelivery,
-  type ClaimOptions,
-  claimDeliveries,
-} from '../../src/queue/claim-deliveries.ts';
+import { type ClaimOptions, claimDeliveries } from '../../src/queue/claim-deliveries.ts';
+import type { ClaimedDelivery } from '../../src/queue/claimed-delivery.ts';
 import { type AttemptRecord, type RecordOptions, recordAttempts } from '../../src/queue/record-outcomes.ts';
 import { insertEvent } from './delivery-fixtures.ts';
 
