@@ -5,12 +5,14 @@
 # line per run is printed:
 #   bash bench/in-turns.sh ahead3:HERALD_CLAIM_AHEAD=3 ahead8:HERALD_CLAIM_AHEAD=8
 #   bash bench/in-turns.sh before@f913df9 now@HEAD
-# IN_TURNS_MODE=pglite compares the embedded mode instead.
+# IN_TURNS_MODE=pglite compares the embedded mode instead; IN_TURNS_GROUP=publishLatency compares the
+# publish latency group (BENCH_ONLY=publishLatency, both storages) instead of the end-to-end run.
 # A variant with a commit runs from a git worktree of it (this checkout's node_modules linked in), so
 # the checkout may be edited meanwhile; one without runs from this checkout as it is.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${IN_TURNS_MODE:-postgres}
+group=${IN_TURNS_GROUP:-endToEnd}
 root=$PWD
 out=$(mktemp -d)
 worktrees=()
@@ -42,8 +44,20 @@ for round in 1 2; do
     envs=""
     [[ $spec == *:* ]] && envs=${spec#*:}
     # shellcheck disable=SC2046
-    (cd "${dirs[$label]}" && env $(echo "$envs" | tr ',' ' ') BENCH_ONLY=endToEnd BENCH_MODES="$mode" \
+    (cd "${dirs[$label]}" && env $(echo "$envs" | tr ',' ' ') BENCH_ONLY="$group" BENCH_MODES="$mode" \
       npm run bench >"$out/$label-$round.json" 2>/dev/null)
+    if [[ $group == publishLatency ]]; then
+      node -e '
+const t = require("fs").readFileSync(process.argv[1], "utf8");
+const p = JSON.parse(t.slice(t.indexOf("{"))).publishLatency;
+const s = p.sequential, q = p.paced1000, f = (c) => `${c.p50Ms} / ${c.p99Ms}`;
+console.log(process.argv[2].padEnd(12), "SELECT 1", p.databaseRoundTripMs, "ms | sequential p50 / p99: 0", f(s.endpoints0),
+  "| 1", f(s.endpoints1), "| 10", f(s.endpoints10), "| 1,000/s to 1: call p99", q.endpoints1.call.p99Ms, "receipt p99",
+  q.endpoints1.receipt.p99Ms, "| to 10: call p99", q.endpoints10.call.p99Ms, "receipt p99", q.endpoints10.receipt.p99Ms,
+  "| after burst", p.afterBurst.receipt.p99Ms, "| PGlite", p.pglite.receipt.p99Ms, "ms");
+' "$out/$label-$round.json" "$label-$round"
+      continue
+    fi
     node -e '
 const t = require("fs").readFileSync(process.argv[1], "utf8");
 const p = JSON.parse(t.slice(t.indexOf("{")))[process.argv[3]];
