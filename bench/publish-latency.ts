@@ -13,7 +13,9 @@
  *   time (request sent → answer's body read), p50/p99.
  * - `paced1000`: single-event publishes at 1,000/s for 10 s, each sent on schedule without waiting for
  *   the previous answer, to 1 endpoint and (a Herald of its own) to 10: call p50/p99, publish →
- *   receipt p50/p99, calls refused (429/503) or failed (other non-2xx, or no answer).
+ *   receipt p50/p99, calls refused (429/503) or failed (other non-2xx, or no answer), and the CPU
+ *   per call meanwhile of Herald's process and of PostgreSQL (`cpuMicrosPerCall`: what sets how
+ *   many such calls, with their deliveries, this machine can take).
  * - `afterBurst`: 20,000 events published in batches of 100 to one endpoint, then at once 200/s for
  *   5 s to it: publish → receipt p99 of the paced events.
  * - `pglite`: embedded storage, 200/s for 5 s to one endpoint: publish → receipt p99.
@@ -28,6 +30,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config/config.ts';
 import { type RunningHerald, startHerald } from '../src/server/start.ts';
+import { postgresCpuMicros } from './backend-cpu.ts';
 import { round } from './isolation-figures.ts';
 import { ADMIN_KEY, roundRobinBatches, startFreshHerald, stopWithin } from './isolation-herald.ts';
 import type { PublishAnswer, PublishCommand } from './publish-client.ts';
@@ -206,6 +209,11 @@ interface PacedRun {
   /** How long sending took (the schedule is `seconds`), and when the last answer came. */
   sendSeconds: number;
   answeredSeconds: number;
+  /**
+   * CPU per call from the first call sent to the last answered: this process (Herald: its threads,
+   * PGlite's included) and every PostgreSQL process — the deliveries made meanwhile included.
+   */
+  cpuMicrosPerCall: { herald: number; postgres: number };
 }
 
 /** As bench/isolation-herald.ts `publishPaced`, from the client process, each call's time and status kept. */
@@ -215,17 +223,25 @@ async function paced(
   perSecond: number,
   seconds: number,
 ): Promise<PacedRun> {
+  const cpu0 = process.cpuUsage();
+  const pg0 = postgresCpuMicros();
   const a = await client!({
     cmd: 'paced',
     perSecond,
     seconds,
     ...job(h, tenant, Math.round(perSecond * seconds)),
   });
+  const cpu = process.cpuUsage(cpu0);
+  const calls = Math.max(1, a.ms.length);
   return {
     calls: callsOf(a),
     sentAt: new Map(a.sentAt),
     sendSeconds: round(a.sendSeconds, 2),
     answeredSeconds: round(a.answeredSeconds, 2),
+    cpuMicrosPerCall: {
+      herald: round((cpu.user + cpu.system) / calls),
+      postgres: round((postgresCpuMicros() - pg0) / calls),
+    },
   };
 }
 
@@ -462,7 +478,12 @@ async function publishBatchesTo(h: RunningHerald, tenant: string, n: number): Pr
 }
 
 function summarizePaced(run: PacedRun) {
-  return { call: callFigures(run.calls), sendSeconds: run.sendSeconds, answeredSeconds: run.answeredSeconds };
+  return {
+    call: callFigures(run.calls),
+    sendSeconds: run.sendSeconds,
+    answeredSeconds: run.answeredSeconds,
+    cpuMicrosPerCall: run.cpuMicrosPerCall,
+  };
 }
 
 function summary(o: {
