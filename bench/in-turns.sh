@@ -54,7 +54,10 @@ const s = p.sequential, q = p.paced1000, f = (c) => `${c.p50Ms} / ${c.p99Ms}`;
 console.log(process.argv[2].padEnd(12), "SELECT 1", p.databaseRoundTripMs, "ms | sequential p50 / p99: 0", f(s.endpoints0),
   "| 1", f(s.endpoints1), "| 10", f(s.endpoints10), "| 1,000/s to 1: call p99", q.endpoints1.call.p99Ms, "receipt p99",
   q.endpoints1.receipt.p99Ms, "| to 10: call p99", q.endpoints10.call.p99Ms, "receipt p99", q.endpoints10.receipt.p99Ms,
-  "| after burst", p.afterBurst.receipt.p99Ms, "| PGlite", p.pglite.receipt.p99Ms, "ms");
+  "| after burst", p.afterBurst.receipt.p99Ms, "| PGlite", p.pglite.receipt.p99Ms,
+  "ms | CPU per call Herald / PostgreSQL at 1,000/s to 1", q.endpoints1.cpuMicrosPerCall.herald, "/",
+  q.endpoints1.cpuMicrosPerCall.postgres, "to 10", q.endpoints10.cpuMicrosPerCall.herald, "/",
+  q.endpoints10.cpuMicrosPerCall.postgres, "µs");
 ' "$out/$label-$round.json" "$label-$round"
       continue
     fi
