@@ -46,8 +46,14 @@ export interface DispatcherConfig {
   defaultTotalTimeoutMs: number;
   /** Outcomes written per round trip, at most. */
   flushMaxItems: number;
-  /** How long the first outcome of a batch waits for others. */
+  /**
+   * How long the first outcome of a batch waits for others: fewer, fuller recording statements
+   * (each costs the database a fixed ~0.2 ms besides its rows) at the cost of the outcome showing
+   * that much later.
+   */
   flushDelayMs: number;
+  /** The same wait once a FIFO endpoint's delivery is in the batch: its successor waits for the write. */
+  fifoFlushDelayMs: number;
   maxExcerptBytes: number;
   /** Wait after a failed claim (database unavailable). */
   claimErrorBackoffMs: number;
@@ -68,7 +74,8 @@ export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
   defaultRetrySchedule: DEFAULT_RETRY_SCHEDULE,
   defaultTotalTimeoutMs: 15_000,
   flushMaxItems: 500,
-  flushDelayMs: 2,
+  flushDelayMs: 10,
+  fifoFlushDelayMs: 2,
   maxExcerptBytes: DEFAULT_MAX_EXCERPT_BYTES,
   claimErrorBackoffMs: 1_000,
 };

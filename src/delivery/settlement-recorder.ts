@@ -1,7 +1,9 @@
 /**
  * Batches settlements (attempts to record, releases: deliver-one.ts) into few writes, group-commit
- * style: the first waits `delayMs` for company, a full batch goes at once, and while one write is out the next batch accumulates. One
- * write at a time keeps the order of a delivery's writes and leaves the connection pool to claiming.
+ * style: the first waits `delayMs` for company (`fifoDelayMs` once the batch holds a FIFO delivery's
+ * attempt, whose successor waits for the write), a full batch goes at once, and while one write is
+ * out the next batch accumulates. One write at a time keeps the order of a delivery's writes and
+ * leaves the connection pool to claiming.
  *
  * A failed write keeps its settlements and is retried with backoff; writes are idempotent (see
  * record-outcomes.ts), so retrying a half-applied batch is safe. Should they never succeed, the
@@ -35,6 +37,8 @@ export interface SettlementRecorderOptions {
   now: () => Date | null;
   maxItems: number;
   delayMs: number;
+  /** The wait once a FIFO delivery's attempt is in the batch (at most `delayMs`); omitted: `delayMs`. */
+  fifoDelayMs?: number;
   /** The adaptive limit's ceiling and the circuit's settings (record-outcomes.ts). */
   health?: Pick<
     RecordOptions,
@@ -62,9 +66,15 @@ export interface SettlementRecorder {
 
 const MAX_BACKOFF_MS = 5_000;
 
+const isFifoAttempt = (o: Settlement): boolean => o.kind === 'attempt' && o.fifo;
+
 export function createSettlementRecorder(opts: SettlementRecorderOptions): SettlementRecorder {
   let buffer: Settlement[] = [];
   let timer: NodeJS.Timeout | undefined;
+  // When the pending timer fires (performance.now()), so a FIFO attempt can bring it forward.
+  let timerAt = 0;
+  let fifoWaiting = false;
+  const fifoDelayMs = Math.min(opts.fifoDelayMs ?? opts.delayMs, opts.delayMs);
   let writing: Promise<void> | undefined;
   let failures = 0;
   // Handed-over deliveries not settled yet, by handoff.
@@ -133,6 +143,7 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
       timer = undefined;
     }
     const items = buffer.splice(0, opts.maxItems);
+    fifoWaiting = buffer.some(isFifoAttempt);
     writing = write(items)
       .then(
         (endpoints) => {
@@ -142,6 +153,7 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
         (err: unknown) => {
           failures++;
           buffer = items.concat(buffer);
+          if (items.some(isFifoAttempt)) fifoWaiting = true;
           opts.logger.error(
             { err, settlements: items.length, failures },
             'recording delivery outcomes failed',
@@ -162,8 +174,14 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
       startWrite();
       return;
     }
-    if (timer) return;
-    const wait = failures > 0 ? Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures) : opts.delayMs;
+    const wait =
+      failures > 0 ? Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures) : fifoWaiting ? fifoDelayMs : opts.delayMs;
+    if (timer) {
+      // Already waiting: only a FIFO attempt arriving brings the write forward.
+      if (failures > 0 || performance.now() + wait >= timerAt) return;
+      clearTimeout(timer);
+    }
+    timerAt = performance.now() + wait;
     timer = setTimeout(() => {
       timer = undefined;
       startWrite();
@@ -173,6 +191,7 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
   return {
     add(settlement) {
       buffer.push(settlement);
+      if (isFifoAttempt(settlement)) fifoWaiting = true;
       schedule();
     },
     expect(handoffId, count) {

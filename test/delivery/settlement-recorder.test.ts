@@ -62,13 +62,18 @@ function fakeDb(failures = 0) {
   return { db, writes, finished };
 }
 
-function recorder(db: Db, flushed: FlushSummary[], o: { maxItems?: number; delayMs?: number } = {}) {
+function recorder(
+  db: Db,
+  flushed: FlushSummary[],
+  o: { maxItems?: number; delayMs?: number; fifoDelayMs?: number } = {},
+) {
   return createSettlementRecorder({
     db,
     workerId: 'w1',
     now: () => null,
     maxItems: o.maxItems ?? 500,
     delayMs: o.delayMs ?? 5,
+    ...(o.fifoDelayMs === undefined ? {} : { fifoDelayMs: o.fifoDelayMs }),
     logger: silentLogger,
     onFlushed: (s) => flushed.push(s),
   });
@@ -190,4 +195,60 @@ test('a failed write settles none of its handoffs: the retry finishes them', asy
   );
   await waitFor('written after a retry', () => flushed.length === 1);
   assert.deepEqual(finished, [{ statement: 'record', handoffs: ['h1'] }]);
+});
+
+test("outcomes wait the whole delay for company; a FIFO delivery's attempt brings the write forward", async () => {
+  const { db, writes } = fakeDb();
+  const flushed: FlushSummary[] = [];
+  // A delay no test run outlasts: only the FIFO attempt can start the write.
+  const r = recorder(db, flushed, { delayMs: 600_000, fifoDelayMs: 1 });
+  r.add(attempt('d1'));
+  r.add(release('d2', 0));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(writes.length, 0);
+  r.add({ ...attempt('d3'), fifo: true } as Settlement);
+  await waitFor('the FIFO attempt written with the rest', () => writes.length === 2);
+  assert.deepEqual(
+    writes.map((w) => [w.statement, w.ids]),
+    [
+      ['record', ['d1', 'd3']],
+      ['release', ['d2']],
+    ],
+  );
+  assert.equal(flushed.length, 1);
+  assert.equal(flushed[0]!.fifoFinished, true);
+  // The FIFO attempt was written: the next plain outcome waits the whole delay again.
+  r.add(attempt('d4'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(writes.length, 2);
+  await r.flush();
+  assert.deepEqual(writes.at(-1), { statement: 'record', ids: ['d4'] });
+});
+
+test('a FIFO attempt buffered while a write is out keeps the short delay for the next batch', async () => {
+  let release1: () => void = () => {};
+  let started = false;
+  const { db, writes } = fakeDb();
+  const slow = {
+    ...db,
+    async query(sql: unknown, params?: unknown[]) {
+      if (!started) {
+        started = true;
+        await new Promise<void>((resolve) => {
+          release1 = resolve;
+        });
+      }
+      return (db.query as (s: unknown, p?: unknown[]) => Promise<unknown[]>)(sql, params);
+    },
+  } as unknown as Db;
+  const r = recorder(slow, [], { delayMs: 600_000, fifoDelayMs: 1 });
+  r.add({ ...attempt('d1'), fifo: true } as Settlement);
+  await waitFor('the first write out', () => started);
+  r.add({ ...attempt('d2'), fifo: true } as Settlement);
+  release1();
+  await waitFor('both FIFO attempts written', () => writes.length === 2);
+  assert.deepEqual(
+    writes.map((w) => w.ids),
+    [['d1'], ['d2']],
+  );
 });
