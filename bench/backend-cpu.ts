@@ -45,16 +45,20 @@ export function processCpuMicros(name: string): number {
 export const postgresCpuMicros = (): number => processCpuMicros('postgres');
 
 const PID = 'SELECT pg_backend_pid() AS pid';
-/** The backend of the main connection, and of the connection of each plan mode (src/db/db.ts). */
+/**
+ * The backend of the main connection, and of the connection of each plan and commit mode the queue's
+ * statements use (src/db/db.ts: recording is `scan-free` with `async` commit, the claim `custom`).
+ */
 const PIDS = [
   PID,
   prepared('bench_backend_pid_scan_free', PID, { plan: 'scan-free' }),
+  prepared('bench_backend_pid_scan_free_async', PID, { plan: 'scan-free', commit: 'async' }),
   prepared('bench_backend_pid_custom', PID, { plan: 'custom' }),
 ];
 
 /**
  * A reader of the CPU used so far by the backends serving `db` (a pool of one connection, used one
- * statement at a time): its main connection and those its plan modes' statements run on
+ * statement at a time): its main connection and those its plan and commit modes' statements run on
  * (src/db/db.ts). Take it right before measuring: the pool closes a connection idle for 10 s and
  * opens a new backend. The reader answers NaN once a backend is gone, so a reading across two
  * backends is never a number.
