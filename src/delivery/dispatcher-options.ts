@@ -52,8 +52,11 @@ export interface DispatcherConfig {
    * that much later.
    */
   flushDelayMs: number;
-  /** The same wait once a FIFO endpoint's delivery is in the batch: its successor waits for the write. */
-  fifoFlushDelayMs: number;
+  /**
+   * The same wait once the batch holds an outcome something waits on: a FIFO delivery's, or a
+   * claimed one's (settlement-recorder.ts, `isPrompt`). Only handed-over deliveries' wait longer.
+   */
+  promptFlushDelayMs: number;
   maxExcerptBytes: number;
   /** Wait after a failed claim (database unavailable). */
   claimErrorBackoffMs: number;
@@ -75,7 +78,7 @@ export const DEFAULT_DISPATCHER_CONFIG: DispatcherConfig = {
   defaultTotalTimeoutMs: 15_000,
   flushMaxItems: 500,
   flushDelayMs: 10,
-  fifoFlushDelayMs: 2,
+  promptFlushDelayMs: 2,
   maxExcerptBytes: DEFAULT_MAX_EXCERPT_BYTES,
   claimErrorBackoffMs: 1_000,
 };

@@ -87,7 +87,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     now: queueNow,
     maxItems: cfg.flushMaxItems,
     delayMs: cfg.flushDelayMs,
-    fifoDelayMs: cfg.fifoFlushDelayMs,
+    promptDelayMs: cfg.promptFlushDelayMs,
     health: {
       maxInFlightPerEndpoint: cfg.maxInFlightPerEndpoint,
       circuitFailureThreshold: cfg.circuitFailureThreshold,

@@ -1,9 +1,9 @@
 /**
  * Batches settlements (attempts to record, releases: deliver-one.ts) into few writes, group-commit
- * style: the first waits `delayMs` for company (`fifoDelayMs` once the batch holds a FIFO delivery's
- * attempt, whose successor waits for the write), a full batch goes at once, and while one write is
- * out the next batch accumulates. One write at a time keeps the order of a delivery's writes and
- * leaves the connection pool to claiming.
+ * style: the first waits `delayMs` for company — `promptDelayMs` once the batch holds one that
+ * something waits on ({@link isPrompt}) — a full batch goes at once, and while one write is out the
+ * next batch accumulates. One write at a time keeps the order of a delivery's writes and leaves the
+ * connection pool to claiming.
  *
  * A failed write keeps its settlements and is retried with backoff; writes are idempotent (see
  * record-outcomes.ts), so retrying a half-applied batch is safe. Should they never succeed, the
@@ -37,8 +37,8 @@ export interface SettlementRecorderOptions {
   now: () => Date | null;
   maxItems: number;
   delayMs: number;
-  /** The wait once a FIFO delivery's attempt is in the batch (at most `delayMs`); omitted: `delayMs`. */
-  fifoDelayMs?: number;
+  /** The wait once a prompt settlement is in the batch (at most `delayMs`); omitted: `delayMs`. */
+  promptDelayMs?: number;
   /** The adaptive limit's ceiling and the circuit's settings (record-outcomes.ts). */
   health?: Pick<
     RecordOptions,
@@ -66,15 +66,24 @@ export interface SettlementRecorder {
 
 const MAX_BACKOFF_MS = 5_000;
 
-const isFifoAttempt = (o: Settlement): boolean => o.kind === 'attempt' && o.fifo;
+/**
+ * A settlement something waits on: a FIFO delivery's attempt (its successor is claimed once it is
+ * written), or any of a claimed delivery (its lease counts against its endpoint's room in every
+ * claim until then: a backlog drains no faster than its outcomes are written). Only those of
+ * deliveries handed over by publishing, which no claim waits on, may wait longer for company.
+ */
+export function isPrompt(o: Settlement): boolean {
+  if (o.kind === 'release') return o.release.handoff === undefined;
+  return o.fifo || o.record.handoff === undefined;
+}
 
 export function createSettlementRecorder(opts: SettlementRecorderOptions): SettlementRecorder {
   let buffer: Settlement[] = [];
   let timer: NodeJS.Timeout | undefined;
-  // When the pending timer fires (performance.now()), so a FIFO attempt can bring it forward.
+  // When the pending timer fires (performance.now()), so a prompt settlement can bring it forward.
   let timerAt = 0;
-  let fifoWaiting = false;
-  const fifoDelayMs = Math.min(opts.fifoDelayMs ?? opts.delayMs, opts.delayMs);
+  let promptWaiting = false;
+  const promptDelayMs = Math.min(opts.promptDelayMs ?? opts.delayMs, opts.delayMs);
   let writing: Promise<void> | undefined;
   let failures = 0;
   // Handed-over deliveries not settled yet, by handoff.
@@ -143,7 +152,7 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
       timer = undefined;
     }
     const items = buffer.splice(0, opts.maxItems);
-    fifoWaiting = buffer.some(isFifoAttempt);
+    promptWaiting = buffer.some(isPrompt);
     writing = write(items)
       .then(
         (endpoints) => {
@@ -153,7 +162,7 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
         (err: unknown) => {
           failures++;
           buffer = items.concat(buffer);
-          if (items.some(isFifoAttempt)) fifoWaiting = true;
+          if (items.some(isPrompt)) promptWaiting = true;
           opts.logger.error(
             { err, settlements: items.length, failures },
             'recording delivery outcomes failed',
@@ -175,9 +184,13 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
       return;
     }
     const wait =
-      failures > 0 ? Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures) : fifoWaiting ? fifoDelayMs : opts.delayMs;
+      failures > 0
+        ? Math.min(MAX_BACKOFF_MS, 100 * 2 ** failures)
+        : promptWaiting
+          ? promptDelayMs
+          : opts.delayMs;
     if (timer) {
-      // Already waiting: only a FIFO attempt arriving brings the write forward.
+      // Already waiting: only a prompt settlement arriving brings the write forward.
       if (failures > 0 || performance.now() + wait >= timerAt) return;
       clearTimeout(timer);
     }
@@ -191,7 +204,7 @@ export function createSettlementRecorder(opts: SettlementRecorderOptions): Settl
   return {
     add(settlement) {
       buffer.push(settlement);
-      if (isFifoAttempt(settlement)) fifoWaiting = true;
+      if (isPrompt(settlement)) promptWaiting = true;
       schedule();
     },
     expect(handoffId, count) {

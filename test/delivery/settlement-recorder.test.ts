@@ -65,7 +65,7 @@ function fakeDb(failures = 0) {
 function recorder(
   db: Db,
   flushed: FlushSummary[],
-  o: { maxItems?: number; delayMs?: number; fifoDelayMs?: number } = {},
+  o: { maxItems?: number; delayMs?: number; promptDelayMs?: number } = {},
 ) {
   return createSettlementRecorder({
     db,
@@ -73,7 +73,7 @@ function recorder(
     now: () => null,
     maxItems: o.maxItems ?? 500,
     delayMs: o.delayMs ?? 5,
-    ...(o.fifoDelayMs === undefined ? {} : { fifoDelayMs: o.fifoDelayMs }),
+    ...(o.promptDelayMs === undefined ? {} : { promptDelayMs: o.promptDelayMs }),
     logger: silentLogger,
     onFlushed: (s) => flushed.push(s),
   });
@@ -197,35 +197,54 @@ test('a failed write settles none of its handoffs: the retry finishes them', asy
   assert.deepEqual(finished, [{ statement: 'record', handoffs: ['h1'] }]);
 });
 
-test("outcomes wait the whole delay for company; a FIFO delivery's attempt brings the write forward", async () => {
-  const { db, writes } = fakeDb();
-  const flushed: FlushSummary[] = [];
-  // A delay no test run outlasts: only the FIFO attempt can start the write.
-  const r = recorder(db, flushed, { delayMs: 600_000, fifoDelayMs: 1 });
-  r.add(attempt('d1'));
-  r.add(release('d2', 0));
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(writes.length, 0);
-  r.add({ ...attempt('d3'), fifo: true } as Settlement);
-  await waitFor('the FIFO attempt written with the rest', () => writes.length === 2);
-  assert.deepEqual(
-    writes.map((w) => [w.statement, w.ids]),
-    [
-      ['record', ['d1', 'd3']],
-      ['release', ['d2']],
-    ],
-  );
-  assert.equal(flushed.length, 1);
-  assert.equal(flushed[0]!.fifoFinished, true);
-  // The FIFO attempt was written: the next plain outcome waits the whole delay again.
-  r.add(attempt('d4'));
-  await new Promise((resolve) => setImmediate(resolve));
-  assert.equal(writes.length, 2);
-  await r.flush();
-  assert.deepEqual(writes.at(-1), { statement: 'record', ids: ['d4'] });
-});
+/** A settlement of a delivery handed over by publishing (handoff `h1`): it may wait for company. */
+function handedOver(o: Settlement): Settlement {
+  const handoff = {
+    handoffId: 'h1',
+    endpointId: 'ep',
+    eventIds: ['e'],
+    eventType: 't',
+    sequence: 1,
+    createdMs: 0,
+  };
+  return o.kind === 'attempt'
+    ? { ...o, record: { ...o.record, handoff } }
+    : { ...o, release: { ...o.release, handoff } };
+}
 
-test('a FIFO attempt buffered while a write is out keeps the short delay for the next batch', async () => {
+for (const [what, prompt] of [
+  ["a FIFO delivery's attempt", { ...handedOver(attempt('d3')), fifo: true } as Settlement],
+  ["a claimed delivery's attempt", attempt('d3')],
+  ["a claimed delivery's release", release('d3', 0)],
+] as const) {
+  test(`handed-over deliveries' outcomes wait the whole delay for company; ${what} brings the write forward`, async () => {
+    const { db, writes } = fakeDb();
+    const flushed: FlushSummary[] = [];
+    // A delay no test run outlasts: only a prompt settlement can start the write.
+    const r = recorder(db, flushed, { delayMs: 600_000, promptDelayMs: 1 });
+    r.expect('h1', 10);
+    r.add(handedOver(attempt('d1')));
+    r.add(handedOver(release('d2', 0)));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes.length, 0);
+    r.add(prompt);
+    await waitFor('the prompt settlement written with the rest', () => writes.length === 2);
+    const ids = (statement: string) => writes.find((w) => w.statement === statement)?.ids;
+    assert.deepEqual(
+      [ids('record'), ids('release')],
+      prompt.kind === 'attempt' ? [['d1', 'd3'], ['d2']] : [['d1'], ['d2', 'd3']],
+    );
+    assert.equal(flushed.length, 1);
+    // Written: the next handed-over outcome waits the whole delay again.
+    r.add(handedOver(attempt('d4')));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(writes.length, 2);
+    await r.flush();
+    assert.deepEqual(writes.at(-1), { statement: 'record', ids: ['d4'] });
+  });
+}
+
+test('a prompt settlement buffered while a write is out keeps the short delay for the next batch', async () => {
   let release1: () => void = () => {};
   let started = false;
   const { db, writes } = fakeDb();
@@ -241,12 +260,12 @@ test('a FIFO attempt buffered while a write is out keeps the short delay for the
       return (db.query as (s: unknown, p?: unknown[]) => Promise<unknown[]>)(sql, params);
     },
   } as unknown as Db;
-  const r = recorder(slow, [], { delayMs: 600_000, fifoDelayMs: 1 });
-  r.add({ ...attempt('d1'), fifo: true } as Settlement);
+  const r = recorder(slow, [], { delayMs: 600_000, promptDelayMs: 1 });
+  r.add(attempt('d1'));
   await waitFor('the first write out', () => started);
-  r.add({ ...attempt('d2'), fifo: true } as Settlement);
+  r.add(attempt('d2'));
   release1();
-  await waitFor('both FIFO attempts written', () => writes.length === 2);
+  await waitFor('both claimed attempts written', () => writes.length === 2);
   assert.deepEqual(
     writes.map((w) => w.ids),
     [['d1'], ['d2']],
