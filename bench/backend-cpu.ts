@@ -51,7 +51,6 @@ const PID = 'SELECT pg_backend_pid() AS pid';
  */
 const PIDS = [
   PID,
-  prepared('bench_backend_pid_scan_free', PID, { plan: 'scan-free' }),
   prepared('bench_backend_pid_scan_free_async', PID, { plan: 'scan-free', commit: 'async' }),
   prepared('bench_backend_pid_custom', PID, { plan: 'custom' }),
 ];

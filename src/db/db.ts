@@ -45,7 +45,8 @@ export const PLAN_SETTINGS: Readonly<Record<PlanMode, { name: string; value: str
  * disk (PostgreSQL's asynchronous commit, `synchronous_commit = off`). Only for statements whose loss
  * in a database crash Herald already recovers from as if its own process had died just before them:
  * recording outcomes (the handoff or the lease they would have ended is recovered, the delivery sent
- * again: docs/decisions.md, "Outcomes are recorded with asynchronous commit"). A later synchronous
+ * again) and recovering handoffs (the handoff is back, and recovered again): docs/decisions.md,
+ * "Outcomes are recorded with asynchronous commit". A later synchronous
  * commit flushes them with it, so what survives a crash is always a prefix. In a transaction the
  * caller's commit decides; PGlite ignores it.
  */
