@@ -62,9 +62,6 @@ async function run(cmd: Command, roles: Roles): Promise<void> {
   } catch (err) {
     fail(err);
   }
-  const what = [roles.api && 'API', roles.worker && 'dispatcher'].filter(Boolean).join(' + ');
-  const where = config.databaseUrl ? 'PostgreSQL' : `embedded storage in ${config.dataDir}`;
-  process.stdout.write(`Herald ${what} running${herald.url ? ` on ${herald.url}` : ''} (${where})\n`);
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
@@ -75,8 +72,14 @@ async function run(cmd: Command, roles: Roles): Promise<void> {
       (err) => fail(err),
     );
   };
+  // Before the running line: whoever reads it (a supervisor, a test) may signal at once, and stdout
+  // to a pipe is written synchronously — a signal between the line and the handlers killed the
+  // process without draining.
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+  const what = [roles.api && 'API', roles.worker && 'dispatcher'].filter(Boolean).join(' + ');
+  const where = config.databaseUrl ? 'PostgreSQL' : `embedded storage in ${config.dataDir}`;
+  process.stdout.write(`Herald ${what} running${herald.url ? ` on ${herald.url}` : ''} (${where})\n`);
 }
 
 async function migrateOnly(cmd: Command): Promise<void> {
