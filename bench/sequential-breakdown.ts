@@ -21,6 +21,7 @@ import { Agent, request } from 'undici';
 import type { Queryable, Sql } from '../src/db/db.ts';
 import { readCandidates } from '../src/publish/candidates.ts';
 import { publishEvents } from '../src/publish/publish-events.ts';
+import { isPublishStatement, PUBLISH } from '../src/publish/publish-statements.ts';
 import { round } from './isolation-figures.ts';
 import { ADMIN_KEY, startFreshHerald } from './isolation-herald.ts';
 
@@ -50,7 +51,7 @@ try {
   let captured: { text: string; params: readonly unknown[] } | undefined;
   const query = db.query.bind(db);
   db.query = (async (sql: Sql, params?: readonly unknown[]) => {
-    if (!captured && typeof sql !== 'string' && sql.name === 'herald_publish')
+    if (!captured && isPublishStatement(sql) && typeof sql !== 'string')
       captured = { text: sql.text, params: params ?? [] };
     return query(sql, params);
   }) as Queryable['query'];
@@ -75,9 +76,11 @@ try {
   await client.connect();
   const schema = (await query<{ s: string }>('SELECT current_schema() AS s'))[0]!.s;
   await client.query(`SET search_path = ${schema}`);
-  // $6 holds the events (src/publish/publish-sql.ts): each replay gets ids of its own.
+  // The events' parameter (src/publish/publish-statements.ts; a tenant without endpoints: the
+  // statement of that shape): each replay gets ids of its own.
+  const events = PUBLISH.none.params.indexOf('events');
   const replay = (i: number) =>
-    params.map((v, k) => (k === 5 ? String(v).replace(/"id":"(msg_[^"]+)"/, `"id":"$1r${i}"`) : v));
+    params.map((v, k) => (k === events ? String(v).replace(/"id":"(msg_[^"]+)"/, `"id":"$1r${i}"`) : v));
   const publishStatementRaw = await timed((i) =>
     client.query({ name: 'replay', text, values: replay(i) as unknown[] }),
   );

@@ -9,6 +9,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import type { Db, Sql } from '../../src/db/db.ts';
 import { openPostgres } from '../../src/db/postgres-driver.ts';
 import { publishEvents } from '../../src/publish/publish-events.ts';
+import { isPublishStatement } from '../../src/publish/publish-statements.ts';
 import type { DeliveryHandoff } from '../../src/queue/handoff.ts';
 import { insertEndpoint, insertTenant } from '../support/delivery-fixtures.ts';
 import { forEachStorage, freshDb, TEST_DATABASE_URL, type TestDb } from '../support/storage.ts';
@@ -29,7 +30,7 @@ forEachStorage('kept candidates', (kind) => {
       ...t.db,
       query: <T>(sql: Sql, params?: readonly unknown[]) => {
         if (typeof sql !== 'string' && sql.name === 'herald_publish_candidates') reads++;
-        if (typeof sql !== 'string' && sql.name === 'herald_publish') statements++;
+        if (isPublishStatement(sql)) statements++;
         return t.db.query<T>(sql, params);
       },
     };

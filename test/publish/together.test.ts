@@ -8,6 +8,7 @@ import { after, before, beforeEach, test } from 'node:test';
 import { HeraldError } from '../../src/core/errors.ts';
 import type { Db, Sql } from '../../src/db/db.ts';
 import { type PublishResult, publishEvents } from '../../src/publish/publish-events.ts';
+import { isPublishStatement } from '../../src/publish/publish-statements.ts';
 import { insertEndpoint, insertTenant } from '../support/delivery-fixtures.ts';
 import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
@@ -24,7 +25,7 @@ forEachStorage('coalesced publishing', (kind) => {
     db = {
       ...t.db,
       query: <T>(sql: Sql, params?: readonly unknown[]) => {
-        if (typeof sql !== 'string' && sql.name === 'herald_publish') statements++;
+        if (isPublishStatement(sql)) statements++;
         return t.db.query<T>(sql, params);
       },
     };

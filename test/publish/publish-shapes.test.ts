@@ -1,0 +1,205 @@
+/**
+ * The publish statements' shapes (src/publish/publish-statements.ts): a call runs the statement of
+ * its shape — no delivery, all handed over, all rows, or both — and each writes what the whole
+ * statement would: events, sequence numbers, delivery rows for what is not handed over, one handoff
+ * row for what is, and nothing at all when its candidates are stale.
+ */
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, test } from 'node:test';
+import { newId } from '../../src/core/ids.ts';
+import type { Db, Sql } from '../../src/db/db.ts';
+import {
+  insertDeliveries,
+  insertEventsAndDeliveries,
+  type NewDelivery,
+} from '../../src/publish/publish-sql.ts';
+import { INSERT_DELIVERIES, PUBLISH, type Shape, shapeOf } from '../../src/publish/publish-statements.ts';
+import { insertEndpoint, insertTenant } from '../support/delivery-fixtures.ts';
+import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
+
+const URL = 'http://127.0.0.1:9/hook';
+const CLAIM_AS = { workerId: 'worker-a', now: null };
+
+test('shapeOf: from how many deliveries are handed over', () => {
+  assert.equal(shapeOf(0, 0), 'none');
+  assert.equal(shapeOf(3, 3), 'handed');
+  assert.equal(shapeOf(3, 0), 'rows');
+  assert.equal(shapeOf(3, 1), 'mixed');
+});
+
+test('each statement numbers only the parameters it uses', () => {
+  assert.ok(!PUBLISH.none.params.includes('counts'));
+  assert.ok(!PUBLISH.handed.params.includes('due'));
+  assert.ok(!PUBLISH.rows.params.includes('handoff'));
+  assert.ok(PUBLISH.mixed.params.includes('due') && PUBLISH.mixed.params.includes('handoff'));
+  for (const s of [...Object.values(PUBLISH), ...Object.values(INSERT_DELIVERIES)]) {
+    const text = typeof s.sql === 'string' ? s.sql : s.sql.text;
+    const used = new Set([...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+    assert.deepEqual(
+      [...used].sort((a, b) => a - b),
+      s.params.map((_, i) => i + 1),
+    );
+  }
+});
+
+forEachStorage('publish statements by shape', (kind) => {
+  let t: TestDb;
+  let tenant: string;
+  /** The storage, noting the statements that run through it. */
+  let db: Db;
+  let ran: Sql[];
+  before(async () => {
+    t = await freshDb(kind);
+    db = {
+      ...t.db,
+      query: <T>(sql: Sql, params?: readonly unknown[]) => {
+        ran.push(sql);
+        return t.db.query<T>(sql, params);
+      },
+    };
+  });
+  beforeEach(async () => {
+    tenant = await insertTenant(t.db);
+    ran = [];
+  });
+  after(() => t.close());
+
+  const event = () => {
+    const id = newId('msg');
+    return { id, json: JSON.stringify([{ id, type: 'invoice.created', data: { n: 1 }, batch_id: 'bat_1' }]) };
+  };
+  const delivery = (endpointId: string, eventId: string, handedOver: boolean): NewDelivery => ({
+    id: newId('dlv'),
+    endpointId,
+    eventIds: [eventId],
+    eventType: 'invoice.created',
+    fifo: false,
+    ...(handedOver ? { leaseMs: 30_000 } : {}),
+  });
+  const count = async (sql: string) => Number((await t.db.query<{ n: number }>(sql, [tenant]))[0]!.n);
+  const lastSequence = async (endpointId: string) =>
+    Number(
+      (
+        await t.db.query<{ s: number }>('SELECT last_sequence AS s FROM endpoints WHERE id = $1', [
+          endpointId,
+        ])
+      )[0]!.s,
+    );
+
+  async function publish(shape: Shape, handedOver: boolean[]) {
+    const eps = await Promise.all(handedOver.map(() => insertEndpoint(t.db, tenant, { url: URL })));
+    const ev = event();
+    const planned = eps.map((e, i) => delivery(e.id, ev.id, handedOver[i]!));
+    const out = await insertEventsAndDeliveries(db, tenant, ev.json, [ev.id], planned, CLAIM_AS);
+    assert.deepEqual(ran, [PUBLISH[shape].sql], `the ${shape} statement ran`);
+    return { eps, ev, out };
+  }
+
+  test('no delivery: the event alone, with its stored time', async () => {
+    const { ev, out } = await publish('none', []);
+    assert.equal(out.stale, false);
+    assert.deepEqual(out.deliveries, []);
+    assert.ok(out.stored.get(ev.id)?.created_at instanceof Date);
+    assert.equal(await count('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1'), 1);
+    assert.equal(await count('SELECT count(*)::int AS n FROM handoffs WHERE tenant_id = $1'), 0);
+  });
+
+  test('all handed over: sequences taken, one handoff row, no delivery rows', async () => {
+    const { eps, out } = await publish('handed', [true, true]);
+    assert.deepEqual(
+      out.deliveries.map((d) => [d.sequence, d.handoffId !== null]),
+      [
+        [1, true],
+        [1, true],
+      ],
+    );
+    for (const e of eps) assert.equal(await lastSequence(e.id), 1);
+    assert.equal(await count('SELECT count(*)::int AS n FROM deliveries WHERE tenant_id = $1'), 0);
+    const [h] = await t.db.query<{ worker_id: string; counts: Record<string, number> }>(
+      'SELECT worker_id, counts FROM handoffs WHERE tenant_id = $1',
+      [tenant],
+    );
+    assert.equal(h!.worker_id, 'worker-a');
+    assert.deepEqual(h!.counts, { [eps[0]!.id]: 1, [eps[1]!.id]: 1 });
+  });
+
+  test('all rows: pending rows with their sequences, the endpoints due now, no handoff', async () => {
+    const { eps, out } = await publish('rows', [false, false]);
+    assert.ok(out.deliveries.every((d) => d.sequence === 1 && d.handoffId === null));
+    const rows = await t.db.query<{ endpoint_id: string; sequence: number; status: string }>(
+      'SELECT endpoint_id, sequence, status FROM deliveries WHERE tenant_id = $1 ORDER BY endpoint_id',
+      [tenant],
+    );
+    assert.deepEqual(
+      rows.map((r) => [r.endpoint_id, Number(r.sequence), r.status]),
+      eps.map((e) => [e.id, 1, 'pending']).sort(),
+    );
+    const due = await count(
+      'SELECT count(*)::int AS n FROM endpoints WHERE tenant_id = $1 AND next_due_at <= now()',
+    );
+    assert.equal(due, 2);
+    assert.equal(await count('SELECT count(*)::int AS n FROM handoffs WHERE tenant_id = $1'), 0);
+  });
+
+  test('both: a row for the one not handed over, the handoff for the other', async () => {
+    const { eps } = await publish('mixed', [true, false]);
+    const rows = await t.db.query<{ endpoint_id: string }>(
+      'SELECT endpoint_id FROM deliveries WHERE tenant_id = $1',
+      [tenant],
+    );
+    assert.deepEqual(
+      rows.map((r) => r.endpoint_id),
+      [eps[1]!.id],
+    );
+    const [h] = await t.db.query<{ counts: Record<string, number> }>(
+      'SELECT counts FROM handoffs WHERE tenant_id = $1',
+      [tenant],
+    );
+    assert.deepEqual(h!.counts, { [eps[0]!.id]: 1 });
+  });
+
+  test('stale candidates: no shape writes anything', async () => {
+    for (const [shape, handedOver] of [
+      ['none', []],
+      ['handed', [true]],
+      ['rows', [false]],
+      ['mixed', [true, false]],
+    ] as const) {
+      ran = [];
+      const eps = await Promise.all(handedOver.map(() => insertEndpoint(t.db, tenant, { url: URL })));
+      const ev = event();
+      const planned = eps.map((e, i) => delivery(e.id, ev.id, handedOver[i]!));
+      const out = await insertEventsAndDeliveries(db, tenant, ev.json, [ev.id], planned, CLAIM_AS, {
+        endpoints: '-1',
+        catalog: '-1',
+      });
+      assert.deepEqual(ran, [PUBLISH[shape].sql]);
+      assert.equal(out.stale, true, shape);
+      assert.deepEqual(out.deliveries, []);
+      for (const e of eps) assert.equal(await lastSequence(e.id), 0, shape);
+    }
+    assert.equal(await count('SELECT count(*)::int AS n FROM events WHERE tenant_id = $1'), 0);
+    assert.equal(await count('SELECT count(*)::int AS n FROM handoffs WHERE tenant_id = $1'), 0);
+    assert.equal(await count('SELECT count(*)::int AS n FROM deliveries WHERE tenant_id = $1'), 0);
+  });
+
+  test('in a transaction (caller-chosen ids): the deliveries statement of the shape', async () => {
+    for (const [shape, handedOver] of [
+      ['handed', [true]],
+      ['rows', [false]],
+      ['mixed', [true, false]],
+    ] as const) {
+      ran = [];
+      const eps = await Promise.all(handedOver.map(() => insertEndpoint(t.db, tenant, { url: URL })));
+      const ev = event();
+      const planned = eps.map((e, i) => delivery(e.id, ev.id, handedOver[i]!));
+      const out = await insertDeliveries(db, tenant, planned, CLAIM_AS);
+      assert.deepEqual(ran, [INSERT_DELIVERIES[shape].sql]);
+      assert.deepEqual(
+        out.map((d) => [d.sequence, d.handoffId !== null]),
+        handedOver.map((h) => [1, h]),
+        shape,
+      );
+    }
+  });
+});
