@@ -86,11 +86,22 @@ forEachStorage('publish statements by shape', (kind) => {
       )[0]!.s,
     );
 
-  async function publish(shape: Shape, handedOver: boolean[]) {
+  /** One endpoint per entry, and an event's delivery to each, handed over or not as the entry says. */
+  async function planned(handedOver: readonly boolean[]) {
     const eps = await Promise.all(handedOver.map(() => insertEndpoint(t.db, tenant, { url: URL })));
     const ev = event();
-    const planned = eps.map((e, i) => delivery(e.id, ev.id, handedOver[i]!));
-    const out = await insertEventsAndDeliveries(db, tenant, ev.json, [ev.id], planned, CLAIM_AS);
+    return { eps, ev, planned: eps.map((e, i) => delivery(e.id, ev.id, handedOver[i]!)) };
+  }
+  /** Each shape with deliveries, and deliveries of that shape. */
+  const WITH_DELIVERIES = [
+    ['handed', [true]],
+    ['rows', [false]],
+    ['mixed', [true, false]],
+  ] as const;
+
+  async function publish(shape: Shape, handedOver: boolean[]) {
+    const { eps, ev, planned: p } = await planned(handedOver);
+    const out = await insertEventsAndDeliveries(db, tenant, ev.json, [ev.id], p, CLAIM_AS);
     assert.deepEqual(ran, [PUBLISH[shape].sql], `the ${shape} statement ran`);
     return { eps, ev, out };
   }
@@ -159,17 +170,10 @@ forEachStorage('publish statements by shape', (kind) => {
   });
 
   test('stale candidates: no shape writes anything', async () => {
-    for (const [shape, handedOver] of [
-      ['none', []],
-      ['handed', [true]],
-      ['rows', [false]],
-      ['mixed', [true, false]],
-    ] as const) {
+    for (const [shape, handedOver] of [['none', []] as const, ...WITH_DELIVERIES]) {
+      const { eps, ev, planned: p } = await planned(handedOver);
       ran = [];
-      const eps = await Promise.all(handedOver.map(() => insertEndpoint(t.db, tenant, { url: URL })));
-      const ev = event();
-      const planned = eps.map((e, i) => delivery(e.id, ev.id, handedOver[i]!));
-      const out = await insertEventsAndDeliveries(db, tenant, ev.json, [ev.id], planned, CLAIM_AS, {
+      const out = await insertEventsAndDeliveries(db, tenant, ev.json, [ev.id], p, CLAIM_AS, {
         endpoints: '-1',
         catalog: '-1',
       });
@@ -184,16 +188,10 @@ forEachStorage('publish statements by shape', (kind) => {
   });
 
   test('in a transaction (caller-chosen ids): the deliveries statement of the shape', async () => {
-    for (const [shape, handedOver] of [
-      ['handed', [true]],
-      ['rows', [false]],
-      ['mixed', [true, false]],
-    ] as const) {
+    for (const [shape, handedOver] of WITH_DELIVERIES) {
+      const { planned: p } = await planned(handedOver);
       ran = [];
-      const eps = await Promise.all(handedOver.map(() => insertEndpoint(t.db, tenant, { url: URL })));
-      const ev = event();
-      const planned = eps.map((e, i) => delivery(e.id, ev.id, handedOver[i]!));
-      const out = await insertDeliveries(db, tenant, planned, CLAIM_AS);
+      const out = await insertDeliveries(db, tenant, p, CLAIM_AS);
       assert.deepEqual(ran, [INSERT_DELIVERIES[shape].sql]);
       assert.deepEqual(
         out.map((d) => [d.sequence, d.handoffId !== null]),
