@@ -41,6 +41,16 @@ export function processCpuMicros(name: string): number {
   return ticks * TICK_MICROS;
 }
 
+/**
+ * CPU used so far by this process's main thread alone (its event loop: the API, publishing and the
+ * dispatcher in `herald serve`); the rest of the process's CPU is its other threads — the sender
+ * thread, PGlite's, V8's helpers (garbage collection, compilation) and libuv's pool. 0 without /proc.
+ */
+export function mainThreadCpuMicros(): number {
+  const t = ticksOf(`${process.pid}/task/${process.pid}`, false);
+  return t === undefined ? 0 : t.ticks * TICK_MICROS;
+}
+
 /** CPU used so far by every PostgreSQL process on this machine. */
 export const postgresCpuMicros = (): number => processCpuMicros('postgres');
 

@@ -55,8 +55,9 @@ console.log(process.argv[2].padEnd(12), "SELECT 1", p.databaseRoundTripMs, "ms |
   "| 1", f(s.endpoints1), "| 10", f(s.endpoints10), "| 1,000/s to 1: call p99", q.endpoints1.call.p99Ms, "receipt p99",
   q.endpoints1.receipt.p99Ms, "| to 10: call p99", q.endpoints10.call.p99Ms, "receipt p99", q.endpoints10.receipt.p99Ms,
   "| after burst", p.afterBurst.receipt.p99Ms, "| PGlite", p.pglite.receipt.p99Ms,
-  "ms | CPU per call Herald / PostgreSQL at 1,000/s to 1", q.endpoints1.cpuMicrosPerCall.herald, "/",
-  q.endpoints1.cpuMicrosPerCall.postgres, "to 10", q.endpoints10.cpuMicrosPerCall.herald, "/",
+  "ms | CPU per call Herald (main thread) / PostgreSQL at 1,000/s to 1", q.endpoints1.cpuMicrosPerCall.herald,
+  `(${q.endpoints1.cpuMicrosPerCall.heraldMainThread}) /`, q.endpoints1.cpuMicrosPerCall.postgres, "to 10",
+  q.endpoints10.cpuMicrosPerCall.herald, `(${q.endpoints10.cpuMicrosPerCall.heraldMainThread}) /`,
   q.endpoints10.cpuMicrosPerCall.postgres, "µs");
 ' "$out/$label-$round.json" "$label-$round"
       continue

@@ -30,7 +30,7 @@ import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { loadConfig } from '../src/config/config.ts';
 import { type RunningHerald, startHerald } from '../src/server/start.ts';
-import { postgresCpuMicros } from './backend-cpu.ts';
+import { mainThreadCpuMicros, postgresCpuMicros } from './backend-cpu.ts';
 import { round } from './isolation-figures.ts';
 import { ADMIN_KEY, roundRobinBatches, startFreshHerald, stopWithin } from './isolation-herald.ts';
 import type { PublishAnswer, PublishCommand } from './publish-client.ts';
@@ -211,9 +211,11 @@ interface PacedRun {
   answeredSeconds: number;
   /**
    * CPU per call from the first call sent to the last answered: this process (Herald: its threads,
-   * PGlite's included) and every PostgreSQL process — the deliveries made meanwhile included.
+   * PGlite's included), of which its main thread (the rest: the sender thread, V8's garbage
+   * collection and compilers, PGlite's thread), and every PostgreSQL process — the deliveries made
+   * meanwhile included.
    */
-  cpuMicrosPerCall: { herald: number; postgres: number };
+  cpuMicrosPerCall: { herald: number; heraldMainThread: number; postgres: number };
 }
 
 /** As bench/isolation-herald.ts `publishPaced`, from the client process, each call's time and status kept. */
@@ -224,6 +226,7 @@ async function paced(
   seconds: number,
 ): Promise<PacedRun> {
   const cpu0 = process.cpuUsage();
+  const main0 = mainThreadCpuMicros();
   const pg0 = postgresCpuMicros();
   const a = await client!({
     cmd: 'paced',
@@ -240,6 +243,7 @@ async function paced(
     answeredSeconds: round(a.answeredSeconds, 2),
     cpuMicrosPerCall: {
       herald: round((cpu.user + cpu.system) / calls),
+      heraldMainThread: round((mainThreadCpuMicros() - main0) / calls),
       postgres: round((postgresCpuMicros() - pg0) / calls),
     },
   };
