@@ -5,7 +5,7 @@
  * Each statement comes in the shapes a call can take (`Shape`): no delivery at all, deliveries all
  * handed over (what `herald serve` makes), all given rows, or both. A prepared statement's generic
  * plan is initialised in full on every execution, whatever its CTEs find: a single-event publish
- * with no endpoint spent about a third of the database's CPU starting the executor for the
+ * with no endpoint spent over a quarter of the database's CPU starting the executor for the
  * delivery CTEs it did not use. A shape holds only the CTEs it needs (docs/decisions.md, "A publish
  * runs the statement of its shape").
  *
