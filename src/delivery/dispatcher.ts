@@ -169,6 +169,17 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
     log,
   });
   const pump = () => claims.pump();
+  // Handed-over deliveries start once the publishing calls have answered: accept() runs in the
+  // publish's own turn, before the continuations that write its answers, and starting a delivery
+  // (render, sign, hand to the sender) there held every answer back by that much, ~0.1–0.25 ms
+  // (docs/decisions.md, "Direct handoff in `herald serve`").
+  let pumpSoon: NodeJS.Immediate | undefined;
+  const pumpAfterAnswers = () => {
+    pumpSoon ??= setImmediate(() => {
+      pumpSoon = undefined;
+      pump();
+    });
+  };
 
   /** A waiting delivery a raised limit lets start, its slot taken (endpoint-slots.ts). */
   function startWaiting(d: ClaimedDelivery): void {
@@ -386,7 +397,7 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
         for (const d of deliveries) if (d.handoff) recorder.expect(d.handoff.handoffId, 1);
         // The lease began one statement earlier; half a lease of margin (`stale`) covers that.
         held.hold(deliveries, performance.now(), { bytes });
-        pump();
+        pumpAfterAnswers();
       },
     },
   };

@@ -131,6 +131,21 @@ forEachStorage('direct handoff', (kind) => {
     assert.deepEqual(row, { written_once: 3, handoffs: 0 });
   });
 
+  test('a publish answers before its handed-over deliveries start: their start waits for the answers', async () => {
+    const r = await receiver();
+    await endpoint(r);
+    await endpoint(r);
+    const d = dispatcher();
+    await d.start();
+    await waitFor('idle dispatcher', () => d.inFlight === 0);
+    const { deliveries } = await publishEvents(t.db, tenant, events(1), { handoff: d.handoff });
+    // This continuation runs in the publish's turn, as the API's answer does: nothing started yet.
+    assert.equal(deliveries.length, 2);
+    assert.equal(d.inFlight, 0);
+    await waitFor('both receipts', () => r.requests.length === 2);
+    for (const { id } of deliveries) await succeeded(id);
+  });
+
   test('fifo endpoints and what exceeds the room go through the queue, unclaimed', async () => {
     const r = await receiver();
     const plain = await endpoint(r);
