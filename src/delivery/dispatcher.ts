@@ -173,10 +173,12 @@ export function createDispatcher(options: DispatcherOptions): DeliveryDispatcher
   // publish's own turn, before the continuations that write its answers, and starting a delivery
   // (render, sign, hand to the sender) there held every answer back by that much, ~0.1–0.25 ms
   // (docs/decisions.md, "Direct handoff in `herald serve`").
-  let pumpSoon: NodeJS.Immediate | undefined;
+  let pumpPending = false;
   const pumpAfterAnswers = () => {
-    pumpSoon ??= setImmediate(() => {
-      pumpSoon = undefined;
+    if (pumpPending) return;
+    pumpPending = true;
+    setImmediate(() => {
+      pumpPending = false;
       pump();
     });
   };
