@@ -47,6 +47,7 @@ export function processCpuMicros(name: string): number {
  * thread, PGlite's, V8's helpers (garbage collection, compilation) and libuv's pool. 0 without /proc.
  */
 export function mainThreadCpuMicros(): number {
+  // The main thread's task has the process's id: /proc/<pid>/task/<pid>/stat.
   const t = ticksOf(`${process.pid}/task/${process.pid}`, false);
   return t === undefined ? 0 : t.ticks * TICK_MICROS;
 }

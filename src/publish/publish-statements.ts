@@ -226,6 +226,7 @@ export const PUBLISH: Record<Shape, Statement> = {
   mixed: publishStatement('mixed'),
 };
 
+const PUBLISH_SQL = new Set<Sql>(Object.values(PUBLISH).map((s) => s.sql));
+
 /** Whether a statement is one of the whole-publish statements (tests count them). */
-export const isPublishStatement = (sql: Sql): boolean =>
-  typeof sql !== 'string' && Object.values(PUBLISH).some((s) => s.sql === sql);
+export const isPublishStatement = (sql: Sql): boolean => PUBLISH_SQL.has(sql);
