@@ -15,10 +15,13 @@
  *   the previous answer, to 1 endpoint and (a Herald of its own) to 10: call p50/p99, publish →
  *   receipt p50/p99, calls refused (429/503) or failed (other non-2xx, or no answer), and the CPU
  *   per call meanwhile of Herald's process and of PostgreSQL (`cpuMicrosPerCall`: what sets how
- *   many such calls, with their deliveries, this machine can take).
+ *   many such calls, with their deliveries, this machine can take). Each Herald is first warmed up
+ *   by 3 s of the same calls to a tenant of its own (1,000/s to one endpoint; 300/s to ten, whose
+ *   deliveries it can keep up with), so the figures are a running server's, not its JIT warm-up.
  * - `afterBurst`: 20,000 events published in batches of 100 to one endpoint, then at once 200/s for
  *   5 s to it: publish → receipt p99 of the paced events.
- * - `pglite`: embedded storage, 200/s for 5 s to one endpoint: publish → receipt p99.
+ * - `pglite`: embedded storage, 200/s for 5 s to one endpoint (after 3 s of them to another):
+ *   publish → receipt p99.
  *
  * Every wait is capped (the group takes ~1.5–3 minutes); an event not received within its cap counts
  * as late as the cap let it be and marks the percentile as a lower bound. Nothing asserts on time.
@@ -45,6 +48,7 @@ const SEQUENTIAL_CALLS = 300;
 const SEQUENTIAL_WARMUP = 50;
 const TYPE = 'latency.ping';
 const STOP_CAP_MS = 20_000;
+const WARM_UP_SECONDS = 3;
 
 const TARGETS = {
   sequential1: { p50: 1.5, p99: 5 },
@@ -249,6 +253,27 @@ async function paced(
   };
 }
 
+/**
+ * Warms a Herald up as a server that has been running is warm: `WARM_UP_SECONDS` of single-event
+ * publishes at `perSecond` to a tenant of its own with `endpoints` endpoints, as the timed run will
+ * make them, and their deliveries received. A Herald fresh from start-up compiles ~470 functions
+ * (V8's optimising compiler, on its helper threads) in its first 10 s of such calls — ~130 µs of CPU
+ * per call at 1,000/s, on the same two cores as the calls — which sequential calls to other tenants
+ * do not warm (docs/performance.md, "Publish latency").
+ */
+async function warmUp(
+  h: RunningHerald,
+  rx: SlowReceivers,
+  origin: string,
+  endpoints: number,
+  perSecond: number,
+): Promise<void> {
+  const tenant = `warm${endpoints}`;
+  await tenantWith(h, tenant, endpoints, origin, `/${tenant}/`);
+  const run = await paced(h, tenant, perSecond, WARM_UP_SECONDS);
+  await waitForDeliveries(rx, `/${tenant}/`, run.calls.ok * endpoints, 30_000);
+}
+
 // ---- figures -----------------------------------------------------------------------------------
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -381,6 +406,7 @@ export async function runPublishLatency(dbUrl: string): Promise<Record<string, u
         };
         // The sequential deliveries out of the way before the paced load.
         await waitForDeliveries(rx, '/seq', (SEQUENTIAL_CALLS + SEQUENTIAL_WARMUP) * 11, 10_000);
+        await warmUp(h, rx, origin, 1, 1000);
         await rx.reset();
         const run = await paced(h, 'p1', 1000, 10);
         const receipt = await receiptFigures(rx, '/p1/', run, 1, 0, 15_000);
@@ -395,6 +421,7 @@ export async function runPublishLatency(dbUrl: string): Promise<Record<string, u
         await tenantWith(h, 'p10', 10, origin, '/p10/');
         await tenantWith(h, 'warm', 0, origin, '/warm/');
         await sequential(h, 'warm');
+        await warmUp(h, rx, origin, 10, 300);
         await rx.reset();
         const run = await paced(h, 'p10', 1000, 10);
         const receipt = await receiptFigures(rx, '/p10/', run, 10, 0, 30_000);
@@ -428,6 +455,7 @@ export async function runPublishLatency(dbUrl: string): Promise<Record<string, u
       await tenantWith(h, 'lite', 1, origin, '/lite/');
       await tenantWith(h, 'warm', 0, origin, '/warm/');
       await sequential(h, 'warm');
+      await warmUp(h, rx, origin, 1, 200);
       await rx.reset();
       const run = await paced(h, 'lite', 200, 5);
       const receipt = await receiptFigures(rx, '/lite/', run, 1, 0, 20_000);
