@@ -22,7 +22,7 @@ import {
   INSERT_DELIVERIES,
   INSERT_EVENTS,
   type Param,
-  PUBLISH,
+  publishStatementFor,
   type Shape,
   shapeOf,
 } from './publish-statements.ts';
@@ -72,7 +72,13 @@ function deliveryParams(
   tenantId: string,
   deliveries: NewDelivery[],
   claimAs: ClaimAs | undefined,
-): { values: Partial<Record<Param, unknown>>; shape: Shape; handoffId: string | null } {
+): {
+  values: Partial<Record<Param, unknown>>;
+  shape: Shape;
+  /** How many endpoints the deliveries go to. */
+  endpoints: number;
+  handoffId: string | null;
+} {
   // Per endpoint: how many deliveries, and how many of them are handed over.
   const counts = new Map<string, { n: number; leased: number }>();
   let longestLease: number | null = null;
@@ -117,6 +123,7 @@ function deliveryParams(
       handed: handoffId === null ? null : JSON.stringify(handed),
     },
     shape: shapeOf(deliveries.length, handed.length),
+    endpoints: counts.size,
     handoffId,
   };
 }
@@ -204,8 +211,8 @@ export async function insertEventsAndDeliveries(
   /** The versions the deliveries were planned with: written only if they are still current. */
   plannedWith?: CandidateVersions,
 ): Promise<{ deliveries: InsertedDelivery[]; stored: StoredTimes; stale: boolean }> {
-  const { values, shape, handoffId } = deliveryParams(tenantId, deliveries, claimAs);
-  const statement = PUBLISH[shape];
+  const { values, shape, endpoints, handoffId } = deliveryParams(tenantId, deliveries, claimAs);
+  const statement = publishStatementFor(shape, endpoints);
   const rows = await q.query<ResultRow>(
     statement.sql,
     bind(statement, {

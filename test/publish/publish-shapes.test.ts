@@ -13,7 +13,14 @@ import {
   insertEventsAndDeliveries,
   type NewDelivery,
 } from '../../src/publish/publish-sql.ts';
-import { INSERT_DELIVERIES, PUBLISH, type Shape, shapeOf } from '../../src/publish/publish-statements.ts';
+import {
+  INSERT_DELIVERIES,
+  PUBLISH,
+  PUBLISH_ONE_ENDPOINT,
+  publishStatementFor,
+  type Shape,
+  shapeOf,
+} from '../../src/publish/publish-statements.ts';
 import { insertEndpoint, insertTenant } from '../support/delivery-fixtures.ts';
 import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
@@ -32,7 +39,12 @@ test('each statement numbers only the parameters it uses', () => {
   assert.ok(!PUBLISH.handed.params.includes('due'));
   assert.ok(!PUBLISH.rows.params.includes('handoff'));
   assert.ok(PUBLISH.mixed.params.includes('due') && PUBLISH.mixed.params.includes('handoff'));
-  for (const s of [...Object.values(PUBLISH), ...Object.values(INSERT_DELIVERIES)]) {
+  assert.ok(!PUBLISH_ONE_ENDPOINT.handed.params.includes('due'));
+  for (const s of [
+    ...Object.values(PUBLISH),
+    ...Object.values(PUBLISH_ONE_ENDPOINT),
+    ...Object.values(INSERT_DELIVERIES),
+  ]) {
     const text = typeof s.sql === 'string' ? s.sql : s.sql.text;
     const used = new Set([...text.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
     assert.deepEqual(
@@ -102,7 +114,7 @@ forEachStorage('publish statements by shape', (kind) => {
   async function publish(shape: Shape, handedOver: boolean[]) {
     const { eps, ev, planned: p } = await planned(handedOver);
     const out = await insertEventsAndDeliveries(db, tenant, ev.json, [ev.id], p, CLAIM_AS);
-    assert.deepEqual(ran, [PUBLISH[shape].sql], `the ${shape} statement ran`);
+    assert.deepEqual(ran, [publishStatementFor(shape, handedOver.length).sql], `the ${shape} statement ran`);
     return { eps, ev, out };
   }
 
@@ -169,6 +181,59 @@ forEachStorage('publish statements by shape', (kind) => {
     assert.deepEqual(h!.counts, { [eps[0]!.id]: 1 });
   });
 
+  test('one endpoint: its own statement, without the ordered lock, takes every sequence of the call', async () => {
+    for (const [shape, handed] of [
+      ['handed', [true, true]],
+      ['rows', [false, false]],
+      ['mixed', [true, false]],
+    ] as const) {
+      const ep = await insertEndpoint(t.db, tenant, { url: URL });
+      const a = event();
+      const b = event();
+      const json = JSON.stringify([...JSON.parse(a.json), ...JSON.parse(b.json)]);
+      const p = [delivery(ep.id, a.id, handed[0]), delivery(ep.id, b.id, handed[1])];
+      ran = [];
+      const out = await insertEventsAndDeliveries(db, tenant, json, [a.id, b.id], p, CLAIM_AS);
+      assert.deepEqual(ran, [PUBLISH_ONE_ENDPOINT[shape].sql], shape);
+      const text = typeof ran[0] === 'string' ? ran[0] : ran[0]!.text;
+      assert.doesNotMatch(text, /FOR NO KEY UPDATE/, shape);
+      assert.deepEqual(
+        out.deliveries.map((d) => [d.sequence, d.handoffId !== null]),
+        [
+          [1, handed[0]],
+          [2, handed[1]],
+        ],
+        shape,
+      );
+      assert.equal(await lastSequence(ep.id), 2, shape);
+      const due = await count(
+        `SELECT count(*)::int AS n FROM endpoints WHERE tenant_id = $1 AND id = '${ep.id}' AND next_due_at <= now()`,
+      );
+      assert.equal(due, shape === 'handed' ? 0 : 1, `${shape}: due now exactly when it got rows`);
+    }
+  });
+
+  test("another tenant's endpoint, one or several: no sequence taken, nothing written for it", async () => {
+    const other = await insertTenant(t.db);
+    for (const n of [1, 2]) {
+      const theirs = await Promise.all(
+        Array.from({ length: n }, () => insertEndpoint(t.db, other, { url: URL })),
+      );
+      const ev = event();
+      const out = await insertEventsAndDeliveries(
+        db,
+        tenant,
+        ev.json,
+        [ev.id],
+        theirs.map((e) => delivery(e.id, ev.id, true)),
+        CLAIM_AS,
+      );
+      assert.deepEqual(out.deliveries, [], `${n} endpoint(s)`);
+      for (const e of theirs) assert.equal(await lastSequence(e.id), 0);
+    }
+    assert.equal(await count('SELECT count(*)::int AS n FROM handoffs WHERE tenant_id = $1'), 0);
+  });
+
   test('stale candidates: no shape writes anything', async () => {
     for (const [shape, handedOver] of [['none', []] as const, ...WITH_DELIVERIES]) {
       const { eps, ev, planned: p } = await planned(handedOver);
@@ -177,7 +242,7 @@ forEachStorage('publish statements by shape', (kind) => {
         endpoints: '-1',
         catalog: '-1',
       });
-      assert.deepEqual(ran, [PUBLISH[shape].sql]);
+      assert.deepEqual(ran, [publishStatementFor(shape, handedOver.length).sql]);
       assert.equal(out.stale, true, shape);
       assert.deepEqual(out.deliveries, []);
       for (const e of eps) assert.equal(await lastSequence(e.id), 0, shape);
