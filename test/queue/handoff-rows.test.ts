@@ -174,6 +174,24 @@ forEachStorage('handed-over deliveries written once', (kind) => {
     assert.ok(created!.apart < 1, JSON.stringify(created));
   });
 
+  test('a record written again (its first answer lost) changes nothing and fails nothing', async () => {
+    const { given } = await handOver(2);
+    const records = given.map((d) => attemptOf(d, clock.now()));
+    const opts = { workerId: 'w1', now: clock.now(), finishedHandoffs: [given[0]!.handoff!.handoffId] };
+    await recordAttempts(t.db, records, opts);
+    const before = await rowsOf(given.map((d) => d.id));
+    await recordAttempts(t.db, records, opts);
+    assert.deepEqual(await rowsOf(given.map((d) => d.id)), before);
+    for (const d of given) {
+      const attempts = await attemptsOf(t.db, d.id);
+      assert.deepEqual(
+        attempts.map((a) => a.status_code),
+        [200],
+        'its one attempt, once',
+      );
+    }
+  });
+
   test('a release writes the row pending, its attempt not spent', async () => {
     const { given } = await handOver(1);
     const [d] = given;
