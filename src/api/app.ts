@@ -82,6 +82,8 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
 
   installHeaderLimits(app, ctx);
+  // The request's presented key, read once by whichever hook needs it first (auth.ts).
+  app.decorateRequest('presented', null);
   const rateLimit = createRateLimit(ctx);
   app.addHook('onRequest', rateLimit.byKey);
   app.addHook('onRequest', createAuthenticator(ctx));

@@ -13,7 +13,33 @@ import { findActiveKey, touchKey } from '../store/api-keys.ts';
 import { portalBinding } from '../store/portal-sessions.ts';
 import type { AppContext, Principal } from './context.ts';
 
-export function presentedKey(request: FastifyRequest): string | undefined {
+/**
+ * What the rate limit and authentication both read of a request's key, read once: the key
+ * (null: none presented) and its SHA-256. Kept on the request (app.ts declares the field, so
+ * every request object has the same shape), not in a WeakMap keyed by request — each entry of that
+ * was an ephemeron for the garbage collector to trace.
+ */
+export interface PresentedKey {
+  key: string | null;
+  digest: string | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    presented: PresentedKey | null;
+  }
+}
+
+function presented(request: FastifyRequest): PresentedKey {
+  let p = request.presented;
+  if (p === null) {
+    p = { key: readKey(request) ?? null, digest: undefined };
+    request.presented = p;
+  }
+  return p;
+}
+
+function readKey(request: FastifyRequest): string | undefined {
   const auth = request.headers.authorization;
   if (typeof auth === 'string') {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(auth);
@@ -23,17 +49,16 @@ export function presentedKey(request: FastifyRequest): string | undefined {
   return typeof header === 'string' && header.length > 0 ? header : undefined;
 }
 
-// The rate limit and authentication both need the presented key's SHA-256: computed once a request.
-const digests = new WeakMap<FastifyRequest, string>();
+/** The key the request presents (`Authorization: Bearer …` or `x-api-key`), if any. */
+export function presentedKey(request: FastifyRequest): string | undefined {
+  return presented(request).key ?? undefined;
+}
 
-/** The SHA-256 hex of `key` (the request's presented key), computed once per request. */
+/** The SHA-256 hex of the request's presented key `key`, computed once per request. */
 export function presentedKeyDigest(request: FastifyRequest, key: string): string {
-  let digest = digests.get(request);
-  if (digest === undefined) {
-    digest = hashKey(key);
-    digests.set(request, digest);
-  }
-  return digest;
+  const p = presented(request);
+  p.digest ??= hashKey(key);
+  return p.digest;
 }
 
 // last_used_at is advisory: write it at most once a minute per key instead of on every request.
