@@ -7,6 +7,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyServerOptions } from 'fastify';
 import { webRoutes } from '../web/web-routes.ts';
+import { createActiveKeys } from './active-keys.ts';
 import { createAuthenticator } from './auth.ts';
 import { type ClientLimits, DEFAULT_CLIENT_LIMITS, serverTimeouts } from './client-limits.ts';
 import type { App, AppContext } from './context.ts';
@@ -85,14 +86,15 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   // The request's presented key, read once by whichever hook needs it first (auth.ts).
   app.decorateRequest('presented', null);
   const rateLimit = createRateLimit(ctx);
+  const activeKeys = createActiveKeys();
   app.addHook('onRequest', rateLimit.byKey);
-  app.addHook('onRequest', createAuthenticator(ctx));
+  app.addHook('onRequest', createAuthenticator(ctx, activeKeys));
   app.addHook('onRequest', rateLimit.byTenant);
   app.addHook('onRequest', guardOperationalTenant);
 
   opsRoutes(app, ctx);
-  tenantRoutes(app, ctx);
-  apiKeyRoutes(app, ctx);
+  tenantRoutes(app, ctx, activeKeys);
+  apiKeyRoutes(app, ctx, activeKeys);
   eventTypeRoutes(app, ctx);
   eventRoutes(app, ctx);
   deliveryRoutes(app, ctx);

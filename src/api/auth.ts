@@ -11,6 +11,7 @@ import { digestsEqual, hashKey } from '../security/api-keys.ts';
 import { PORTAL_TOKEN_PREFIX, portalSigningKey, verifyPortalToken } from '../security/portal-token.ts';
 import { findActiveKey, touchKey } from '../store/api-keys.ts';
 import { portalBinding } from '../store/portal-sessions.ts';
+import type { ActiveKeys } from './active-keys.ts';
 import type { AppContext, Principal } from './context.ts';
 
 /**
@@ -64,7 +65,8 @@ export function presentedKeyDigest(request: FastifyRequest, key: string): string
 // last_used_at is advisory: write it at most once a minute per key instead of on every request.
 const LAST_USED_EVERY_MS = 60_000;
 
-export function createAuthenticator(ctx: AppContext) {
+/** `activeKeys`: the tenant keys found active lately (active-keys.ts), shared with the routes that revoke. */
+export function createAuthenticator(ctx: AppContext, activeKeys: ActiveKeys) {
   const lastUsedWritten = new Map<string, number>();
   const portalKey = portalSigningKey(ctx.adminKeyHash);
 
@@ -82,8 +84,13 @@ export function createAuthenticator(ctx: AppContext) {
     }
     const digest = presentedKeyDigest(request, key);
     if (digestsEqual(digest, ctx.adminKeyHash)) return { kind: 'admin' };
-    const found = await findActiveKey(ctx.db, digest);
-    if (!found || !digestsEqual(found.keyHash, digest)) return undefined;
+    let found = activeKeys.get(digest, ctx.clock.now().getTime());
+    if (!found) {
+      const mark = activeKeys.mark();
+      found = await findActiveKey(ctx.db, digest);
+      if (!found || !digestsEqual(found.keyHash, digest)) return undefined;
+      activeKeys.found(found, ctx.clock.now().getTime(), mark);
+    }
     const now = ctx.clock.now().getTime();
     if ((lastUsedWritten.get(found.id) ?? 0) + LAST_USED_EVERY_MS < now) {
       lastUsedWritten.set(found.id, now);

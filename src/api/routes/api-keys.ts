@@ -4,6 +4,7 @@
  */
 import { Type } from 'typebox';
 import { createApiKey, listApiKeys, revokeApiKey } from '../../store/api-keys.ts';
+import type { ActiveKeys } from '../active-keys.ts';
 import type { App, AppContext } from '../context.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
 import { DisplayName, Nullable, TenantParams, Timestamp } from '../schemas/common.ts';
@@ -29,7 +30,8 @@ const NewApiKeyOut = Type.Object({
 
 const KeyParams = Type.Object({ ...TenantParams.properties, keyId: Type.String({ maxLength: 200 }) });
 
-export function apiKeyRoutes(app: App, ctx: AppContext): void {
+/** `activeKeys`: what authentication keeps of tenant keys; a revoked one is forgotten at once. */
+export function apiKeyRoutes(app: App, ctx: AppContext, activeKeys: ActiveKeys): void {
   const tags = ['api-keys'];
   const config = { access: 'tenant-key' as const };
 
@@ -100,6 +102,7 @@ export function apiKeyRoutes(app: App, ctx: AppContext): void {
     },
     async (req, reply) => {
       await revokeApiKey(ctx.db, req.params.tenantId, req.params.keyId);
+      activeKeys.forgetKey(req.params.keyId);
       return reply.code(204).send(null);
     },
   );

@@ -2,6 +2,7 @@
 import { Type } from 'typebox';
 import { newId } from '../../core/ids.ts';
 import { createTenant, deleteTenant, getTenant, listTenants, updateTenant } from '../../store/tenants.ts';
+import type { ActiveKeys } from '../active-keys.ts';
 import type { App, AppContext } from '../context.ts';
 import { DEFAULT_LIMIT, decodeCursor, PageOf, PageQuery, page } from '../pagination.ts';
 import { ClientId, DisplayName, Metadata, TenantParams, Timestamp } from '../schemas/common.ts';
@@ -16,7 +17,8 @@ const TenantOut = Type.Object({
 
 const Name = DisplayName;
 
-export function tenantRoutes(app: App, ctx: AppContext): void {
+/** `activeKeys`: what authentication keeps of tenant keys; a deleted tenant's are forgotten at once. */
+export function tenantRoutes(app: App, ctx: AppContext, activeKeys: ActiveKeys): void {
   const tags = ['tenants'];
   app.post(
     '/v1/tenants',
@@ -114,6 +116,7 @@ export function tenantRoutes(app: App, ctx: AppContext): void {
     },
     async (req, reply) => {
       await deleteTenant(ctx.db, req.params.tenantId);
+      activeKeys.forgetTenant(req.params.tenantId);
       return reply.code(204).send(null);
     },
   );
