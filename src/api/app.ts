@@ -63,6 +63,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
     void reply.code(refusal.status).send(refusal.toJSON());
   });
 
+  // The request's presented key, read once by whichever hook needs it first (auth.ts). Declared
+  // before any plugin is registered: a plugin's requests only carry the fields declared before it.
+  app.decorateRequest('presented', null);
   await app.register(swagger, openapiOptions());
   app.addHook('onRoute', (route) => {
     // Swagger UI's own routes carry no access setting: they are public pages.
@@ -83,8 +86,6 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   });
 
   installHeaderLimits(app, ctx);
-  // The request's presented key, read once by whichever hook needs it first (auth.ts).
-  app.decorateRequest('presented', null);
   const rateLimit = createRateLimit(ctx);
   const activeKeys = createActiveKeys();
   app.addHook('onRequest', rateLimit.byKey);

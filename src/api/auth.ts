@@ -33,7 +33,8 @@ declare module 'fastify' {
 
 function presented(request: FastifyRequest): PresentedKey {
   let p = request.presented;
-  if (p === null) {
+  // null as declared (app.ts); undefined on a request the declaration did not reach.
+  if (p == null) {
     p = { key: readKey(request) ?? null, digest: undefined };
     request.presented = p;
   }
