@@ -70,8 +70,8 @@ const returned = (d: string) => `${d}id, ${d}tenant_id, ${d}endpoint_id, ${d}sta
 
 /**
  * CTE `updated`: the deliveries this worker still held, moved on — the rows it had claimed
- * (`claimed_rows`), and the handed-over ones whose rows are written now (`created`); `only` a condition on
- * the whole write.
+ * (`claimed_rows`), and the handed-over ones whose rows are written now (`created`, {@link createdCtes});
+ * `only` a condition on the whole write.
  */
 export const updatedCte = (only = 'true') => `claimed_rows AS (
   UPDATE deliveries d SET
@@ -92,7 +92,15 @@ export const updatedCte = (only = 'true') => `claimed_rows AS (
     AND d.status = i.claimed_status AND ${only}
   RETURNING ${returned('d.')}
 ),
-${liveEndpointsCte(
+${createdCtes(only)},
+updated AS (SELECT * FROM claimed_rows UNION ALL SELECT * FROM created)`;
+
+/**
+ * CTEs `live` and `created`: the rows of the handed-over deliveries of the batch that have none yet,
+ * written once in the state their attempt leaves them, for the endpoints still there. `only` as for
+ * {@link updatedCte}.
+ */
+export const createdCtes = (only = 'true') => `${liveEndpointsCte(
   `SELECT DISTINCT i.endpoint_id FROM input i WHERE i.handoff_id IS NOT NULL AND i.row_ctid IS NULL AND ${only}`,
 )},
 created AS (
@@ -111,8 +119,7 @@ created AS (
   -- one it commits while this statement runs fails the batch on the key, and the recorder's retry
   -- finds the row.
   RETURNING ${returned('')}
-),
-updated AS (SELECT * FROM claimed_rows UNION ALL SELECT * FROM created)`;
+)`;
 
 /** CTE `finished`: deletes the handoff rows ($n, text[]) whose last delivery this write records or releases. */
 export const finishedHandoffsCte = (param: string, only = 'true') => `finished AS (
@@ -127,6 +134,12 @@ const INSERT_ATTEMPTS = `INSERT INTO attempts (id, delivery_id, tenant_id, endpo
     i.response_headers, i.response_excerpt, ${RECORD_NOW}
   FROM input i`;
 
+/** CTE `inserted_fresh`: the first attempts of the rows `created` wrote (see {@link attemptCtes}). */
+export const freshAttemptsCte = (only = 'true') => `inserted_fresh AS (
+  ${INSERT_ATTEMPTS}
+  WHERE i.delivery_id IN (SELECT id FROM created) AND ${only}
+)`;
+
 /**
  * CTEs `inserted_fresh` and `inserted` (the attempt rows) and `superseded`: a late result — this
  * worker's lease ran out and a claim took the delivery over — replaces the `interrupted` attempt that
@@ -138,10 +151,7 @@ const INSERT_ATTEMPTS = `INSERT INTO attempts (id, delivery_id, tenant_id, endpo
  * insertion cost the database ~3 µs more an attempt in batches of 100 (~10 % of recording a success;
  * a scratch loop of the success statement, six rounds in turns).
  */
-export const attemptCtes = (only = 'true') => `inserted_fresh AS (
-  ${INSERT_ATTEMPTS}
-  WHERE i.delivery_id IN (SELECT id FROM created) AND ${only}
-),
+export const attemptCtes = (only = 'true') => `${freshAttemptsCte(only)},
 inserted AS (
   ${INSERT_ATTEMPTS}
   WHERE i.row_ctid IS NOT NULL AND ${only}

@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, test } from 'node:test';
+import type { Sql } from '../../src/db/db.ts';
 import { releaseOf } from '../../src/delivery/deliver-one.ts';
 import { silentLogger } from '../../src/delivery/logger.ts';
 import { createSettlementRecorder } from '../../src/delivery/settlement-recorder.ts';
@@ -172,6 +173,49 @@ forEachStorage('handed-over deliveries written once', (kind) => {
       [a!.id],
     );
     assert.ok(created!.apart < 1, JSON.stringify(created));
+  });
+
+  test('handed-over successes take the short statement; a late result or a changing endpoint the longer ones', async () => {
+    const names: string[] = [];
+    const db = {
+      ...t.db,
+      query: <T>(sql: Sql, params?: readonly unknown[]) => {
+        if (typeof sql !== 'string' && sql.name.startsWith('herald_record')) names.push(sql.name);
+        return t.db.query<T>(sql, params);
+      },
+    };
+    const opts = { workerId: 'w1', now: clock.now() };
+    // Rows not written yet, a healthy endpoint: one statement, rows and attempts written.
+    const { given } = await handOver(3);
+    const [a, b, c] = given;
+    await recordAttempts(db, [attemptOf(a!, clock.now())], opts);
+    assert.deepEqual(names, ['herald_record_handed_over_successes']);
+    assert.deepEqual(
+      (await rowsOf([a!.id])).map((r) => r.status),
+      ['succeeded'],
+    );
+    assert.equal((await attemptsOf(t.db, a!.id)).length, 1);
+    // A late result: recovery wrote b's row meanwhile; the short statement writes nothing and the
+    // success statement records it in place of the interrupted attempt.
+    clock.advance(LEASE);
+    await recoverHandoffs(t.db, { now: clock.now() });
+    names.length = 0;
+    await recordAttempts(db, [attemptOf(b!, clock.now())], opts);
+    assert.deepEqual(names, ['herald_record_handed_over_successes', 'herald_record_successes']);
+    assert.deepEqual(
+      (await attemptsOf(t.db, b!.id)).map((x) => [x.error_kind, x.status_code]),
+      [[null, 200]],
+    );
+    // An endpoint whose state a success changes (its limit still rising): straight to the whole
+    // statement, not through the success statement as well.
+    tenant = await insertTenant(t.db); // a publish goes to every endpoint of its tenant
+    const slow = await handOver(1);
+    await t.db.query('UPDATE endpoints SET concurrency_limit = 4 WHERE id = $1', [slow.endpointId]);
+    names.length = 0;
+    await recordAttempts(db, [attemptOf(slow.given[0]!, clock.now())], opts);
+    assert.deepEqual(names, ['herald_record_handed_over_successes', 'herald_record_attempts']);
+    assert.equal((await rowsOf([slow.given[0]!.id]))[0]!.status, 'succeeded');
+    assert.ok(c);
   });
 
   test('a record written again (its first answer lost) changes nothing and fails nothing', async () => {

@@ -215,4 +215,47 @@ forEachStorage('recording successes on healthy endpoints', (kind) => {
     assert.match(plan, /Index Scan using endpoints_pkey on endpoints e/);
     assert.doesNotMatch(plan, /(Seq|Bitmap Heap|Index Only) Scan on (deliveries|endpoints|attempts)/);
   });
+  test('the statement for handed-over deliveries reaches every row by key, never by scanning a table', async () => {
+    const ep = await insertEndpoint(t.db, tenant, { url: URL });
+    const handed = (id: string) =>
+      success({
+        id,
+        tenantId: tenant,
+        endpointId: ep.id,
+        attemptNumber: 1,
+        handoff: {
+          handoffId: 'hof_plan',
+          endpointId: ep.id,
+          eventIds: ['evt_plan'],
+          eventType: 'a.b',
+          sequence: 1,
+          createdMs: clock.now().getTime(),
+        },
+      });
+    const { sql, params } = successStatement(
+      [handed('dlv_plan_1'), handed('dlv_plan_2')],
+      { workerId: 'w1', now: clock.now(), finishedHandoffs: ['hof_plan'] },
+      true,
+    );
+    assert.equal(sql.name, 'herald_record_handed_over_successes');
+    const quote = (v: unknown) =>
+      v === null
+        ? 'NULL'
+        : `'${(v instanceof Date ? v.toISOString() : Array.isArray(v) ? `{${v.join(',')}}` : String(v)).replaceAll("'", "''")}'`;
+    const plan = await t.db.transaction(async (tx) => {
+      await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off');
+      await tx.exec(`PREPARE handed_plan AS ${sql.text}`);
+      const rows = await tx.query<{ 'QUERY PLAN': string }>(
+        `EXPLAIN EXECUTE handed_plan(${params.map(quote).join(', ')})`,
+      );
+      await tx.exec('DEALLOCATE handed_plan');
+      return rows.map((r) => r['QUERY PLAN']).join('\n');
+    });
+    assert.match(plan, /Index Scan using deliveries_pkey on deliveries x/);
+    assert.match(plan, /Index Scan using endpoints_pkey on endpoints/);
+    // The finished handoffs by key (a bitmap of their primary key), as every recording deletes them.
+    assert.match(plan, /Bitmap Index Scan on handoffs_pkey|Index Scan using handoffs_pkey/);
+    assert.doesNotMatch(plan, /Seq Scan on (deliveries|endpoints|attempts|handoffs)/);
+    assert.doesNotMatch(plan, /(Bitmap Heap|Index Only) Scan on (deliveries|endpoints|attempts)/);
+  });
 });
