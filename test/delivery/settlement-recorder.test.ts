@@ -43,7 +43,11 @@ function fakeDb(failures = 0) {
         throw Object.assign(new Error('connection terminated'), { code: '57P01' });
       }
       const name = typeof sql === 'string' ? sql : (sql.name ?? '');
-      if (name === 'herald_record_attempts' || name === 'herald_record_successes') {
+      if (
+        name === 'herald_record_attempts' ||
+        name === 'herald_record_successes' ||
+        name === 'herald_record_handed_over_successes'
+      ) {
         const batch = JSON.parse(params[2] as string) as Array<{ delivery_id: string }>;
         writes.push({ statement: 'record', ids: batch.map((r) => r.delivery_id) });
         const handoffs = params[name === 'herald_record_attempts' ? 8 : 4] as string[];
