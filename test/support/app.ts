@@ -3,7 +3,7 @@
  */
 
 import type { LightMyRequestResponse } from 'fastify';
-import { buildApp } from '../../src/api/app.ts';
+import { type BuildAppOptions, buildApp } from '../../src/api/app.ts';
 import type { ClientLimits } from '../../src/api/client-limits.ts';
 import type { App, AppContext } from '../../src/api/context.ts';
 import { type Config, loadConfig } from '../../src/config/config.ts';
@@ -36,7 +36,12 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
 
 export async function makeTestApp(
   kind: StorageKind,
-  options: { config?: Partial<Config>; clock?: Clock; clientLimits?: Partial<ClientLimits> } = {},
+  options: {
+    config?: Partial<Config>;
+    clock?: Clock;
+    clientLimits?: Partial<ClientLimits>;
+    logger?: BuildAppOptions['logger'];
+  } = {},
 ): Promise<TestApp> {
   const testDb = await freshDb(kind);
   const adminKey = generateKey(ADMIN_KEY_PREFIX);
@@ -47,7 +52,10 @@ export async function makeTestApp(
     secretBox: createSecretBox(generateEncryptionKey()),
     clock: options.clock ?? { now: () => new Date() },
   };
-  const app = await buildApp(ctx, options.clientLimits ? { clientLimits: options.clientLimits } : {});
+  const app = await buildApp(ctx, {
+    ...(options.clientLimits ? { clientLimits: options.clientLimits } : {}),
+    ...(options.logger ? { logger: options.logger } : {}),
+  });
   await app.ready();
   return {
     app,
