@@ -100,15 +100,22 @@ function deliveryCtes(p: P, shape: Exclude<Shape, 'none'>, endpoints: Endpoints,
   // claim not to raise next_due_at past new rows.
   if (endpoints === 'many')
     ctes.push(
-      `locked AS (
-  SELECT e.id FROM endpoints e
-  WHERE e.id = ANY (ARRAY(SELECT id FROM c)) AND e.tenant_id = ${p('tenant')}
+      // Locked by id alone, so that the primary key is the only index the lock can be planned with
+      // (with the tenant in its condition, a generic plan made on small tenants' statistics read a
+      // large tenant's endpoints through the tenant's index), the tenant checked on what it locked
+      // (a materialised CTE takes no condition from outside), then updated by address. Ids are
+      // unique across tenants: another tenant's id, which no caller sends, is locked for the
+      // statement and not written.
+      `lock_rows AS MATERIALIZED (
+  SELECT e.id, e.ctid AS row_ctid, e.tenant_id FROM endpoints e
+  WHERE e.id = ANY (ARRAY(SELECT id FROM c))
   ORDER BY e.id FOR NO KEY UPDATE OF e
 )`,
+      `locked AS (SELECT id, row_ctid FROM lock_rows WHERE tenant_id = ${p('tenant')})`,
       `seq AS (
   UPDATE endpoints e SET last_sequence = e.last_sequence + c.n${dueNow('c.n', 'c.leased')}
-  FROM c JOIN locked l ON l.id = c.id
-  WHERE e.id = c.id
+  FROM c
+  WHERE e.ctid = ANY (ARRAY(SELECT row_ctid FROM locked)) AND e.id = c.id
   RETURNING e.id, e.last_sequence - c.n AS base
 )`,
     );

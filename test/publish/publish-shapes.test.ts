@@ -234,6 +234,52 @@ forEachStorage('publish statements by shape', (kind) => {
     assert.equal(await count('SELECT count(*)::int AS n FROM handoffs WHERE tenant_id = $1'), 0);
   });
 
+  test('endpoint rows are reached by key, never by the tenant, whatever the statistics say', async () => {
+    // Many small tenants, analysed: a generic plan made on these statistics had read the endpoints
+    // of the publishing tenant through its tenant index — all of them, for a tenant with thousands.
+    await t.db.query(
+      `INSERT INTO tenants (id, name) SELECT 'ten_plan_' || g, 'p' FROM generate_series(1, 200) g`,
+    );
+    await t.db.query(
+      `INSERT INTO endpoints (id, tenant_id, url, secret_enc)
+       SELECT 'ep_plan_' || g, 'ten_plan_' || (1 + g % 200), 'http://127.0.0.1:9/x', 'x' FROM generate_series(1, 2000) g`,
+    );
+    await t.db.exec('ANALYZE endpoints');
+    for (const statement of [PUBLISH.handed, PUBLISH.mixed, PUBLISH_ONE_ENDPOINT.handed]) {
+      const sql = statement.sql as { text: string };
+      const value = (k: string) =>
+        k === 'counts'
+          ? `'[{"id":"ep_plan_1","n":1,"leased":1}]'`
+          : k === 'events' || k === 'due' || k === 'handed'
+            ? `'[]'`
+            : k === 'lease'
+              ? '1000'
+              : k === 'tenant' || k === 'handoff' || k === 'worker'
+                ? `'x'`
+                : 'NULL';
+      const plan = await t.db.transaction(async (tx) => {
+        await tx.exec('SET LOCAL plan_cache_mode = force_generic_plan');
+        await tx.exec(`PREPARE publish_plan AS ${sql.text}`);
+        const rows = await tx.query<{ 'QUERY PLAN': string }>(
+          `EXPLAIN EXECUTE publish_plan(${statement.params.map(value).join(', ')})`,
+        );
+        await tx.exec('DEALLOCATE publish_plan');
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+      assert.doesNotMatch(plan, /Seq Scan on endpoints/, plan);
+      // Every read of endpoint rows goes by their key or address, never by the tenant alone.
+      const lines = plan.split('\n');
+      lines.forEach((line, i) => {
+        if (!/Scan (using \w+ )?on endpoints/.test(line)) return;
+        const cond = lines.slice(i + 1, i + 4).find((l) => /(Index|TID|Recheck) Cond:/.test(l)) ?? '';
+        assert.match(cond, /\(id = |\(ctid = /, `${line}\n${cond}`);
+      });
+      assert.doesNotMatch(plan, /endpoints_tenant_url/, plan);
+    }
+    await t.db.query(`DELETE FROM endpoints WHERE id LIKE 'ep_plan_%'`);
+    await t.db.query(`DELETE FROM tenants WHERE id LIKE 'ten_plan_%'`);
+  });
+
   test('stale candidates: no shape writes anything', async () => {
     for (const [shape, handedOver] of [['none', []] as const, ...WITH_DELIVERIES]) {
       const { eps, ev, planned: p } = await planned(handedOver);
