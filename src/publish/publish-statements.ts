@@ -103,19 +103,22 @@ function deliveryCtes(p: P, shape: Exclude<Shape, 'none'>, endpoints: Endpoints,
       // Locked by id alone, so that the primary key is the only index the lock can be planned with
       // (with the tenant in its condition, a generic plan made on small tenants' statistics read a
       // large tenant's endpoints through the tenant's index), the tenant checked on what it locked
-      // (a materialised CTE takes no condition from outside), then updated by address. Ids are
-      // unique across tenants: another tenant's id, which no caller sends, is locked for the
-      // statement and not written.
+      // (a materialised CTE takes no condition from outside), then updated by id as well. Not by
+      // the locked rows' addresses: a row another publish updated while this one waited for its
+      // lock is locked in its new version, which this statement's snapshot does not see — a scan
+      // by that address finds nothing, where one by id finds the old version and follows it to the
+      // new. Ids are unique across tenants: another tenant's id, which no caller sends, is locked
+      // for the statement and not written.
       `lock_rows AS MATERIALIZED (
-  SELECT e.id, e.ctid AS row_ctid, e.tenant_id FROM endpoints e
+  SELECT e.id, e.tenant_id FROM endpoints e
   WHERE e.id = ANY (ARRAY(SELECT id FROM c))
   ORDER BY e.id FOR NO KEY UPDATE OF e
 )`,
-      `locked AS (SELECT id, row_ctid FROM lock_rows WHERE tenant_id = ${p('tenant')})`,
+      `locked AS (SELECT id FROM lock_rows WHERE tenant_id = ${p('tenant')})`,
       `seq AS (
   UPDATE endpoints e SET last_sequence = e.last_sequence + c.n${dueNow('c.n', 'c.leased')}
   FROM c
-  WHERE e.ctid = ANY (ARRAY(SELECT row_ctid FROM locked)) AND e.id = c.id
+  WHERE e.id = ANY (ARRAY(SELECT id FROM locked)) AND e.id = c.id
   RETURNING e.id, e.last_sequence - c.n AS base
 )`,
     );

@@ -22,6 +22,7 @@ import {
   shapeOf,
 } from '../../src/publish/publish-statements.ts';
 import { insertEndpoint, insertTenant } from '../support/delivery-fixtures.ts';
+import { waitFor } from '../support/poll.ts';
 import { forEachStorage, freshDb, type TestDb } from '../support/storage.ts';
 
 const URL = 'http://127.0.0.1:9/hook';
@@ -232,6 +233,54 @@ forEachStorage('publish statements by shape', (kind) => {
       for (const e of theirs) assert.equal(await lastSequence(e.id), 0);
     }
     assert.equal(await count('SELECT count(*)::int AS n FROM handoffs WHERE tenant_id = $1'), 0);
+  });
+
+  test('a publish that waited for another on the same endpoints takes the sequences after its', async (c) => {
+    if (kind === 'pglite') return c.skip('one connection: no concurrent transactions');
+    for (const n of [1, 2]) {
+      const eps = await Promise.all(
+        Array.from({ length: n }, () => insertEndpoint(t.db, tenant, { url: URL })),
+      );
+      const [first, second] = [event(), event()];
+      let release = () => {};
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
+      let locked = false;
+      // The first holds its endpoint rows, written, until told to commit.
+      const firstDone = t.db.transaction(async (tx) => {
+        const p = eps.map((e) => delivery(e.id, first.id, true));
+        await insertEventsAndDeliveries(tx, tenant, first.json, [first.id], p, CLAIM_AS);
+        locked = true;
+        await held;
+      });
+      await waitFor('the first publish holds its locks', () => locked);
+      const secondDone = insertEventsAndDeliveries(
+        t.db,
+        tenant,
+        second.json,
+        [second.id],
+        eps.map((e) => delivery(e.id, second.id, true)),
+        CLAIM_AS,
+      );
+      await waitFor('the second publish waits for them', async () => {
+        const [w] = await t.db.query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()`,
+        );
+        return w!.n > 0;
+      });
+      release();
+      await firstDone;
+      const out = await secondDone;
+      // It locked each row in the version the first wrote, and wrote the next one from it.
+      assert.deepEqual(
+        out.deliveries.map((d) => d.sequence),
+        eps.map(() => 2),
+        `${n} endpoint(s)`,
+      );
+      for (const e of eps) assert.equal(await lastSequence(e.id), 2);
+      tenant = await insertTenant(t.db);
+    }
   });
 
   test('endpoint rows are reached by key, never by the tenant, whatever the statistics say', async () => {
