@@ -4,7 +4,8 @@
  * made with a tenant key paid a round trip before its route ran (a single-event publish ~0.25 ms of
  * ~0.9, measured sequentially).
  *
- * What it costs (docs/design.md, "API keys"): a key revoked, or a tenant deleted, through this
+ * What it costs (docs/design.md, "HTTP API conventions"; docs/decisions.md, "Tenant keys found
+ * active are kept for a second"): a key revoked, or a tenant deleted, through this
  * process's API is forgotten at once; one revoked by another Herald process sharing the database
  * still works here for at most {@link KEY_RECHECK_MS}. Only keys found active are kept — a key
  * unknown here may have been created by another process a moment ago — and at most

@@ -16,12 +16,12 @@ import type { AppContext, Principal } from './context.ts';
 
 /**
  * What the rate limit and authentication both read of a request's key, read once: the key
- * (null: none presented) and its SHA-256. Kept on the request (app.ts declares the field, so
+ * (undefined: none presented) and its SHA-256. Kept on the request (app.ts declares the field, so
  * every request object has the same shape), not in a WeakMap keyed by request — each entry of that
  * was an ephemeron for the garbage collector to trace.
  */
 export interface PresentedKey {
-  key: string | null;
+  key: string | undefined;
   digest: string | undefined;
 }
 
@@ -35,7 +35,7 @@ function presented(request: FastifyRequest): PresentedKey {
   let p = request.presented;
   // null as declared (app.ts); undefined on a request the declaration did not reach.
   if (p == null) {
-    p = { key: readKey(request) ?? null, digest: undefined };
+    p = { key: readKey(request), digest: undefined };
     request.presented = p;
   }
   return p;
@@ -53,7 +53,7 @@ function readKey(request: FastifyRequest): string | undefined {
 
 /** The key the request presents (`Authorization: Bearer …` or `x-api-key`), if any. */
 export function presentedKey(request: FastifyRequest): string | undefined {
-  return presented(request).key ?? undefined;
+  return presented(request).key;
 }
 
 /** The SHA-256 hex of the request's presented key `key`, computed once per request. */
@@ -85,14 +85,15 @@ export function createAuthenticator(ctx: AppContext, activeKeys: ActiveKeys) {
     }
     const digest = presentedKeyDigest(request, key);
     if (digestsEqual(digest, ctx.adminKeyHash)) return { kind: 'admin' };
-    let found = activeKeys.get(digest, ctx.clock.now().getTime());
+    const now = ctx.clock.now().getTime();
+    let found = activeKeys.get(digest, now);
     if (!found) {
       const mark = activeKeys.mark();
       found = await findActiveKey(ctx.db, digest);
       if (!found || !digestsEqual(found.keyHash, digest)) return undefined;
-      activeKeys.found(found, ctx.clock.now().getTime(), mark);
+      // Kept from when the read began: never longer than KEY_RECHECK_MS after it.
+      activeKeys.found(found, now, mark);
     }
-    const now = ctx.clock.now().getTime();
     if ((lastUsedWritten.get(found.id) ?? 0) + LAST_USED_EVERY_MS < now) {
       lastUsedWritten.set(found.id, now);
       await touchKey(ctx.db, found.id, new Date(now));

@@ -11,7 +11,7 @@
  * endpoint CTEs and the operational events' subqueries are started and evaluated even when they
  * find nothing. Batches of hundreds spread that thin and gain nothing measurable.
  */
-import { prepared, type Queryable } from '../db/db.ts';
+import { type PreparedSql, prepared, type Queryable } from '../db/db.ts';
 import {
   type AttemptRecord,
   attemptCtes,
@@ -57,7 +57,7 @@ UNION ALL SELECT 'x', NULL FROM healthy WHERE NOT ok`,
 // a batch of one ~285 → ~250 µs, of three ~113 → ~97 µs a delivery; batches of 100 the same). A row
 // already there (a late result after recovery wrote it) answers 'r': the batch then goes through
 // SUCCESS_SQL.
-const WRITTEN_YET = `unwritten AS MATERIALIZED (
+const UNWRITTEN = `unwritten AS MATERIALIZED (
   SELECT NOT EXISTS (SELECT 1 FROM input WHERE row_ctid IS NOT NULL) AS ok
 )`;
 const ONLY_HEALTHY_UNWRITTEN = `(${ONLY_HEALTHY} AND (SELECT ok FROM unwritten))`;
@@ -65,7 +65,7 @@ const HANDED_OVER_SQL = prepared(
   'herald_record_handed_over_successes',
   `WITH ${HEALTHY},
 ${INPUT_CTE},
-${WRITTEN_YET},
+${UNWRITTEN},
 ${createdCtes(ONLY_HEALTHY_UNWRITTEN)},
 ${freshAttemptsCte(ONLY_HEALTHY_UNWRITTEN)},
 ${finishedHandoffsCte('$5', ONLY_HEALTHY_UNWRITTEN)}
@@ -84,26 +84,30 @@ export function plainSuccesses(records: readonly AttemptRecord[]): boolean {
 /** Every delivery of the batch was handed over by publishing (its row may still be unwritten). */
 const allHandedOver = (records: readonly AttemptRecord[]) => records.every((r) => r.handoff !== undefined);
 
+type SuccessOptions = { workerId: string; now?: Date | null; finishedHandoffs?: readonly string[] };
+
+/** Both success statements' parameters. */
+function successParams(records: readonly AttemptRecord[], opts: SuccessOptions): unknown[] {
+  const endpoints = [...new Set(records.map((r) => r.endpointId))];
+  return [
+    nowParam(opts.now),
+    opts.workerId,
+    attemptRows(records),
+    JSON.stringify(endpoints),
+    opts.finishedHandoffs ?? [],
+  ];
+}
+
 /**
  * The statement and its parameters (exported for plan tests): for handed-over deliveries only
  * (`handedOver`), or any.
  */
 export function successStatement(
   records: readonly AttemptRecord[],
-  opts: { workerId: string; now?: Date | null; finishedHandoffs?: readonly string[] },
+  opts: SuccessOptions,
   handedOver = false,
 ) {
-  const endpoints = [...new Set(records.map((r) => r.endpointId))];
-  return {
-    sql: handedOver ? HANDED_OVER_SQL : SUCCESS_SQL,
-    params: [
-      nowParam(opts.now),
-      opts.workerId,
-      attemptRows(records),
-      JSON.stringify(endpoints),
-      opts.finishedHandoffs ?? [],
-    ],
-  };
+  return { sql: handedOver ? HANDED_OVER_SQL : SUCCESS_SQL, params: successParams(records, opts) };
 }
 
 /**
@@ -114,20 +118,23 @@ export function successStatement(
 export async function recordSuccesses(
   q: Queryable,
   records: readonly AttemptRecord[],
-  opts: { workerId: string; now?: Date | null; finishedHandoffs?: readonly string[] },
+  opts: SuccessOptions,
 ): Promise<string[] | undefined> {
+  // One batch parameter for both statements: serialising the batch is the statement's Node-side cost.
+  const params = successParams(records, opts);
   if (allHandedOver(records)) {
-    const answer = await run(q, successStatement(records, opts, true));
+    const answer = await run(q, HANDED_OVER_SQL, params);
     if (answer !== 'rows written') return answer;
   }
-  const answer = await run(q, successStatement(records, opts));
+  const answer = await run(q, SUCCESS_SQL, params);
   return answer === 'rows written' ? undefined : answer;
 }
 
 /** The deliveries moved on; undefined: an endpoint's state must change; or some rows were written before. */
 async function run(
   q: Queryable,
-  { sql, params }: ReturnType<typeof successStatement>,
+  sql: PreparedSql,
+  params: unknown[],
 ): Promise<string[] | undefined | 'rows written'> {
   const rows = await q.query<{ kind: 'd' | 'x' | 'r'; id: string }>(sql, params);
   const moved: string[] = [];
