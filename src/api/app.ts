@@ -5,7 +5,7 @@
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyServerOptions, LogController } from 'fastify';
 import { webRoutes } from '../web/web-routes.ts';
 import { createActiveKeys } from './active-keys.ts';
 import { createAuthenticator } from './auth.ts';
@@ -46,7 +46,9 @@ export async function buildApp(ctx: AppContext, options: BuildAppOptions = {}): 
   const app = Fastify({
     logger: options.logger ?? false,
     // One line per request (below), not Fastify's two ("incoming request", "request completed").
-    disableRequestLogging: true,
+    // Through a LogController: Fastify 5.12 deprecates the top-level `disableRequestLogging`, and
+    // warns at start-up (FSTDEP023) if it is given.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: MAX_BODY_BYTES,
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 500 },
     ...serverTimeouts(limits),

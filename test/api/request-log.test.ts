@@ -15,6 +15,26 @@ function capture(level: 'info' | 'warn') {
   return { records, logger: { level, redact, stream } };
 }
 
+// First in this file (each test file runs in a process of its own): Fastify warns once a process.
+test('building the API emits no deprecation warning', async () => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => void warnings.push(w);
+  process.on('warning', onWarning);
+  const t = await makeTestApp('pglite', { logger: capture('info').logger });
+  try {
+    assert.equal((await t.request('GET', '/v1/tenants')).statusCode, 200);
+    // Warnings are emitted on a later tick.
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(
+      warnings.map((w) => `${w.name}: ${w.message}`),
+      [],
+    );
+  } finally {
+    process.off('warning', onWarning);
+    await t.close();
+  }
+});
+
 test('one record per request, with method, URL, status and time; the key redacted', async () => {
   const { records, logger } = capture('info');
   const t = await makeTestApp('pglite', { logger });
