@@ -12,6 +12,10 @@
  * - `publishStatementRaw`: the publish statement Herald sent, captured and replayed with fresh ids
  *   on a plain node-postgres client (prepared): the database's share and one round trip.
  *
+ * - `interleaved`: `httpPublish` and `publishStatementRaw` again, 1,500 of each in alternation, so
+ *   that both tails are measured in the same moments of this shared machine: where the call's p99
+ *   comes from (the statement's own, its commit included, or Herald's process).
+ *
  * httpPublish − httpHealthz − publishEvents is the route's own cost (auth, rate limit, body parse,
  * validation, answer); publishEvents − publishStatementRaw, the driver's and the planning's. Nothing
  * asserts on time. TEST_DATABASE_URL as for the tests; loopback only.
@@ -29,7 +33,15 @@ const DB_URL = process.env['TEST_DATABASE_URL'] ?? 'postgres://postgres@127.0.0.
 const WARMUP = 200;
 const CALLS = 1_500;
 
-async function timed(fn: (i: number) => Promise<unknown>): Promise<{ p50Ms: number; p90Ms: number }> {
+type Figures = { p50Ms: number; p90Ms: number; p99Ms: number };
+
+function figures(ms: number[]): Figures {
+  ms.sort((a, b) => a - b);
+  const at = (q: number) => round(ms[Math.floor(ms.length * q)]!, 3);
+  return { p50Ms: at(0.5), p90Ms: at(0.9), p99Ms: at(0.99) };
+}
+
+async function timed(fn: (i: number) => Promise<unknown>): Promise<Figures> {
   for (let i = 0; i < WARMUP; i++) await fn(i);
   const ms: number[] = [];
   for (let i = 0; i < CALLS; i++) {
@@ -37,8 +49,23 @@ async function timed(fn: (i: number) => Promise<unknown>): Promise<{ p50Ms: numb
     await fn(WARMUP + i);
     ms.push(performance.now() - t0);
   }
-  ms.sort((a, b) => a - b);
-  return { p50Ms: round(ms[Math.floor(CALLS / 2)]!, 3), p90Ms: round(ms[Math.floor(CALLS * 0.9)]!, 3) };
+  return figures(ms);
+}
+
+/** `a` and `b` in alternation, CALLS of each: figures for each from the same moments. */
+async function alternated(
+  a: (i: number) => Promise<unknown>,
+  b: (i: number) => Promise<unknown>,
+): Promise<[Figures, Figures]> {
+  const ms: [number[], number[]] = [[], []];
+  for (let i = 0; i < CALLS; i++) {
+    for (const [k, fn] of [a, b].entries()) {
+      const t0 = performance.now();
+      await fn(i);
+      ms[k]!.push(performance.now() - t0);
+    }
+  }
+  return [figures(ms[0]), figures(ms[1])];
 }
 
 const h = await startFreshHerald(DB_URL);
@@ -81,11 +108,15 @@ try {
   const events = PUBLISH.none.params.indexOf('events');
   const replay = (i: number) =>
     params.map((v, k) => (k === events ? String(v).replace(/"id":"(msg_[^"]+)"/, `"id":"$1r${i}"`) : v));
-  const publishStatementRaw = await timed((i) =>
-    client.query({ name: 'replay', text, values: replay(i) as unknown[] }),
+  const raw = (i: number) => client.query({ name: 'replay', text, values: replay(i) as unknown[] });
+  const publishStatementRaw = await timed(raw);
+  const [httpAlternated, rawAlternated] = await alternated(
+    (i) => post('/v1/tenants/seq/events', { type: 'x.y', data: { n: -i } }),
+    (i) => raw(CALLS + WARMUP + i),
   );
+  const interleaved = { httpPublish: httpAlternated, publishStatementRaw: rawAlternated };
   process.stdout.write(
-    `${JSON.stringify({ httpPublish, httpHealthz, publishEvents: publish, candidatesRead, publishStatementRaw }, null, 2)}\n`,
+    `${JSON.stringify({ httpPublish, httpHealthz, publishEvents: publish, candidatesRead, publishStatementRaw, interleaved }, null, 2)}\n`,
   );
 } finally {
   await client.end().catch(() => {});
