@@ -3,7 +3,17 @@
  * at start. A bad value is a ConfigError naming the option; the CLI prints it on one line and
  * exits with code 2.
  */
-import { isIP } from 'node:net';
+import {
+  base64Key,
+  base64KeyList,
+  boolean,
+  branded,
+  ConfigError,
+  cidrList,
+  integer,
+  nonEmpty,
+  parseDuration,
+} from './option-values.ts';
 import { accentColorProblem, frameAncestors, logoUrlProblem, portalNameProblem } from './portal-branding.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -67,16 +77,6 @@ export interface Config {
   portalAccentColor: string | undefined;
 }
 
-export class ConfigError extends Error {
-  constructor(
-    readonly option: string,
-    message: string,
-  ) {
-    super(`invalid ${option}: ${message}`);
-    this.name = 'ConfigError';
-  }
-}
-
 interface OptionSpec<K extends keyof Config> {
   key: K;
   env: string;
@@ -90,94 +90,6 @@ interface OptionSpec<K extends keyof Config> {
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 const LOG_FORMATS: readonly LogFormat[] = ['auto', 'json', 'pretty'];
-
-function integer(min: number, max: number) {
-  return (raw: string, name: string): number => {
-    if (!/^\d+$/.test(raw.trim())) throw new ConfigError(name, `"${raw}" is not a whole number`);
-    const n = Number(raw);
-    if (n < min || n > max) throw new ConfigError(name, `${n} is outside ${min}..${max}`);
-    return n;
-  };
-}
-
-function boolean(raw: string, name: string): boolean {
-  const v = raw.trim().toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(v)) return true;
-  if (['false', '0', 'no', 'off', ''].includes(v)) return false;
-  throw new ConfigError(name, `"${raw}" is not true or false`);
-}
-
-function nonEmpty(raw: string, name: string): string {
-  if (raw.trim() === '') throw new ConfigError(name, 'must not be empty');
-  return raw;
-}
-
-/**
- * A number of seconds as the README and `--help` write durations: the largest unit that divides it
- * exactly.
- *
- * @example formatDuration(432000) // '5d'
- * @example formatDuration(90) // '90s'
- */
-export function formatDuration(seconds: number): string {
-  for (const [unit, size] of [
-    ['d', 86400],
-    ['h', 3600],
-    ['m', 60],
-  ] as const) {
-    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
-  }
-  return `${seconds}s`;
-}
-
-/** Durations like `5d`, `12h`, `30m`, `90s` or plain seconds; the inverse of formatDuration. */
-export function parseDuration(raw: string, name: string): number {
-  const m = /^(\d+)\s*(s|m|h|d)?$/.exec(raw.trim());
-  if (!m) throw new ConfigError(name, `"${raw}" is not a duration like 90s, 30m, 12h or 5d`);
-  const unit = { s: 1, m: 60, h: 3600, d: 86400 }[(m[2] ?? 's') as 's' | 'm' | 'h' | 'd'];
-  const seconds = Number(m[1]) * unit;
-  if (seconds < 1) throw new ConfigError(name, 'must be at least one second');
-  return seconds;
-}
-
-/** A portal branding value (portal-branding.ts), refused as the API refuses it. */
-function branded(problem: (raw: string) => string | undefined) {
-  return (raw: string, name: string): string => {
-    const why = problem(raw);
-    if (why) throw new ConfigError(name, why);
-    return raw;
-  };
-}
-
-function cidrList(raw: string, name: string): string[] {
-  const items = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const item of items) {
-    const [addr, bits] = item.split('/');
-    const family = isIP(addr ?? '');
-    const max = family === 6 ? 128 : 32;
-    if (!family || bits === undefined || !/^\d+$/.test(bits) || Number(bits) > max) {
-      throw new ConfigError(name, `"${item}" is not a CIDR like 10.0.0.0/8`);
-    }
-  }
-  return items;
-}
-
-function base64Key(raw: string, name: string): string {
-  if (Buffer.from(raw, 'base64').length !== 32) throw new ConfigError(name, 'must be 32 bytes, base64');
-  return raw;
-}
-
-function base64KeyList(raw: string, name: string): string[] {
-  const items = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  for (const item of items) base64Key(item, name);
-  return items;
-}
 
 export const OPTIONS = [
   {

@@ -9,7 +9,7 @@
  * Tracing is off — nothing loaded, nothing exported — unless an OTLP endpoint is set, and off again
  * when `OTEL_SDK_DISABLED=true` or `OTEL_TRACES_EXPORTER=none`.
  */
-import { ConfigError } from '../config/config.ts';
+import { ConfigError } from '../config/option-values.ts';
 
 export type SamplerName =
   | 'always_on'

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ConfigError, formatDuration, OPTIONS, parseDuration } from '../../src/config/config.ts';
+import { OPTIONS } from '../../src/config/config.ts';
+import { ConfigError, formatDuration, parseDuration } from '../../src/config/option-values.ts';
 
 test('formatDuration writes the largest whole unit, and parseDuration reads it back', () => {
   const cases: Array<[number, string]> = [

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError } from '../../src/config/config.ts';
+import { ConfigError } from '../../src/config/option-values.ts';
 import { readTracingConfig, tracingWanted } from '../../src/tracing/tracing-config.ts';
 
 const ON = { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' };

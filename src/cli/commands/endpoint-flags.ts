@@ -5,7 +5,7 @@
  */
 import { type Command, InvalidArgumentError } from 'commander';
 import type { EndpointCreate, EndpointPatch } from '../../client/types.ts';
-import { ConfigError, parseDuration } from '../../config/config.ts';
+import { ConfigError, parseDuration } from '../../config/option-values.ts';
 import { PROFILE_NAMES } from '../../profiles/profile-names.ts';
 import { jsonObject } from './api-command.ts';
 

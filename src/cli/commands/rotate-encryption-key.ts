@@ -10,7 +10,8 @@
 import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { type Config, ConfigError, loadConfig } from '../../config/config.ts';
+import { type Config, loadConfig } from '../../config/config.ts';
+import { ConfigError } from '../../config/option-values.ts';
 import { migrate } from '../../db/migrate.ts';
 import { reencryptSecrets } from '../../security/reencrypt-secrets.ts';
 import { createSecretBox } from '../../security/secret-box.ts';

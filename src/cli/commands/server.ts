@@ -4,7 +4,8 @@
  * registering them — for `herald --help` — costs nothing.
  */
 import { type Command, Option } from 'commander';
-import { ConfigError, formatDuration, loadConfig, OPTIONS } from '../../config/config.ts';
+import { loadConfig, OPTIONS } from '../../config/config.ts';
+import { ConfigError, formatDuration } from '../../config/option-values.ts';
 import type { Roles } from '../../server/start.ts';
 import { printError } from '../usage.ts';
 
