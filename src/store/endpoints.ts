@@ -2,8 +2,9 @@
  * Endpoints: a tenant's subscriptions. Every statement is scoped by `tenant_id`, so another
  * tenant's endpoint is simply not found. The signing secret and the auth are sealed at rest
  * (src/security/secret-box.ts); answers show the auth without its secrets and never the signing
- * secret, except on creation and from `getEndpointSecret` — and of an Ed25519 endpoint not even
- * then: its `whpk_` public key takes the secret key's place (src/endpoints/endpoint-secret.ts).
+ * secret, except on creation and from `getEndpointSecret` (endpoint-secrets.ts, with rotation) — and
+ * of an Ed25519 endpoint not even then: its `whpk_` public key takes the secret key's place
+ * (src/endpoints/endpoint-secret.ts).
  */
 
 import { HeraldError, invalid } from '../core/errors.ts';
@@ -12,7 +13,6 @@ import { type Db, one, type Queryable } from '../db/db.ts';
 import {
   publicKeyColumn,
   receiverKey,
-  resolveSecret,
   type SignatureScheme,
   signatureSchemeOf,
   validateSecret,
@@ -179,7 +179,7 @@ function columnsOf(fields: EndpointPatch, box: SecretBox): Array<[string, unknow
 }
 
 /** The 404 for a tenant-scoped miss: no such tenant, or no such endpoint of it. */
-async function notFound(q: Queryable, tenantId: string): Promise<HeraldError> {
+export async function notFound(q: Queryable, tenantId: string): Promise<HeraldError> {
   return (await tenantExists(q, tenantId))
     ? new HeraldError('ENDPOINT_NOT_FOUND')
     : new HeraldError('TENANT_NOT_FOUND');
@@ -370,65 +370,4 @@ export async function deleteEndpoint(db: Db, tenantId: string, id: string): Prom
  */
 export function deleteEndpointsByUrl(db: Db, tenantId: string, urls: string[]): Promise<number> {
   return deleteEndpointsWhere(db, tenantId, 'url = ANY ($2::text[])', urls);
-}
-
-/**
- * What receivers of the endpoint verify with, in plain text: its current signing secret, or the
- * `whpk_` public key of its Ed25519 secret key.
- */
-export async function getEndpointSecret(
-  q: Queryable,
-  box: SecretBox,
-  tenantId: string,
-  id: string,
-): Promise<string> {
-  const row = await one<{ secret_enc: string; profile: ProfileName }>(
-    q,
-    'SELECT secret_enc, profile FROM endpoints WHERE tenant_id = $1 AND id = $2',
-    [tenantId, id],
-  );
-  if (!row) throw await notFound(q, tenantId);
-  return receiverKey(box.open(row.secret_enc), row.profile);
-}
-
-/** How long a rotated-out secret keeps signing alongside the new one. */
-export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
-
-/**
- * Replaces the endpoint's secret and answers what receivers verify with from now on (the secret,
- * or an Ed25519 key's `whpk_` public key). The old one keeps signing alongside (Standard Webhooks
- * lists both signatures, each of its own scheme) until `now + ROTATION_OVERLAP_MS`, so receivers
- * can switch without dropping requests. Rotating again during an overlap replaces the older key.
- * Without a secret or a scheme, the new key is generated in the endpoint's current scheme.
- */
-export async function rotateEndpointSecret(
-  db: Db,
-  box: SecretBox,
-  tenantId: string,
-  id: string,
-  input: { secret: string | undefined; signatureScheme?: SignatureScheme | undefined; now: Date },
-): Promise<string> {
-  return db.transaction(async (tx) => {
-    const row = await one<{ secret_enc: string; profile: ProfileName; public_key: string | null }>(
-      tx,
-      'SELECT secret_enc, profile, public_key FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
-      [tenantId, id],
-    );
-    if (!row) throw await notFound(tx, tenantId);
-    const secret = resolveSecret(input, row.profile, row.public_key === null ? 'hmac-sha256' : 'ed25519');
-    await tx.query(
-      `UPDATE endpoints SET secret_enc = $3, previous_secret_enc = $4, previous_secret_until = $5,
-         public_key = $6, updated_at = now()
-       WHERE tenant_id = $1 AND id = $2`,
-      [
-        tenantId,
-        id,
-        box.seal(secret),
-        row.secret_enc,
-        new Date(input.now.getTime() + ROTATION_OVERLAP_MS),
-        publicKeyColumn(secret, row.profile),
-      ],
-    );
-    return receiverKey(secret, row.profile);
-  });
 }

@@ -5,7 +5,8 @@
 import type { ErrorCode } from '../../core/errors.ts';
 import { urlSpellings } from '../../endpoints/endpoint-url.ts';
 import { type EndpointInput, validateNewEndpoint } from '../../endpoints/endpoint-validation.ts';
-import { createEndpoint, listEndpoints, rotateEndpointSecret } from '../../store/endpoints.ts';
+import { rotateEndpointSecret } from '../../store/endpoint-secrets.ts';
+import { createEndpoint, listEndpoints } from '../../store/endpoints.ts';
 import type { AppContext } from '../context.ts';
 import { DEFAULT_LIMIT, decodeCursor, page } from '../pagination.ts';
 

@@ -6,13 +6,8 @@
 import { Type } from 'typebox';
 import { urlSpellings } from '../../endpoints/endpoint-url.ts';
 import { validateEndpointPatch } from '../../endpoints/endpoint-validation.ts';
-import {
-  deleteEndpoint,
-  deleteEndpointsByUrl,
-  getEndpoint,
-  getEndpointSecret,
-  updateEndpoint,
-} from '../../store/endpoints.ts';
+import { getEndpointSecret } from '../../store/endpoint-secrets.ts';
+import { deleteEndpoint, deleteEndpointsByUrl, getEndpoint, updateEndpoint } from '../../store/endpoints.ts';
 import type { App, AppContext } from '../context.ts';
 import { PageOf } from '../pagination.ts';
 import { TenantParams } from '../schemas/common.ts';
