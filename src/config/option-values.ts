@@ -72,11 +72,15 @@ export function branded(problem: (raw: string) => string | undefined) {
   };
 }
 
-export function cidrList(raw: string, name: string): string[] {
-  const items = raw
+/** A comma-separated list's items, trimmed, empty ones dropped. */
+const listItems = (raw: string): string[] =>
+  raw
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+
+export function cidrList(raw: string, name: string): string[] {
+  const items = listItems(raw);
   for (const item of items) {
     const [addr, bits] = item.split('/');
     const family = isIP(addr ?? '');
@@ -94,10 +98,7 @@ export function base64Key(raw: string, name: string): string {
 }
 
 export function base64KeyList(raw: string, name: string): string[] {
-  const items = raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
+  const items = listItems(raw);
   for (const item of items) base64Key(item, name);
   return items;
 }

@@ -4,21 +4,11 @@
  * `active = false` with the reason and time on the endpoint — and a warn line is logged as the
  * operator notification. Its pending deliveries stay pending (paused) and resume if it is re-enabled.
  */
+
+import { formatDuration } from '../config/option-values.ts';
 import type { Queryable } from '../db/db.ts';
 import { type DisabledEndpoint, disableEndpointsFailingSince } from '../store/endpoint-health.ts';
 import type { DeliveryLogger } from './logger.ts';
-
-/** `432000` → `5d`, `7200` → `2h`: how the reason names the configured duration. */
-export function formatDuration(seconds: number): string {
-  for (const [unit, size] of [
-    ['d', 86_400],
-    ['h', 3_600],
-    ['m', 60],
-  ] as const) {
-    if (seconds >= size && seconds % size === 0) return `${seconds / size}${unit}`;
-  }
-  return `${seconds}s`;
-}
 
 /**
  * @example await disableFailingEndpoints(db, { now: new Date(), disableAfterSeconds: 5 * 86400, logger })

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { formatDuration } from '../../src/config/option-values.ts';
 import { newId } from '../../src/core/ids.ts';
-import { disableFailingEndpoints, formatDuration } from '../../src/delivery/auto-disable.ts';
+import { disableFailingEndpoints } from '../../src/delivery/auto-disable.ts';
 import type { DeliveryLogger } from '../../src/delivery/logger.ts';
 import { createMaintenance } from '../../src/delivery/maintenance.ts';
 import { purgeExpired } from '../../src/store/retention.ts';
