@@ -22,6 +22,8 @@
  *   5 s to it: publish → receipt p99 of the paced events.
  * - `pglite`: embedded storage, 200/s for 5 s to one endpoint (after 3 s of them to another):
  *   publish → receipt p99.
+ * - `publishWaits`: what the publish statements waited on during the sequential calls to one
+ *   endpoint and the calls after the burst (bench/publish-waits.ts): mostly their commit's flush.
  *
  * Every wait is capped (the group takes ~1.5–3 minutes); an event not received within its cap counts
  * as late as the cap let it be and marks the percentile as a lower bound. Nothing asserts on time.
@@ -37,6 +39,7 @@ import { mainThreadCpuMicros, postgresCpuMicros } from './backend-cpu.ts';
 import { round } from './isolation-figures.ts';
 import { ADMIN_KEY, roundRobinBatches, startFreshHerald, stopWithin } from './isolation-herald.ts';
 import type { PublishAnswer, PublishCommand } from './publish-client.ts';
+import { type PublishWaits, samplePublishWaits } from './publish-waits.ts';
 import {
   epochNow,
   type SlowReceivers,
@@ -399,9 +402,13 @@ export async function runPublishLatency(dbUrl: string): Promise<Record<string, u
           trips.push(performance.now() - s0);
         }
         const databaseRoundTripMs = round(trips.sort((a, b) => a - b)[100]!, 3);
+        const seq0 = callFigures(await sequential(h, 'seq0'));
+        const sampling = await samplePublishWaits(dbUrl);
+        const seq1 = callFigures(await sequential(h, 'seq1'));
+        const sequential1Waits = await sampling.stop();
         const seq = {
-          endpoints0: callFigures(await sequential(h, 'seq0')),
-          endpoints1: callFigures(await sequential(h, 'seq1')),
+          endpoints0: seq0,
+          endpoints1: seq1,
           endpoints10: callFigures(await sequential(h, 'seq10')),
         };
         // The sequential deliveries out of the way before the paced load.
@@ -410,7 +417,7 @@ export async function runPublishLatency(dbUrl: string): Promise<Record<string, u
         await rx.reset();
         const run = await paced(h, 'p1', 1000, 10);
         const receipt = await receiptFigures(rx, '/p1/', run, 1, 0, 15_000);
-        return { databaseRoundTripMs, seq, p1: { ...summarizePaced(run), receipt } };
+        return { databaseRoundTripMs, seq, sequential1Waits, p1: { ...summarizePaced(run), receipt } };
       },
     );
 
@@ -438,13 +445,16 @@ export async function runPublishLatency(dbUrl: string): Promise<Record<string, u
         const b0 = epochNow();
         await publishBatchesTo(h, 'burst', 20_000);
         const burstPublishMs = epochNow() - b0;
+        const sampling = await samplePublishWaits(dbUrl);
         const run = await paced(h, 'burst', 200, 5);
+        const waits = await sampling.stop();
         const receipt = await receiptFigures(rx, '/burst/', run, 1, 20_000, 40_000);
         return {
           burstEvents: 20_000,
           burstPublishMs: round(burstPublishMs),
           ...summarizePaced(run),
           receipt,
+          waits,
         };
       },
     );
@@ -462,6 +472,7 @@ export async function runPublishLatency(dbUrl: string): Promise<Record<string, u
       return { ...summarizePaced(run), receipt };
     });
 
+    const { waits: afterBurstWaits, ...afterBurstFigures } = afterBurst;
     const out = {
       wallSeconds: round((performance.now() - t0) / 1000),
       targets: TARGETS,
@@ -481,8 +492,9 @@ export async function runPublishLatency(dbUrl: string): Promise<Record<string, u
           receiptP99: ratio(p10.receipt.p99Ms, first.p1.receipt.p99Ms),
         },
       },
-      afterBurst,
+      afterBurst: afterBurstFigures,
       pglite,
+      publishWaits: { sequential1: first.sequential1Waits, afterBurst: afterBurstWaits },
     };
     process.stderr.write(`${summary(out).join('\n')}\n`);
     return out;
@@ -518,6 +530,12 @@ function summarizePaced(run: PacedRun) {
   };
 }
 
+const waitLine = (w: PublishWaits) =>
+  Object.entries(w.shares)
+    .slice(0, 3)
+    .map(([wait, pct]) => `${wait} ${pct}`)
+    .join(', ');
+
 function summary(o: {
   wallSeconds: number;
   databaseRoundTripMs: number;
@@ -529,6 +547,7 @@ function summary(o: {
   };
   afterBurst: { receipt: Awaited<ReturnType<typeof receiptFigures>> };
   pglite: { receipt: Awaited<ReturnType<typeof receiptFigures>> };
+  publishWaits: { sequential1: PublishWaits; afterBurst: PublishWaits };
 }): string[] {
   const s = o.sequential as Record<string, ReturnType<typeof callFigures>>;
   const r = o.sequential['tenEndpointsRatio'] as { p50: number; p99: number };
@@ -549,5 +568,7 @@ function summary(o: {
       `p99 ${o.paced1000.tenEndpointsRatio.callP99}× (call) / ${o.paced1000.tenEndpointsRatio.receiptP99}× (receipt) of 1 endpoint (target ≤ 1.5×)`,
     `200/s × 5 s after a 20,000-delivery burst: publish→receipt p99 ${o.afterBurst.receipt.p99Ms} ms${lb(o.afterBurst.receipt)} (target ≤ 50)`,
     `PGlite, 200/s × 5 s: publish→receipt p99 ${o.pglite.receipt.p99Ms} ms${lb(o.pglite.receipt)} (target ≤ 50)`,
+    `publish statements' waits (% of samples): sequential, 1 endpoint ${waitLine(o.publishWaits.sequential1)}; ` +
+      `after the burst ${waitLine(o.publishWaits.afterBurst)}`,
   ];
 }
