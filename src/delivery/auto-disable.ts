@@ -4,7 +4,6 @@
  * `active = false` with the reason and time on the endpoint — and a warn line is logged as the
  * operator notification. Its pending deliveries stay pending (paused) and resume if it is re-enabled.
  */
-
 import { formatDuration } from '../config/option-values.ts';
 import type { Queryable } from '../db/db.ts';
 import { type DisabledEndpoint, disableEndpointsFailingSince } from '../store/endpoint-health.ts';

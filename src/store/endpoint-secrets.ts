@@ -12,7 +12,7 @@ import {
 } from '../endpoints/endpoint-secret.ts';
 import type { ProfileName } from '../profiles/profile-names.ts';
 import type { SecretBox } from '../security/secret-box.ts';
-import { notFound } from './endpoints.ts';
+import { endpointNotFound } from './endpoints.ts';
 
 /**
  * What receivers of the endpoint verify with, in plain text: its current signing secret, or the
@@ -29,7 +29,7 @@ export async function getEndpointSecret(
     'SELECT secret_enc, profile FROM endpoints WHERE tenant_id = $1 AND id = $2',
     [tenantId, id],
   );
-  if (!row) throw await notFound(q, tenantId);
+  if (!row) throw await endpointNotFound(q, tenantId);
   return receiverKey(box.open(row.secret_enc), row.profile);
 }
 
@@ -56,7 +56,7 @@ export async function rotateEndpointSecret(
       'SELECT secret_enc, profile, public_key FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE',
       [tenantId, id],
     );
-    if (!row) throw await notFound(tx, tenantId);
+    if (!row) throw await endpointNotFound(tx, tenantId);
     const secret = resolveSecret(input, row.profile, row.public_key === null ? 'hmac-sha256' : 'ed25519');
     await tx.query(
       `UPDATE endpoints SET secret_enc = $3, previous_secret_enc = $4, previous_secret_until = $5,

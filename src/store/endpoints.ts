@@ -179,7 +179,7 @@ function columnsOf(fields: EndpointPatch, box: SecretBox): Array<[string, unknow
 }
 
 /** The 404 for a tenant-scoped miss: no such tenant, or no such endpoint of it. */
-export async function notFound(q: Queryable, tenantId: string): Promise<HeraldError> {
+export async function endpointNotFound(q: Queryable, tenantId: string): Promise<HeraldError> {
   return (await tenantExists(q, tenantId))
     ? new HeraldError('ENDPOINT_NOT_FOUND')
     : new HeraldError('TENANT_NOT_FOUND');
@@ -231,7 +231,7 @@ export async function getEndpoint(
     tenantId,
     id,
   ]);
-  if (!row) throw await notFound(q, tenantId);
+  if (!row) throw await endpointNotFound(q, tenantId);
   return toEndpoint(row, box);
 }
 
@@ -277,7 +277,7 @@ export async function updateEndpoint(
       `SELECT ${COLUMNS}, secret_enc FROM endpoints WHERE tenant_id = $1 AND id = $2 FOR UPDATE`,
       [tenantId, id],
     );
-    if (!current) throw await notFound(tx, tenantId);
+    if (!current) throw await endpointNotFound(tx, tenantId);
     const profile = (patch.profile ?? current.profile) as ProfileName;
     checkEndpointRules({
       profile,
@@ -354,7 +354,7 @@ function deleteEndpointsWhere(db: Db, tenantId: string, where: string, value: un
       tx,
       rows.map((r) => r.id),
     );
-    if (deleted.length === 0) throw await notFound(tx, tenantId);
+    if (deleted.length === 0) throw await endpointNotFound(tx, tenantId);
     return deleted.length;
   });
 }
